@@ -1,0 +1,132 @@
+"""Battery and tariff settings, from environment variables (the TS config passes them per job).
+
+Battery:
+- HEA_BATTERY_CAPACITY_KWH (10): usable nameplate energy.
+- HEA_BATTERY_POWER_KW (5): charge and discharge power limit; HEA_BATTERY_CHARGE_KW /
+  HEA_BATTERY_DISCHARGE_KW override one side.
+- HEA_BATTERY_EFFICIENCY (0.9): round-trip efficiency, split evenly (sqrt) between charging and discharging.
+- HEA_BATTERY_SOC_MIN (0.1), HEA_BATTERY_SOC_MAX (0.95): state-of-charge limits, fractions of capacity.
+- HEA_BATTERY_SOC_INITIAL (0.5): state of charge assumed when nothing better is known.
+- HEA_BATTERY_WEAR_EUR_KWH (0.03): wear cost per kWh of throughput (charged plus discharged), so a full
+  cycle of 1 kWh costs about twice that; it stops the optimiser from cycling for a spread thinner than wear.
+
+Tariff (EUR per kWh; the spot price is EUR/MWh in the store):
+- HEA_GRID_FEE_EUR_KWH (0.03): network transfer fee per kWh imported.
+- HEA_ENERGY_TAX_EUR_KWH (0.045): energy tax per kWh imported.
+- HEA_VAT (0.25): VAT on spot + fee + tax for imports.
+- HEA_EXPORT_FEE_EUR_KWH (0.01): subtracted from spot for exports (the export price can go negative).
+- HEA_GRID_LIMIT_KW (17): main fuse limit on import and export (3 x 25 A).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from jobs.common.protocol import ConfigError
+
+
+def _env_float(name: str, default: float, lo: float | None = None, hi: float | None = None) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as err:
+        raise ConfigError(f"{name}={raw!r} is not a number") from err
+    if not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(f"{name}={raw!r} is out of range [{lo}, {hi}]")
+    return value
+
+
+@dataclass(frozen=True)
+class BatteryConfig:
+    capacity_kwh: float = 10.0
+    charge_kw: float = 5.0
+    discharge_kw: float = 5.0
+    efficiency: float = 0.9
+    soc_min: float = 0.1
+    soc_max: float = 0.95
+    soc_initial: float = 0.5
+    wear_eur_kwh: float = 0.03
+
+    def __post_init__(self):
+        if self.capacity_kwh <= 0 or self.charge_kw < 0 or self.discharge_kw < 0:
+            raise ConfigError("battery capacity must be positive and power limits non-negative")
+        if not 0 < self.efficiency <= 1:
+            raise ConfigError(f"round-trip efficiency {self.efficiency} must be in (0, 1]")
+        if not 0 <= self.soc_min < self.soc_max <= 1:
+            raise ConfigError(f"SoC limits {self.soc_min}..{self.soc_max} must satisfy 0 <= min < max <= 1")
+        if not self.soc_min <= self.soc_initial <= self.soc_max:
+            raise ConfigError(f"initial SoC {self.soc_initial} is outside {self.soc_min}..{self.soc_max}")
+
+    @property
+    def eta_charge(self) -> float:
+        return math.sqrt(self.efficiency)
+
+    @property
+    def eta_discharge(self) -> float:
+        return math.sqrt(self.efficiency)
+
+    @property
+    def e_min(self) -> float:
+        return self.soc_min * self.capacity_kwh
+
+    @property
+    def e_max(self) -> float:
+        return self.soc_max * self.capacity_kwh
+
+    @property
+    def e_initial(self) -> float:
+        return self.soc_initial * self.capacity_kwh
+
+    @classmethod
+    def from_env(cls) -> "BatteryConfig":
+        power = _env_float("HEA_BATTERY_POWER_KW", 5.0, 0.0)
+        return cls(
+            capacity_kwh=_env_float("HEA_BATTERY_CAPACITY_KWH", 10.0, 0.0),
+            charge_kw=_env_float("HEA_BATTERY_CHARGE_KW", power, 0.0),
+            discharge_kw=_env_float("HEA_BATTERY_DISCHARGE_KW", power, 0.0),
+            efficiency=_env_float("HEA_BATTERY_EFFICIENCY", 0.9, 0.0, 1.0),
+            soc_min=_env_float("HEA_BATTERY_SOC_MIN", 0.1, 0.0, 1.0),
+            soc_max=_env_float("HEA_BATTERY_SOC_MAX", 0.95, 0.0, 1.0),
+            soc_initial=_env_float("HEA_BATTERY_SOC_INITIAL", 0.5, 0.0, 1.0),
+            wear_eur_kwh=_env_float("HEA_BATTERY_WEAR_EUR_KWH", 0.03, 0.0),
+        )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Tariff:
+    grid_fee_eur_kwh: float = 0.03
+    energy_tax_eur_kwh: float = 0.045
+    vat: float = 0.25
+    export_fee_eur_kwh: float = 0.01
+    grid_limit_kw: float = 17.0
+
+    @classmethod
+    def from_env(cls) -> "Tariff":
+        return cls(
+            grid_fee_eur_kwh=_env_float("HEA_GRID_FEE_EUR_KWH", 0.03),
+            energy_tax_eur_kwh=_env_float("HEA_ENERGY_TAX_EUR_KWH", 0.045),
+            vat=_env_float("HEA_VAT", 0.25, 0.0, 1.0),
+            export_fee_eur_kwh=_env_float("HEA_EXPORT_FEE_EUR_KWH", 0.01),
+            grid_limit_kw=_env_float("HEA_GRID_LIMIT_KW", 17.0, 0.0),
+        )
+
+    def buy(self, spot_eur_mwh) -> np.ndarray:
+        """Import price, EUR/kWh: spot plus fees and tax, all under VAT."""
+        spot = np.asarray(spot_eur_mwh, dtype=float) / 1000.0
+        return (spot + self.grid_fee_eur_kwh + self.energy_tax_eur_kwh) * (1.0 + self.vat)
+
+    def sell(self, spot_eur_mwh) -> np.ndarray:
+        """Export price, EUR/kWh: spot minus the export fee (negative when spot is)."""
+        return np.asarray(spot_eur_mwh, dtype=float) / 1000.0 - self.export_fee_eur_kwh
+
+    def to_dict(self) -> dict:
+        return asdict(self)

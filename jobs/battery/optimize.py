@@ -1,0 +1,149 @@
+"""The battery schedule as a mixed-integer linear program (scipy.optimize.milp, HiGHS).
+
+Per step t (length dt hours): import g+ and export g- in [0, G], charge c in [0, Pch], discharge
+d in [0, Pdis], stored energy E in [Emin, Emax]:
+
+    g+ - g- = load - pv + c - d                   (energy balance, kWh / dt)
+    E[t+1] = E[t] + dt (eta_c c - d / eta_d)
+    c <= Pch b,  d <= Pdis (1 - b)                (b binary: never charge and discharge at once)
+    g+ <= G z,   g- <= G (1 - z)                  (z binary: never import and export at once)
+    E[T] >= terminal_min
+    min  sum dt (p_buy g+ - p_sell g- + wear (c + d))  -  terminal_value E[T]
+
+Without the binaries the LP relaxation "wins" by charging and discharging at once when prices are negative
+(burning energy in losses is paid for) and by importing and exporting at once when export pays more than
+import (unbounded but for G); EMHASS issue 111 is that bug. With forecasts this is the MPC's planner; with
+the actuals it is the perfect-foresight optimum that the other controllers are measured against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from jobs.battery.config import BatteryConfig
+from jobs.common.protocol import JobError
+
+N_VARS = 7  # per step: c, d, g+, g-, E, b, z
+
+
+class SolverError(JobError):
+    exit_code = 70  # the model is well-formed by construction: a failure here is a bug or a solver problem
+
+
+@dataclass
+class Plan:
+    charge_kw: np.ndarray
+    discharge_kw: np.ndarray
+    grid_import_kwh: np.ndarray
+    grid_export_kwh: np.ndarray
+    energy_kwh: np.ndarray  # after each step
+    cost_eur: float  # objective without the terminal value: energy cost + wear
+    status: str
+
+    @property
+    def battery_kw(self) -> np.ndarray:
+        return self.charge_kw - self.discharge_kw
+
+
+def solve(
+    cfg: BatteryConfig,
+    buy: np.ndarray,
+    sell: np.ndarray,
+    load: np.ndarray,
+    pv: np.ndarray,
+    e0: float,
+    terminal_min: float | None = None,
+    terminal_value: float = 0.0,
+    dt: float = 1.0,
+    grid_limit_kw: float = 17.0,
+    integral: bool = True,
+    time_limit: float = 60.0,
+) -> Plan:
+    """Optimal schedule over len(buy) steps from stored energy e0 (kWh)."""
+    buy, sell, load, pv = (np.asarray(a, dtype=float) for a in (buy, sell, load, pv))
+    T = len(buy)
+    if not (len(sell) == len(load) == len(pv) == T) or T == 0:
+        raise ValueError("buy, sell, load and pv must have the same non-zero length")
+    net = load - pv
+    # The fuse must not make the problem infeasible: the home's load is not optional.
+    G = max(grid_limit_kw, float(np.max(np.abs(net))) / dt + max(cfg.charge_kw, cfg.discharge_kw)) + 1.0
+    e0 = float(min(max(e0, cfg.e_min), cfg.e_max))
+    term = e0 if terminal_min is None else float(min(max(terminal_min, cfg.e_min), cfg.e_max))
+
+    def col(k: int) -> np.ndarray:
+        return np.arange(T) * N_VARS + k
+
+    C, D, GI, GE, E, B, Z = range(N_VARS)
+    n = T * N_VARS
+    cost = np.zeros(n)
+    cost[col(C)] = dt * cfg.wear_eur_kwh
+    cost[col(D)] = dt * cfg.wear_eur_kwh
+    cost[col(GI)] = dt * buy
+    cost[col(GE)] = -dt * sell
+    cost[col(E)[-1]] -= terminal_value
+
+    lo = np.zeros(n)
+    hi = np.zeros(n)
+    hi[col(C)] = cfg.charge_kw
+    hi[col(D)] = cfg.discharge_kw
+    hi[col(GI)] = G
+    hi[col(GE)] = G
+    lo[col(E)] = cfg.e_min
+    hi[col(E)] = cfg.e_max
+    hi[col(B)] = 1
+    hi[col(Z)] = 1
+    lo[col(E)[-1]] = max(cfg.e_min, term)
+
+    rows, cols, vals = [], [], []
+    lb, ub = [], []
+    r = 0
+
+    def add(entries, low, high):
+        nonlocal r
+        for c_, v in entries:
+            rows.append(r)
+            cols.append(c_)
+            vals.append(v)
+        lb.append(low)
+        ub.append(high)
+        r += 1
+
+    for t in range(T):
+        base = t * N_VARS
+        # balance: g+ - g- - c + d = net / dt
+        add([(base + GI, 1), (base + GE, -1), (base + C, -1), (base + D, 1)], net[t] / dt, net[t] / dt)
+        # energy: E_t - E_{t-1} - dt eta_c c + dt d / eta_d = 0
+        entries = [(base + E, 1), (base + C, -dt * cfg.eta_charge), (base + D, dt / cfg.eta_discharge)]
+        if t == 0:
+            add(entries, e0, e0)
+        else:
+            add(entries + [(base - N_VARS + E, -1)], 0, 0)
+        add([(base + C, 1), (base + B, -cfg.charge_kw)], -np.inf, 0)
+        add([(base + D, 1), (base + B, cfg.discharge_kw)], -np.inf, cfg.discharge_kw)
+        add([(base + GI, 1), (base + Z, -G)], -np.inf, 0)
+        add([(base + GE, 1), (base + Z, G)], -np.inf, G)
+
+    A = sparse.csr_array((vals, (rows, cols)), shape=(r, n))
+    integrality = np.zeros(n)
+    if integral:
+        integrality[col(B)] = 1
+        integrality[col(Z)] = 1
+    res = milp(
+        cost,
+        constraints=LinearConstraint(A, lb, ub),
+        integrality=integrality,
+        bounds=Bounds(lo, hi),
+        options={"time_limit": time_limit, "mip_rel_gap": 1e-6, "disp": False},
+    )
+    if res.x is None:
+        raise SolverError(f"battery MILP over {T} steps failed: {res.message} (status {res.status})")
+    x = res.x.reshape(T, N_VARS)
+    c, d = np.clip(x[:, C], 0, None), np.clip(x[:, D], 0, None)
+    gi, ge = np.clip(x[:, GI], 0, None), np.clip(x[:, GE], 0, None)
+    energy = x[:, E]
+    realised = float(np.sum(dt * (buy * gi - sell * ge + cfg.wear_eur_kwh * (c + d))))
+    return Plan(c, d, gi * dt, ge * dt, energy, realised, "optimal" if res.status == 0 else res.message)

@@ -1,0 +1,1 @@
+"""Reference jobs: gas, coal and CO2 prices."""

@@ -1,0 +1,149 @@
+"""The job protocol, Python side: progress and result lines on stdout, sysexits exit codes.
+
+See docs/job-protocol.md. Everything a job prints that is not one of these JSON lines is a log line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import traceback
+from typing import Any, Callable
+
+# sysexits.h: codes 64-78 mean "running this again will not help" and are never retried.
+EX_USAGE = 64
+EX_DATAERR = 65
+EX_NOINPUT = 66
+EX_UNAVAILABLE = 69
+EX_SOFTWARE = 70
+EX_CANTCREAT = 73
+EX_IOERR = 74
+EX_NOPERM = 77
+EX_CONFIG = 78
+
+
+class JobError(Exception):
+    """An error with an exit code; subclasses in 64-78 are not retried by the runner."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, exit_code: int | None = None):
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class TransientError(JobError):
+    """Worth retrying (network down, server busy): exit 1, retried by the job's retry policy."""
+
+    exit_code = 1
+
+
+class UsageError(JobError):
+    exit_code = EX_USAGE
+
+
+class DataError(JobError):
+    """The input data cannot be used (too little history, gaps, unknown meter)."""
+
+    exit_code = EX_DATAERR
+
+
+class NoInputError(JobError):
+    exit_code = EX_NOINPUT
+
+
+class CantCreateError(JobError):
+    """An output path cannot be created or written."""
+
+    exit_code = EX_CANTCREAT
+
+
+class ConfigError(JobError):
+    exit_code = EX_CONFIG
+
+
+def _clean(value: Any) -> Any:
+    """JSON cannot carry NaN or infinity; numpy scalars are not JSON either."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        try:
+            value = value.item()
+        except (ValueError, TypeError):
+            pass
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _emit(obj: dict) -> None:
+    sys.stdout.write(json.dumps(_clean(obj), separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+def progress(pct: float, stage: str | None = None, message: str | None = None) -> None:
+    """Report progress (0-100). The runner heartbeats the latest one to Temporal."""
+    msg: dict[str, Any] = {"progress": max(0.0, min(100.0, float(pct)))}
+    if stage:
+        msg["stage"] = stage
+    if message:
+        msg["message"] = message
+    _emit(msg)
+
+
+def result(payload: dict) -> None:
+    """Print the job's result line (the last one printed wins)."""
+    _emit({"result": payload})
+
+
+def log(message: str) -> None:
+    """A plain log line: anything on stdout that is not a protocol message is logged by the runner."""
+    sys.stdout.write(message + "\n")
+    sys.stdout.flush()
+
+
+def env_attempt() -> int:
+    try:
+        return int(os.environ.get("HEA_ATTEMPT", "1"))
+    except ValueError:
+        return 1
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2; the protocol says usage is 64
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.exit(EX_USAGE)
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    """An argparse parser whose usage errors exit 64 (non-retryable) instead of argparse's 2."""
+    return _Parser(description=description)
+
+
+def run_main(main: Callable[[argparse.Namespace], dict | None], arg_parser: argparse.ArgumentParser) -> None:
+    """Parse flags, run main, print its return value as the result, map exceptions to exit codes."""
+    args = arg_parser.parse_args()
+    try:
+        payload = main(args)
+    except JobError as err:
+        sys.stderr.write(f"{type(err).__name__}: {err}\n")
+        sys.exit(err.exit_code)
+    except PermissionError as err:
+        sys.stderr.write(f"PermissionError: {err}\n")
+        sys.exit(EX_CANTCREAT)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception:  # a bug or an unexpected environment: retryable, with the traceback in stderr
+        traceback.print_exc()
+        sys.exit(1)
+    result(payload or {})
+    sys.exit(0)

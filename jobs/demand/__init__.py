@@ -1,0 +1,1 @@
+"""Reference jobs: household consumption and heat pump (fetch, train, predict)."""

@@ -1,0 +1,87 @@
+"""Write the household demand forecast (`forecast.demand`, kWh per hour) for the next --horizon-days.
+
+    python -m jobs.demand.predict --horizon-days 2.0
+
+Uses the champion demand model (jobs/demand/train.py) and its occupancy HMM. The issue covers
+[current hour, now + horizon); hours after the newest stored consumption are forecast 24 hours at a time,
+each day's lags fed by the previous day's forecast; hours already measured carry the measurement.
+The temperature forecast is the newest weather issue made at or before now.
+
+A missing model is exit 66 (NoInputError, not retried): run `demand_train --production` first.
+Consumption older than HEA_DEMAND_MAX_STALE_DAYS (default 7) is exit 65.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+
+from jobs.common import forecasting as fc
+from jobs.common import registry, settings, timeutil
+from jobs.common.protocol import DataError, UsageError, parser, progress, run_main
+from jobs.common.store import Store
+from jobs.demand import features as df
+from jobs.demand.train import NAME
+
+FORECAST = "forecast.demand"
+
+
+def forecast(store, model, now: pd.Timestamp, window: pd.DatetimeIndex) -> tuple[pd.Series, pd.Timestamp]:
+    consumption = df.load_consumption(store, now - pd.Timedelta(days=40), window[-1] + fc.HOUR)
+    consumption = consumption[consumption.index <= now]
+    if consumption.empty:
+        raise DataError("no home.consumption in the last 40 days (run consumption_data first)")
+    last = consumption.index.max()
+    stale = settings.env_float("HEA_DEMAND_MAX_STALE_DAYS", 7.0)
+    if now - last > pd.Timedelta(days=stale):
+        raise DataError(f"the newest consumption is from {timeutil.iso(last)}, more than {stale:g} days ago")
+    occupancy = model.extra["occupancy"]
+    weather = df.Weather(store, issued_before=now)
+    unknown = pd.date_range(last + fc.HOUR, window[-1], freq="h") if last < window[-1] else window[:0]
+
+    def predict_block(ext, block):
+        return model.predict(df.build_frame(ext, block, occupancy, weather)).clip(min=0.0)
+
+    path = fc.recursive_forecast(consumption, unknown, predict_block)
+    full = pd.concat([consumption, path]).sort_index()
+    return full.reindex(window).dropna(), last
+
+
+def main(args) -> dict:
+    t0 = time.time()
+    if not args.horizon_days > 0:
+        raise UsageError("--horizon-days must be positive")
+    store = Store.open()
+    now = timeutil.now()
+    model, record = registry.load_champion(store, NAME, hint="run `python -m jobs.demand.train --production` first")
+    progress(10, "loading", f"{NAME} version {record['version']}")
+    window = fc.forecast_window(now, args.horizon_days)
+    values, last = forecast(store, model, now, window)
+    progress(80, "forecasting", f"{len(values)} hours")
+    rows = store.write_forecast(FORECAST, now, values, model=f"{NAME}:{record['version']}")
+    tz = timeutil.local_tz()
+    per_day = values.groupby(values.index.tz_convert(tz).date).sum()
+    return {
+        "forecast": FORECAST,
+        "model": NAME,
+        "version": record["version"],
+        "issued_at": timeutil.iso(now),
+        "start": timeutil.iso(window[0]),
+        "end": timeutil.iso(window[-1] + fc.HOUR),
+        "rows_written": rows,
+        "known_hours": int((values.index <= last).sum()),
+        "predicted_hours": int((values.index > last).sum()),
+        "kwh_per_day": {str(d): round(float(v), 2) for d, v in per_day.items()},
+        "seconds": round(time.time() - t0, 2),
+    }
+
+
+def build_parser():
+    p = parser("Write forecast.demand (kWh per hour) for the next --horizon-days with the champion model.")
+    p.add_argument("--horizon-days", type=float, default=2.0)
+    return p
+
+
+if __name__ == "__main__":
+    run_main(main, build_parser())

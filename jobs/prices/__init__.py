@@ -1,0 +1,1 @@
+"""Reference jobs: spot prices (fetch, train, run_model)."""

@@ -1,0 +1,131 @@
+"""Write price forecasts for the next hours with the champion price model.
+
+    python -m jobs.prices.run_model --model trend|peak|valley --horizon-days 2.0
+
+Forecasts one issue (issued_at = now, or HEA_NOW) covering [current hour, now + horizon), hourly:
+- trend  -> `forecast.price` (EUR/MWh). Hours whose day-ahead price is already published (stored in
+  price.spot) carry that price; the rest are the model's forecast, 24 hours at a time, each day's lags
+  fed by the previous day's forecast.
+- peak   -> `forecast.price.peak`: probability that the hour is among its local day's HEA_PEAK_HOURS dearest.
+- valley -> `forecast.price.valley`: the same for the HEA_VALLEY_HOURS cheapest.
+  On local days whose prices are all published, peak/valley are the exact 0/1 answer.
+  The peak/valley features need a price path for the unknown hours: the trend champion's forecast if there
+  is one, else the 7-day same-slot average.
+
+A missing model is exit 66 (NoInputError, not retried): run `prices_train --model M --production` first.
+Stale prices (nothing in the last HEA_PRICE_MAX_STALE_DAYS, default 7) are exit 65.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from jobs.common import forecasting as fc
+from jobs.common import registry, settings, timeutil
+from jobs.common.metrics import local_days, top_k_per_day
+from jobs.common.protocol import DataError, UsageError, parser, progress, run_main
+from jobs.common.store import Store
+from jobs.prices import features as pf
+
+
+def price_path(store, prices: pd.Series, target: pd.DatetimeIndex, exo, model=None) -> pd.Series:
+    """Prices for `target` hours beyond the known ones: the model's recursive forecast, or seasonal naive."""
+    if model is not None:
+        def predict_block(ext, block):
+            return model.predict(pf.build_frame(ext, block, exo))
+        return fc.recursive_forecast(prices, target, predict_block)
+
+    def naive_block(ext, block):
+        return fc.lag_features(ext, block, "p")["p_slot7_mean"].to_numpy()
+    return fc.recursive_forecast(prices, target, naive_block)
+
+
+def main(args) -> dict:
+    t0 = time.time()
+    if not args.horizon_days > 0:
+        raise UsageError("--horizon-days must be positive")
+    store = Store.open()
+    now = timeutil.now()
+    name = pf.REGISTRY_NAMES[args.model]
+    model, record = registry.load_champion(
+        store, name, hint=f"run `python -m jobs.prices.train --model {args.model} --production` first")
+    progress(10, "loading", f"{name} version {record['version']}")
+
+    window = fc.forecast_window(now, args.horizon_days)
+    prices = pf.load_prices(store, now - pd.Timedelta(days=30), now + pd.Timedelta(days=args.horizon_days + 2))
+    prices = prices[prices.index <= window[-1]]
+    if prices.empty:
+        raise DataError("no spot prices in the last 30 days (run prices_data first)")
+    last = prices.index.max()
+    stale = settings.env_float("HEA_PRICE_MAX_STALE_DAYS", 7.0)
+    if now - last > pd.Timedelta(days=stale):
+        raise DataError(f"the newest spot price is from {timeutil.iso(last)}, more than {stale:g} days ago")
+
+    unknown = pd.date_range(last + fc.HOUR, window[-1], freq="h") if last < window[-1] else window[:0]
+    exo = pf.Exogenous(store, window[0] - pd.Timedelta(days=10), window[-1] + fc.HOUR, issued_before=now)
+    progress(40, "forecasting", f"{len(unknown)} unknown hours, {len(window)} hours in the window")
+
+    if args.model == "trend":
+        path = price_path(store, prices, unknown, exo, model)
+        full = pd.concat([prices, path]).sort_index()
+        values = full.reindex(window)
+        extra = {"min": float(values.min()), "max": float(values.max()), "mean": float(values.mean())}
+    else:
+        trend = None
+        try:
+            trend, _ = registry.load_champion(store, pf.REGISTRY_NAMES["trend"])
+        except Exception:
+            trend = None
+        path = price_path(store, prices, unknown, exo, trend)
+        full = pd.concat([prices, path]).sort_index()
+        prob = pd.Series(model.predict(pf.build_frame(full, window, exo)), index=window)
+        # days whose prices are all known get the exact answer
+        tz = timeutil.local_tz()
+        known = full.reindex(window).where(window <= last)
+        largest = args.model == "peak"
+        k = pf.peak_hours() if largest else pf.valley_hours()
+        exact = top_k_per_day(known, k, tz, largest=largest).astype(float)
+        days = pd.Series(local_days(window, tz), index=window)
+        for day in days.unique():
+            start, end = timeutil.local_day_bounds(day, tz)
+            hours = window[(window >= start) & (window < end)]
+            if end - fc.HOUR <= last and len(hours):
+                prob.loc[hours] = exact.loc[hours]
+        values = prob
+        picked = top_k_per_day(values, k, tz)
+        extra = {"k_hours": k, "hours": {
+            str(day): [t.tz_convert(tz).strftime("%H:%M") for t in window[(picked & (days == day)).to_numpy()]]
+            for day in days.unique()}}
+        extra["price_path"] = "trend model" if trend is not None else "7-day same-slot average"
+
+    values = values.dropna()
+    forecast_name = pf.FORECAST_NAMES[args.model]
+    rows = store.write_forecast(forecast_name, now, values, model=f"{name}:{record['version']}")
+    progress(95, "written", f"{rows} rows of {forecast_name}")
+    return {
+        "forecast": forecast_name,
+        "model": name,
+        "version": record["version"],
+        "issued_at": timeutil.iso(now),
+        "start": timeutil.iso(window[0]),
+        "end": timeutil.iso(window[-1] + fc.HOUR),
+        "rows_written": rows,
+        "known_hours": int((window <= last).sum()),
+        "predicted_hours": int((window > last).sum()),
+        **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in extra.items()},
+        "seconds": round(time.time() - t0, 2),
+    }
+
+
+def build_parser():
+    p = parser("Write price forecasts (forecast.price, .peak, .valley) for the next --horizon-days.")
+    p.add_argument("--model", choices=pf.MODELS, default="trend")
+    p.add_argument("--horizon-days", type=float, default=2.0)
+    return p
+
+
+if __name__ == "__main__":
+    run_main(main, build_parser())

@@ -1,0 +1,1 @@
+"""Reference jobs: PV production (fetch actuals, predict)."""

@@ -1,0 +1,186 @@
+"""Write the PV production forecast (`forecast.solar`, kWh per hour) for the next --horizon-days.
+
+    python -m jobs.solar.predict --horizon-days 2.0 [--retrain]
+
+Model: XGBoost from the weather *forecast* (irradiance, cloud cover, temperature) and the sun's position at
+the middle of each hour to solar.production. One feature is a physical PV estimate from the forecast
+irradiance (Erbs decomposition and plane-of-array transposition for the configured array, see
+jobs/simulator/solar.py), so the trees learn the corrections: shading, soiling, the forecast's bias.
+Predictions are clipped to [0, 0.95 x kWp] and zero when the sun is below the horizon.
+
+The job trains itself: when there is no champion, when the champion is older than HEA_SOLAR_RETRAIN_DAYS
+(default 7) or with --retrain, it first trains (the same holdout/champion rule as every model: the last
+HEA_HOLDOUT_DAYS days, compared with the champion on the same rows, MAE against "same time yesterday" and
+the 7-day same-slot average, and the physical estimate alone as a third yardstick), then predicts with the
+champion. With less than 21 days of production history it cannot train and uses the physical estimate alone
+(the result says so), so a new installation gets a forecast on day one.
+
+Hours the newest weather forecast (issued at or before now) does not cover are left out of the issue.
+Environment: HEA_SOLAR_RETRAIN_DAYS (7), HEA_PV_KWP, HEA_PV_TILT, HEA_PV_AZIMUTH, HEA_LATITUDE,
+HEA_LONGITUDE, HEA_HOLDOUT_DAYS, HEA_FORECAST_MIN_LEAD_HOURS.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from jobs.common import forecasting as fc
+from jobs.common import registry, settings, timeutil
+from jobs.common.metrics import forecast_report, mae
+from jobs.common.protocol import UsageError, parser, progress, run_main
+from jobs.common.store import Store
+from jobs.simulator.solar import clear_sky_ghi, interval_mid, pv_power_kw, sun_position
+
+NAME = "solar"
+TARGET = "solar.production"
+FORECAST = "forecast.solar"
+MIN_HISTORY_DAYS = 21
+
+
+def build_frame(store, index: pd.DatetimeIndex, issued_before=None, min_lead: float = 0.0,
+                fill_with_actuals: bool = True) -> tuple[pd.DataFrame, float]:
+    lat, lon = settings.latitude(), settings.longitude()
+    out = pd.DataFrame(index=index)
+    coverage = 1.0
+    for var in ("irradiance", "cloud_cover", "temperature"):
+        vals, cov = fc.weather_forecast(store, var, index, issued_before, min_lead, fill_with_actuals)
+        out[f"fc_{var}"] = vals
+        if var == "irradiance":
+            coverage = cov
+    el, az = sun_position(interval_mid(index), lat, lon)
+    out["sun_elevation"] = el
+    out["sun_azimuth"] = az
+    out["clear_sky_ghi"] = clear_sky_ghi(el)
+    with np.errstate(all="ignore"):
+        out["clear_sky_index"] = np.where(out["clear_sky_ghi"] > 20, out["fc_irradiance"] / out["clear_sky_ghi"], np.nan)
+    out["pv_physical"] = physical(index, out)
+    doy = index.day_of_year.to_numpy()
+    out["doy_sin"] = np.sin(2 * np.pi * doy / 365.25)
+    out["doy_cos"] = np.cos(2 * np.pi * doy / 365.25)
+    return out, coverage
+
+
+def physical(index: pd.DatetimeIndex, frame: pd.DataFrame) -> np.ndarray:
+    ghi = frame["fc_irradiance"].to_numpy(dtype=float)
+    temp = np.nan_to_num(frame["fc_temperature"].to_numpy(dtype=float), nan=10.0)
+    out = pv_power_kw(index, np.nan_to_num(ghi, nan=0.0), temp, settings.latitude(), settings.longitude(),
+                      settings.pv_kwp(), settings.pv_tilt(), settings.pv_azimuth())
+    return np.where(np.isfinite(ghi), out, np.nan)
+
+
+FEATURES = ["fc_irradiance", "fc_cloud_cover", "fc_temperature", "sun_elevation", "sun_azimuth",
+            "clear_sky_ghi", "clear_sky_index", "pv_physical", "doy_sin", "doy_cos"]
+
+
+def postprocess(pred, frame: pd.DataFrame) -> np.ndarray:
+    pred = np.clip(np.asarray(pred, dtype=float), 0.0, settings.pv_kwp() * 0.95)
+    return np.where(frame["sun_elevation"].to_numpy() < -3.0, 0.0, pred)
+
+
+class PhysicalModel:
+    """The physical estimate alone: the cold-start model and a yardstick."""
+
+    version = "physical"
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        return frame["pv_physical"].to_numpy(dtype=float)
+
+
+def evaluator(production: pd.Series):
+    def evaluate(model, rows: pd.DataFrame) -> dict:
+        pred = postprocess(model.predict(rows), rows)
+        actual = production.reindex(rows.index)
+        report = forecast_report(actual, pred, production)
+        phys = postprocess(rows["pv_physical"].to_numpy(), rows)
+        report["baseline_physical_mae"] = mae(actual.to_numpy(), np.nan_to_num(phys))
+        day = rows["sun_elevation"].to_numpy() > 0
+        report["daylight_mae"] = mae(actual.to_numpy()[day], pred[day])
+        return report
+    return evaluate
+
+
+def train(store, production_mode: bool = True) -> dict:
+    production = fc.to_hourly(store.read_series(TARGET))
+    span = (production.index.max() - production.index.min()) / fc.DAY if len(production) else 0.0
+    if span < MIN_HISTORY_DAYS:
+        return {"trained": False, "reason": f"{span:.1f} days of solar.production; need {MIN_HISTORY_DAYS} "
+                                            "to train (using the physical estimate)"}
+    progress(15, "features", f"{len(production)} hours of solar.production")
+    frame, coverage = build_frame(store, production.index, min_lead=fc.min_lead_hours())
+    frame["y"] = production.to_numpy()
+    spec = fc.TrainSpec(name=NAME, kind="regressor", frame=frame, features=FEATURES, target="y",
+                        evaluate=evaluator(production), metric="mae",
+                        params={"n_estimators": 300, "max_depth": 5})
+    out = fc.train(store, spec, production_mode)
+    out["weather_forecast_coverage"] = round(coverage, 3)
+    out["trained"] = True
+    return out
+
+
+def needs_training(record: dict | None, now: pd.Timestamp) -> tuple[bool, str]:
+    if record is None:
+        return True, "no model yet"
+    trained_at = (record.get("holdout") or {}).get("trained_at")
+    days = settings.env_float("HEA_SOLAR_RETRAIN_DAYS", 7.0)
+    if not trained_at:
+        return True, "the champion has no training time"
+    age = (now - timeutil.to_utc(trained_at)) / fc.DAY
+    if age > days:
+        return True, f"the champion is {age:.1f} days old (HEA_SOLAR_RETRAIN_DAYS={days:g})"
+    return False, f"the champion is {age:.1f} days old"
+
+
+def main(args) -> dict:
+    t0 = time.time()
+    if not args.horizon_days > 0:
+        raise UsageError("--horizon-days must be positive")
+    store = Store.open()
+    now = timeutil.now()
+    record = store.champion(NAME)
+    retrain, why = needs_training(record, now)
+    out: dict = {}
+    if retrain or args.retrain:
+        progress(5, "training", why if not args.retrain else "--retrain")
+        out["training"] = train(store, production_mode=True)
+        record = store.champion(NAME)
+    else:
+        out["training"] = {"trained": False, "reason": why}
+    if record:
+        model, record = registry.load_champion(store, NAME)
+        version = record["version"]
+    else:
+        model, version = PhysicalModel(), "physical"
+
+    window = fc.forecast_window(now, args.horizon_days)
+    frame, _ = build_frame(store, window, issued_before=now, min_lead=0.0, fill_with_actuals=True)
+    covered = np.isfinite(frame["fc_irradiance"].to_numpy())
+    frame = frame[covered]
+    progress(85, "forecasting", f"{int(covered.sum())} of {len(window)} hours covered by a weather forecast")
+    values = pd.Series(postprocess(model.predict(frame), frame), index=frame.index)
+    rows = store.write_forecast(FORECAST, now, values, model=f"{NAME}:{version}")
+    tz = timeutil.local_tz()
+    per_day = values.groupby(values.index.tz_convert(tz).date).sum()
+    out.update({
+        "forecast": FORECAST,
+        "model_version": version,
+        "issued_at": timeutil.iso(now),
+        "rows_written": rows,
+        "hours_without_weather_forecast": int((~covered).sum()),
+        "kwh_per_day": {str(d): round(float(v), 2) for d, v in per_day.items()},
+        "seconds": round(time.time() - t0, 2),
+    })
+    return out
+
+
+def build_parser():
+    p = parser("Write forecast.solar (kWh per hour) from weather forecasts; trains itself when needed.")
+    p.add_argument("--horizon-days", type=float, default=2.0)
+    p.add_argument("--retrain", action="store_true", help="train before predicting even if the model is fresh")
+    return p
+
+
+if __name__ == "__main__":
+    run_main(main, build_parser())

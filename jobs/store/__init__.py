@@ -1,0 +1,1 @@
+"""Reference jobs: data store status."""

@@ -1,0 +1,1 @@
+"""Reference jobs: weather actuals and forecasts."""

@@ -1,0 +1,19 @@
+import type { AppConfig } from '../config/load.js';
+import type { Logger } from '../logging.js';
+import { createJobOptions } from './jobOptions.js';
+import { createRunJob } from './runJob.js';
+import { createWriteReport } from './reports.js';
+
+export type { RunJobInput, JobOutcome, JobHeartbeat, JobFailureDetails } from './runJob.js';
+export type { JobActivityOptions } from './jobOptions.js';
+
+/** Every activity the worker registers, bound to the loaded config. */
+export function createActivities(config: AppConfig, logger: Logger) {
+  return {
+    runJob: createRunJob(config, logger),
+    jobOptions: createJobOptions(config),
+    writeReport: createWriteReport(config),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

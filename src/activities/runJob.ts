@@ -1,0 +1,137 @@
+import { Context, CancelledFailure } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { AppConfig } from '../config/load.js';
+import { isDebug, type Logger } from '../logging.js';
+import { runJobProcess } from './jobProcess.js';
+import { classifyExit, type JobProgress } from './protocol.js';
+
+export interface RunJobInput {
+  /** The job's name in the registry (config `jobs`). */
+  job: string;
+  /** Appended to the job's configured args, e.g. ["--model", "trend", "--production"]. */
+  args?: string[];
+}
+
+/** What the workflow gets back from a job that succeeded. */
+export interface JobOutcome {
+  job: string;
+  result: Record<string, unknown>;
+  attempt: number;
+  durationMs: number;
+  lastProgress?: JobProgress;
+}
+
+/** Heartbeat details: what the Web UI, `hea run` and the workflow see of a running job. */
+export interface JobHeartbeat extends Partial<JobProgress> {
+  job: string;
+  pid?: number;
+  attempt: number;
+  elapsedMs: number;
+}
+
+/** Failure details attached to every job failure (ApplicationFailure.details[0]). */
+export interface JobFailureDetails {
+  job: string;
+  exitCode?: number;
+  signal?: string;
+  attempt: number;
+  durationMs: number;
+  lastProgress?: JobProgress;
+  stderrTail: string[];
+}
+
+export function createRunJob(config: AppConfig, logger: Logger) {
+  return async function runJob(input: RunJobInput): Promise<JobOutcome> {
+    const ctx = Context.current();
+    const info = ctx.info;
+    const execution = { workflowId: info.workflowExecution?.workflowId ?? '', runId: info.workflowExecution?.runId ?? '' };
+    const spec = config.jobs[input.job];
+    if (!spec) {
+      throw ApplicationFailure.create({
+        type: 'UnknownJob',
+        message: `no job named "${input.job}" in ${config.file}`,
+        nonRetryable: true,
+      });
+    }
+    const started = Date.now();
+    let latest: JobHeartbeat = { job: spec.name, attempt: info.attempt, elapsedMs: 0 };
+    const beat = () => ctx.heartbeat({ ...latest, elapsedMs: Date.now() - started });
+    // Cancellation (and the server's verdict on timeouts) only reaches an activity that heartbeats,
+    // so beat on a clock as well as on progress; the SDK throttles what it actually sends.
+    const ticker = setInterval(beat, Math.max(200, Math.min(5_000, spec.heartbeatTimeoutMs / 4)));
+    const run = await runJobProcess(spec, {
+      args: input.args,
+      signal: ctx.cancellationSignal,
+      logger: logger.child({ workflowId: execution.workflowId, attempt: info.attempt }),
+      env: {
+        HEA_JOB_NAME: spec.name,
+        HEA_RUN_ID: execution.runId,
+        HEA_WORKFLOW_ID: execution.workflowId,
+        HEA_ACTIVITY_ID: info.activityId,
+        HEA_ATTEMPT: String(info.attempt),
+        HEA_DATA_DIR: config.dirs.data,
+        HEA_MODELS_DIR: config.dirs.models,
+        HEA_STORE_URL: config.storeUrl,
+        HEA_DEBUG: isDebug() ? 'true' : 'false',
+      },
+      onStart: (pid) => {
+        latest = { ...latest, pid };
+        beat();
+      },
+      onProgress: (progress) => {
+        latest = { ...latest, ...progress };
+        beat();
+      },
+    }).finally(() => clearInterval(ticker));
+
+    const details: JobFailureDetails = {
+      job: spec.name,
+      exitCode: run.exitCode,
+      signal: run.signal,
+      attempt: info.attempt,
+      durationMs: run.durationMs,
+      lastProgress: run.lastProgress,
+      stderrTail: run.stderrTail,
+    };
+    const tail = run.stderrTail.slice(-10).join('\n');
+    const withTail = (message: string) => (tail ? `${message}\n--- stderr (last lines) ---\n${tail}` : message);
+
+    if (run.aborted) {
+      // Temporal decides what a cancelled attempt means (a retry after a timeout, or the end).
+      throw ctx.cancellationSignal.reason instanceof CancelledFailure
+        ? ctx.cancellationSignal.reason
+        : new CancelledFailure(`job ${spec.name} cancelled`);
+    }
+    if (run.timedOut) {
+      throw ApplicationFailure.create({
+        type: 'JobTimedOut',
+        message: withTail(`job ${spec.name} exceeded its timeout of ${spec.timeoutMs} ms and was killed`),
+        details: [details],
+      });
+    }
+    const failure = classifyExit(run.exitCode, run.signal);
+    if (failure) {
+      const how = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`;
+      throw ApplicationFailure.create({
+        type: failure.type,
+        message: withTail(`job ${spec.name} ${how}`),
+        nonRetryable: !failure.retryable,
+        details: [details],
+      });
+    }
+    if (run.exitCode === undefined) {
+      throw ApplicationFailure.create({
+        type: 'JobFailed',
+        message: withTail(`job ${spec.name} could not be run`),
+        details: [details],
+      });
+    }
+    return {
+      job: spec.name,
+      result: run.result,
+      attempt: info.attempt,
+      durationMs: run.durationMs,
+      lastProgress: run.lastProgress,
+    };
+  };
+}

@@ -1,0 +1,100 @@
+// Process-level plumbing shared by the CLI commands: config, logging, Temporal, an in-process worker.
+import { Client, Connection } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { ConfigError, loadConfig, type AppConfig } from './config/load.js';
+import { createLogger, type Logger } from './logging.js';
+import { resolveTemporal, type TemporalTarget } from './temporal/connection.js';
+import { installRuntime } from './temporal/runtime.js';
+import { createWorker } from './worker.js';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function loadConfigOrExit(logger: Logger, file?: string): AppConfig {
+  try {
+    return loadConfig(file);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`hea: invalid config ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+export interface App {
+  config: AppConfig;
+  logger: Logger;
+  target: TemporalTarget;
+  client: Client;
+  connection: Connection;
+  worker?: { worker: Worker; connection: NativeConnection; running: Promise<void> };
+  close(): Promise<void>;
+}
+
+/** Connects to Temporal (starting the embedded server if needed) and optionally runs a worker. */
+export async function openApp(options: { configFile?: string; worker?: 'always' | 'if-none' | 'never'; logger?: Logger }): Promise<App> {
+  const logger = options.logger ?? createLogger();
+  const config = loadConfigOrExit(logger, options.configFile);
+  installRuntime(logger);
+  const target = await resolveTemporal(config, logger);
+  const connection = await Connection.connect(target.connectionOptions);
+  const client = new Client({ connection, namespace: target.namespace });
+  let worker: App['worker'];
+  const mode = options.worker ?? 'never';
+  if (mode === 'always' || (mode === 'if-none' && !(await hasWorkers(client, target)))) {
+    const created = await createWorker({ config, target, logger });
+    const running = created.worker.run();
+    worker = { ...created, running };
+    if (mode === 'if-none') logger.info({ taskQueue: target.taskQueue }, 'no worker polls the task queue: running one in this process');
+  }
+  let closed = false;
+  return {
+    config,
+    logger,
+    target,
+    client,
+    connection,
+    worker,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (worker) {
+        worker.worker.shutdown();
+        await worker.running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
+        await worker.connection.close();
+      }
+      await connection.close();
+      await target.embedded?.stop();
+    },
+  };
+}
+
+/** Whether any worker polled the task queue recently (a dead worker's poller lingers for minutes). */
+export async function hasWorkers(client: Client, target: TemporalTarget, withinMs = 90_000): Promise<boolean> {
+  const res = await client.workflowService.describeTaskQueue({
+    namespace: target.namespace,
+    taskQueue: { name: target.taskQueue },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  const now = Date.now();
+  return (res.pollers ?? []).some((p) => {
+    const t = p.lastAccessTime;
+    const ms = t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
+    return now - ms < withinMs;
+  });
+}
+
+/** Runs `main` until SIGINT/SIGTERM, then closes the app (worker drains within its grace time). */
+export function untilSignal(app: App): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      app.logger.info({ signal }, 'shutting down');
+      void app.close().then(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { durationMs } from './duration.js';
+import { apiSchema } from './api.js';
+
+/** A job or dataset name: also used in env vars, file names and workflow ids. */
+const identifier = z.string().regex(/^[a-z][a-z0-9_]*$/, 'use lower case letters, digits and _');
+
+export const retryPolicySchema = z
+  .object({
+    initialInterval: durationMs.default(60_000),
+    backoffCoefficient: z.number().min(1).max(10).default(2),
+    maximumInterval: durationMs.default(600_000),
+    maximumAttempts: z.number().int().min(0).default(3),
+  })
+  .strict();
+
+const envMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'), z.string());
+
+/** What every job inherits unless it says otherwise. */
+export const jobDefaultsSchema = z
+  .object({
+    command: z.string().min(1).default('.venv/bin/python'),
+    cwd: z.string().default('.'),
+    timeout: durationMs.default(3_600_000),
+    heartbeatTimeout: durationMs.default(120_000),
+    killGrace: durationMs.default(10_000),
+    retry: retryPolicySchema.default(retryPolicySchema.parse({})),
+    env: envMap.default({}),
+  })
+  .strict();
+
+/** One entry of the jobs registry (the seed's SCRIPT_PATHS), before defaults are applied. */
+export const jobSchema = z
+  .object({
+    description: z.string().optional(),
+    command: z.string().min(1).optional(),
+    args: z.array(z.string()).default([]),
+    cwd: z.string().optional(),
+    timeout: durationMs.optional(),
+    heartbeatTimeout: durationMs.optional(),
+    killGrace: durationMs.optional(),
+    retry: retryPolicySchema.partial().optional(),
+    env: envMap.default({}),
+  })
+  .strict();
+
+const port = z.number().int().min(1).max(65_535);
+
+export const temporalSchema = z
+  .object({
+    /** host:port of a Temporal cluster; unset means the embedded dev server (TEMPORAL_ADDRESS overrides). */
+    address: z.string().min(1).optional(),
+    namespace: z.string().min(1).default('default'),
+    taskQueue: z.string().min(1).default('home-energy'),
+    embedded: z
+      .object({
+        binary: z.string().min(1).default('.venv/bin/temporal'),
+        ip: z.string().min(1).default('127.0.0.1'),
+        port: port.default(7233),
+        uiPort: port.default(8233),
+        dbFile: z.string().min(1).default('var/temporal.db'),
+        logFile: z.string().min(1).default('var/temporal-server.log'),
+        startTimeout: durationMs.default(60_000),
+      })
+      .strict()
+      .default({} as never),
+  })
+  .strict();
+
+export const workerSchema = z
+  .object({
+    maxConcurrentActivities: z.number().int().min(1).max(256).default(4),
+    maxConcurrentWorkflowTasks: z.number().int().min(1).max(256).default(20),
+    /** How long running jobs may go on after SIGTERM before they are cancelled (and retried elsewhere). */
+    shutdownGraceTime: durationMs.default(30_000),
+  })
+  .strict();
+
+export const pathsSchema = z
+  .object({
+    dataDir: z.string().min(1).default('data'),
+    modelsDir: z.string().min(1).default('models'),
+    reportsDir: z.string().min(1).default('reports'),
+    /** Passed to jobs as HEA_STORE_URL; default: sqlite:///<dataDir>/energy.db */
+    storeUrl: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    paths: pathsSchema.default({} as never),
+    temporal: temporalSchema.default({} as never),
+    worker: workerSchema.default({} as never),
+    jobDefaults: jobDefaultsSchema.default({} as never),
+    jobs: z.record(identifier, jobSchema),
+    api: apiSchema.default({} as never),
+  })
+  .strict();
+
+export type RawConfig = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type RetryPolicyConfig = z.output<typeof retryPolicySchema>;

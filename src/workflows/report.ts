@@ -1,0 +1,49 @@
+// Run reports: the result of every workflow, rendered to Markdown by the writeReport activity and
+// summarised in the Web UI. Pure functions and types only, so workflows can import them.
+
+export type StepStatus = 'success' | 'failed' | 'skipped';
+export type RunStatus = 'success' | 'partial' | 'failed';
+
+export interface StepReport {
+  step: string;
+  job: string;
+  status: StepStatus;
+  attempts?: number;
+  startedAt?: string;
+  durationMs?: number;
+  error?: string;
+  errorType?: string;
+  /** Key figures from the job's result line. */
+  result?: Record<string, unknown>;
+}
+
+export interface RunReport {
+  workflow: string;
+  workflowId: string;
+  runId: string;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  params: Record<string, unknown>;
+  steps: StepReport[];
+  /** Where the Markdown report was written, when it was. */
+  reportFile?: string;
+}
+
+export function runStatus(steps: StepReport[]): RunStatus {
+  if (steps.length === 0 || steps.every((s) => s.status === 'success')) return 'success';
+  if (steps.some((s) => s.status === 'success')) return 'partial';
+  return 'failed';
+}
+
+/** One line per step, for the Web UI's "current details" and the CLI's progress. */
+export function summarize(report: RunReport): string {
+  const icon: Record<StepStatus | 'running', string> = { success: '✅', failed: '❌', skipped: '⏭️', running: '⏳' };
+  const lines = report.steps.map((s) => {
+    const secs = s.durationMs !== undefined ? ` (${(s.durationMs / 1000).toFixed(1)} s)` : '';
+    const err = s.error ? `: ${s.error.split('\n')[0]}` : '';
+    return `${icon[s.status]} **${s.step}** ${s.status}${secs}${err}`;
+  });
+  return [`**${report.workflow}**: ${report.status}`, ...lines].join('\n');
+}

@@ -1,0 +1,90 @@
+// The life of a run: its steps, the live report (a query and the Web UI's current details), and the
+// written report at the end. Every pipeline workflow records its work through a RunRecorder.
+import {
+  ApplicationFailure,
+  defineQuery,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { runStatus, summarize, type RunReport, type StepReport } from './report.js';
+import { loadJobOptions, runStep, type JobOptionsTable } from './steps.js';
+import { reportQueryName } from './names.js';
+
+export const reportQuery = defineQuery<RunReport>(reportQueryName);
+
+const { writeReport } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 5 },
+});
+
+export class RunRecorder {
+  private readonly report: RunReport;
+  private options: JobOptionsTable = {};
+  private readonly running = new Set<string>();
+
+  constructor(params: Record<string, unknown>) {
+    const info = workflowInfo();
+    this.report = {
+      workflow: info.workflowType,
+      workflowId: info.workflowId,
+      runId: info.runId,
+      status: 'success',
+      startedAt: new Date().toISOString(),
+      params,
+      steps: [],
+    };
+    setHandler(reportQuery, () => ({ ...this.report, steps: [...this.report.steps], running: [...this.running] }) as RunReport);
+    this.publish();
+  }
+
+  /** Fetch the timeouts and retry policies of the jobs this run may use. */
+  async prepare(jobs: string[]): Promise<void> {
+    this.options = await loadJobOptions(jobs);
+  }
+
+  /** Run a job as a step; resolves with its report line (never throws for a job failure). */
+  async step(step: string, job: string, args: string[] = []): Promise<StepReport> {
+    this.running.add(step);
+    this.publish();
+    const { outcome: _outcome, ...line } = await runStep(step, job, args, this.options);
+    this.running.delete(step);
+    this.report.steps.push(line);
+    this.publish();
+    return line;
+  }
+
+  skip(step: string, job: string, because: string): StepReport {
+    const line: StepReport = { step, job, status: 'skipped', error: because };
+    this.report.steps.push(line);
+    this.publish();
+    return line;
+  }
+
+  /** Finish: write the Markdown report; a run where nothing succeeded fails (so schedules can pause). */
+  async finish(): Promise<RunReport> {
+    const finished = new Date();
+    this.report.status = runStatus(this.report.steps);
+    this.report.finishedAt = finished.toISOString();
+    this.report.durationMs = finished.getTime() - Date.parse(this.report.startedAt);
+    this.report.reportFile = await writeReport(this.report);
+    this.publish();
+    if (this.report.status === 'failed') {
+      throw ApplicationFailure.create({
+        type: 'RunFailed',
+        message: `${this.report.workflow}: every step failed (report: ${this.report.reportFile})`,
+        nonRetryable: true,
+        details: [this.report],
+      });
+    }
+    return this.report;
+  }
+
+  private publish(): void {
+    const status = this.report.finishedAt ? this.report.status : 'running';
+    const running = [...this.running].map((s) => `⏳ **${s}** running`);
+    setCurrentDetails([summarize({ ...this.report, status: status as RunReport['status'] }), ...running].join('\n\n'));
+  }
+}

