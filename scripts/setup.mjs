@@ -60,7 +60,7 @@ try {
   const lockHash = hashFiles(['package-lock.json']);
   stamped('node_modules/.hea-setup-stamp', lockHash, () => {
     try {
-      run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error']);
+      run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { stdio: ['ignore', 'inherit', 'pipe'] });
     } catch (err) {
       // A registry mirror that lacks other platforms' optional binaries (@swc/core-darwin-*, ...) makes
       // `npm ci` call the lockfile out of sync. `npm install --no-save` installs the same locked

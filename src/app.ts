@@ -1,7 +1,7 @@
 // Process-level plumbing shared by the CLI commands: config, logging, Temporal, an in-process worker.
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { ConfigError, loadConfig, type AppConfig } from './config/load.js';
 import { createLogger, type Logger } from './logging.js';
 import { resolveTemporal, type TemporalTarget } from './temporal/connection.js';
@@ -35,11 +35,17 @@ export interface App {
 }
 
 /** Connects to Temporal (starting the embedded server if needed) and optionally runs a worker. */
-export async function openApp(options: { configFile?: string; worker?: 'always' | 'if-none' | 'never'; logger?: Logger }): Promise<App> {
+export async function openApp(options: {
+  configFile?: string;
+  worker?: 'always' | 'if-none' | 'never';
+  logger?: Logger;
+  /** false: connect to whatever answers at the configured address, never start a server. */
+  embedded?: boolean;
+}): Promise<App> {
   const logger = options.logger ?? createLogger();
   const config = loadConfigOrExit(logger, options.configFile);
   installRuntime(logger);
-  const target = await resolveTemporal(config, logger);
+  const target = await resolveTemporal(config, logger, { embedded: options.embedded ?? true });
   const connection = await Connection.connect(target.connectionOptions);
   const client = new Client({ connection, namespace: target.namespace });
   let worker: App['worker'];
@@ -77,7 +83,7 @@ export async function hasWorkers(client: Client, target: TemporalTarget, withinM
   const res = await client.workflowService.describeTaskQueue({
     namespace: target.namespace,
     taskQueue: { name: target.taskQueue },
-    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
   });
   const now = Date.now();
   return (res.pollers ?? []).some((p) => {

@@ -1,10 +1,11 @@
 // `hea`: the command line of home-energy-ai.
 import { Command, CommanderError, Option } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
-import { openApp, untilSignal, type App } from './app.js';
+import { hasWorkers, openApp, untilSignal, type App } from './app.js';
 import { FLOWS, isFlowName, parseFlowParams, type FlowName } from './flows.js';
 import { followRun } from './follow.js';
 import type { RunReport } from './workflows/report.js';
+import { isDebug } from './logging.js';
 
 const EXIT_USAGE = 2;
 
@@ -108,6 +109,21 @@ export function buildProgram(): Command {
       process.exit(code);
     });
 
+  program
+    .command('health')
+    .description('exit 0 when Temporal answers and a worker polls the task queue, 1 otherwise (for container health checks)')
+    .action(async () => {
+      const app = await openApp({ configFile: program.opts().config, worker: 'never', embedded: false });
+      let healthy = false;
+      try {
+        healthy = await hasWorkers(app.client, app.target);
+        process.stdout.write(healthy ? 'healthy: workers poll the task queue\n' : `unhealthy: no worker polls ${app.target.taskQueue}\n`);
+      } finally {
+        await app.close();
+      }
+      process.exit(healthy ? 0 : 1);
+    });
+
   program.addOption(new Option('--version').hideHelp());
   return program;
 }
@@ -122,6 +138,7 @@ export async function main(argv = process.argv): Promise<void> {
       process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
     }
     process.stderr.write(`hea: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (isDebug() && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     process.exit(1);
   }
 }

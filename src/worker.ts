@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import type { AppConfig } from './config/load.js';
-import { TemporalPinoLogger, type Logger } from './logging.js';
+import { TemporalPinoLogger, isDebug, type Logger } from './logging.js';
 import type { TemporalTarget } from './temporal/connection.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -18,7 +18,8 @@ export function bundleWorkflows(logger?: Logger): Promise<WorkflowBundle> {
       ...cfg,
       resolve: { ...cfg.resolve, extensionAlias: { '.js': ['.ts', '.js'] } },
     }),
-    logger: logger ? new TemporalPinoLogger(logger.child({ component: 'bundler' })) : undefined,
+    // webpack's statistics are noise unless something is wrong.
+    logger: logger ? new TemporalPinoLogger(logger.child({ component: 'bundler' }, { level: isDebug() ? 'debug' : 'warn' })) : undefined,
   });
 }
 
@@ -46,7 +47,7 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     shutdownGraceTime: options.shutdownGraceTimeMs ?? config.worker.shutdownGraceTime,
-    identity: options.identity,
+    ...(options.identity ? { identity: options.identity } : {}),
   });
   return { worker, connection, ownsConnection: !options.connection };
 }

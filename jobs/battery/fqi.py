@@ -134,12 +134,12 @@ def collect(env: BatteryEnv, steps: int, rng: np.random.Generator, agent: FQIAge
 
 
 def _regressor(seed: int, max_iter: int) -> HistGradientBoostingRegressor:
-    return HistGradientBoostingRegressor(max_iter=max_iter, learning_rate=0.1, max_leaf_nodes=31,
+    return HistGradientBoostingRegressor(max_iter=max_iter, learning_rate=0.15, max_leaf_nodes=31,
                                          min_samples_leaf=20, l2_regularization=1e-3, early_stopping=False,
                                          random_state=seed)
 
 
-def fit_q(batch: Batch, gamma: float, iterations: int, seed: int = 0, max_iter: int = 60,
+def fit_q(batch: Batch, gamma: float, iterations: int, seed: int = 0, max_iter: int = 40,
           init: FQIAgent | None = None, progress_cb=None) -> FQIAgent:
     s, a, r, s2, m2 = batch.arrays()
     n_actions = len(ACTIONS)
@@ -166,10 +166,10 @@ def fit_q(batch: Batch, gamma: float, iterations: int, seed: int = 0, max_iter: 
 def train(
     env: BatteryEnv,
     total_timesteps: int,
-    iterations: int = 30,
+    iterations: int = 24,
     gamma: float = 0.97,
     seed: int = 0,
-    max_iter: int = 60,
+    max_iter: int = 40,
     progress_cb=None,
 ) -> FQIAgent:
     """Collect `total_timesteps` transitions in two rounds and fit Q on them."""
@@ -188,7 +188,7 @@ def train(
     if rest > 0:
         collect(env, rest, rng, agent=agent, epsilon=0.2, batch=batch)
         # A few iterations on top of the first round's Q are enough: it is already a good starting point.
-        agent = fit_q(batch, gamma, max(1, iterations // 2), seed, max_iter, init=agent, progress_cb=cb(0.5, 1.0))
+        agent = fit_q(batch, gamma, max(1, iterations // 3), seed, max_iter, init=agent, progress_cb=cb(0.5, 1.0))
     s, a, r, _, _ = batch.arrays()
     agent.meta = {
         "transitions": len(batch),

@@ -128,17 +128,20 @@ def solve(
         add([(base + GE, 1), (base + Z, G)], -np.inf, G)
 
     A = sparse.csr_array((vals, (rows, cols)), shape=(r, n))
-    integrality = np.zeros(n)
-    if integral:
+    constraints = LinearConstraint(A, lb, ub)
+    bounds = Bounds(lo, hi)
+    options = {"time_limit": time_limit, "mip_rel_gap": 1e-6, "disp": False}
+    # The LP relaxation is several times faster; when its optimum already never charges and discharges (or
+    # imports and exports) at once, setting the binaries to match makes it MILP-feasible with the same cost,
+    # so it is the MILP's optimum too. Only relaxations that cheat need branch and bound.
+    res = milp(cost, constraints=constraints, integrality=np.zeros(n), bounds=bounds, options=options)
+    how = "lp"
+    if integral and (res.x is None or _cheats(res.x.reshape(T, N_VARS), C, D, GI, GE)):
+        integrality = np.zeros(n)
         integrality[col(B)] = 1
         integrality[col(Z)] = 1
-    res = milp(
-        cost,
-        constraints=LinearConstraint(A, lb, ub),
-        integrality=integrality,
-        bounds=Bounds(lo, hi),
-        options={"time_limit": time_limit, "mip_rel_gap": 1e-6, "disp": False},
-    )
+        res = milp(cost, constraints=constraints, integrality=integrality, bounds=bounds, options=options)
+        how = "milp"
     if res.x is None:
         raise SolverError(f"battery MILP over {T} steps failed: {res.message} (status {res.status})")
     x = res.x.reshape(T, N_VARS)
@@ -146,4 +149,11 @@ def solve(
     gi, ge = np.clip(x[:, GI], 0, None), np.clip(x[:, GE], 0, None)
     energy = x[:, E]
     realised = float(np.sum(dt * (buy * gi - sell * ge + cfg.wear_eur_kwh * (c + d))))
-    return Plan(c, d, gi * dt, ge * dt, energy, realised, "optimal" if res.status == 0 else res.message)
+    status = f"optimal ({how})" if res.status == 0 else f"{res.message} ({how})"
+    return Plan(c, d, gi * dt, ge * dt, energy, realised, status)
+
+
+def _cheats(x: np.ndarray, C: int, D: int, GI: int, GE: int, tol: float = 1e-7) -> bool:
+    both_battery = np.minimum(x[:, C], x[:, D]) > tol
+    both_grid = np.minimum(x[:, GI], x[:, GE]) > tol
+    return bool(both_battery.any() or both_grid.any())

@@ -193,10 +193,11 @@ def make_xgb(kind: str, params: dict | None = None, seed: int = 0):
     import xgboost as xgb
 
     p = {**DEFAULT_PARAMS, **(params or {})}
+    objective = p.pop("objective", None)
     common = dict(tree_method="hist", n_jobs=train_threads(), random_state=seed, **p)
     if kind == "classifier":
-        return xgb.XGBClassifier(objective="binary:logistic", eval_metric="logloss", **common)
-    return xgb.XGBRegressor(objective="reg:squarederror", **common)
+        return xgb.XGBClassifier(objective=objective or "binary:logistic", eval_metric="logloss", **common)
+    return xgb.XGBRegressor(objective=objective or "reg:squarederror", **common)
 
 
 @dataclass
@@ -383,8 +384,8 @@ def _r(v):
 
 
 def forecast_window(now: pd.Timestamp, horizon_days: float) -> pd.DatetimeIndex:
-    """The hours a predict job writes: from the current hour to now + horizon."""
+    """The hours a predict job writes: the current hour and the following horizon_days x 24 - 1."""
     if not horizon_days > 0:
         raise ValueError("horizon must be positive")
     start = timeutil.to_utc(now).floor("h")
-    return pd.date_range(start, timeutil.to_utc(now) + pd.Timedelta(days=horizon_days), freq="h", inclusive="left")
+    return pd.date_range(start, start + pd.Timedelta(days=horizon_days), freq="h", inclusive="left")

@@ -49,12 +49,13 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def new_version(name: str) -> str:
-    """A sortable version id from the (possibly HEA_NOW-fixed) clock, unique within the model's folder."""
+def new_version(name: str, store=None) -> str:
+    """A sortable version id from the (possibly HEA_NOW-fixed) clock, unique in the folder and the registry."""
     base = timeutil.now().strftime("%Y%m%dT%H%M%SZ")
     folder = model_dir(name)
+    taken = {m["version"] for m in store.models(name)} if store is not None else set()
     version, n = base, 1
-    while (folder / f"{version}{MODEL_SUFFIX}").exists():
+    while (folder / f"{version}{MODEL_SUFFIX}").exists() or version in taken:
         n += 1
         version = f"{base}-{n}"
     return version
@@ -157,7 +158,7 @@ def challenge(store, name: str, holdout_index: pd.DatetimeIndex, score: Callable
 
 def publish(store, name: str, model: Any, metrics: dict, holdout: dict, promoted: bool) -> dict:
     """Save a trained model under a new version and register it (promoted or not)."""
-    version = new_version(name)
+    version = new_version(name, store)
     path = save_model(name, version, model, {"metrics": metrics, "holdout": holdout, "promoted": promoted,
                                             "created_at": timeutil.iso(timeutil.now())})
     store.register_model(name, version, str(path), metrics, holdout, promoted)

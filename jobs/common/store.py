@@ -187,7 +187,7 @@ class Store:
         if len(ts) == 0:
             return 0
         stamp = int(time.time())
-        rows = zip([name] * len(ts), ts.tolist(), vals.tolist(), [stamp] * len(ts))
+        rows = list(zip([name] * len(ts), ts.tolist(), vals.tolist(), [stamp] * len(ts)))  # reusable on retry
 
         def write():
             with self._tx() as conn:

@@ -3,7 +3,7 @@
     python -m jobs.demand.predict --horizon-days 2.0
 
 Uses the champion demand model (jobs/demand/train.py) and its occupancy HMM. The issue covers
-[current hour, now + horizon); hours after the newest stored consumption are forecast 24 hours at a time,
+[current hour, current hour + horizon); hours after the newest stored consumption are forecast 24 hours at a time,
 each day's lags fed by the previous day's forecast; hours already measured carry the measurement.
 The temperature forecast is the newest weather issue made at or before now.
 

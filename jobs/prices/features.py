@@ -54,10 +54,17 @@ class Exogenous:
         out = pd.DataFrame(index=index)
         out["gas"] = fc.asof_values(self.gas, index, fc.DAY)
         out["co2"] = fc.asof_values(self.co2, index, fc.DAY)
-        for var in ("wind_speed", "temperature"):
-            vals, cov = fc.weather_forecast(self.store, var, index, self.issued_before, self.min_lead)
-            out[f"fc_{var}"] = vals
+        wide = fc.hourly_grid(index.min() - fc.DAY, index.max() + fc.HOUR)
+        for var in ("wind_speed", "temperature", "irradiance"):
+            vals, cov = fc.weather_forecast(self.store, var, wide, self.issued_before, self.min_lead)
+            forecast = pd.Series(vals, index=wide)
+            out[f"fc_{var}"] = forecast.reindex(index).to_numpy()
             self.coverage[var] = cov
+            # Today's weather against yesterday's: what moves today's price away from yesterday's.
+            # Yesterday is measured where it is in the past, forecast where it is not (a 2-day horizon).
+            past = fc.to_hourly(self.store.read_series(f"weather.{var}", wide.min(), wide.max() + fc.HOUR))
+            yday = past.reindex(index - fc.DAY).fillna(forecast.reindex(index - fc.DAY))
+            out[f"d24_{var}"] = out[f"fc_{var}"].to_numpy() - yday.to_numpy()
         # Daily-mean wind matters more than the hour's (a windy day is cheap all day).
         local_day = index.tz_convert(timeutil.local_tz()).date
         out["fc_wind_day_mean"] = out.groupby(local_day)["fc_wind_speed"].transform("mean").to_numpy()

@@ -2,7 +2,7 @@
 
     python -m jobs.prices.run_model --model trend|peak|valley --horizon-days 2.0
 
-Forecasts one issue (issued_at = now, or HEA_NOW) covering [current hour, now + horizon), hourly:
+Forecasts one issue (issued_at = now, or HEA_NOW) covering [current hour, current hour + horizon), hourly:
 - trend  -> `forecast.price` (EUR/MWh). Hours whose day-ahead price is already published (stored in
   price.spot) carry that price; the rest are the model's forecast, 24 hours at a time, each day's lags
   fed by the previous day's forecast.

@@ -5,7 +5,8 @@
 - trend: XGBoost regression of the hourly spot price (EUR/MWh) on calendar, lagged prices (>= 24 h back),
   rolling statistics, gas and CO2 (as of the day before) and wind/temperature forecasts. It learns the
   deviation from the mean of the last known 24 hours, so a new price level (a gas shock) carries over
-  instead of being clamped to the levels the trees saw in training.
+  instead of being clamped to the levels the trees saw in training. It minimises absolute error (the metric
+  is MAE; squared error chases the rare spikes).
 - peak / valley: XGBoost classifiers of "this hour is among the local day's HEA_PEAK_HOURS most expensive"
   (or HEA_VALLEY_HOURS cheapest) on the same features; scored by precision/recall of the k hours per day
   they pick, and the within-day rank correlation of their probability with the price.
@@ -94,7 +95,9 @@ def main(args) -> dict:
         frame["y"] = prices.to_numpy()
         spec = fc.TrainSpec(name=pf.REGISTRY_NAMES["trend"], kind="regressor", frame=frame, features=features,
                             target="y", evaluate=trend_evaluator(prices), metric="mae",
-                            base="price_roll24_mean")
+                            base="price_roll24_mean",
+                            # absolute error: the metric is MAE, and squared error chases the spikes
+                            params={"objective": "reg:absoluteerror"})
     else:
         frame["y"] = pf.labels(prices, args.model).to_numpy()
         spec = fc.TrainSpec(name=pf.REGISTRY_NAMES[args.model], kind="classifier", frame=frame,

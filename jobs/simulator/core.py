@@ -212,7 +212,7 @@ class Simulator:
         gas EUR/MWh (TTF-like), coal USD/t (API2-like), co2 EUR/t (EUA-like)."""
         s, e = to_utc(start).ceil("D"), to_utc(end)
         days = pd.date_range(s, e, freq="D", inclusive="left") if e > s else pd.DatetimeIndex([], tz="UTC")
-        days = days[days.dayofweek < 5]
+        days = days[days.day_of_week < 5]
         vals = self._commodities_at(noise.hours_since_epoch(days))
         frame = pd.DataFrame({k: np.round(v, 2) for k, v in vals.items()}, index=days)
         frame.index.name = "ts"
@@ -221,12 +221,12 @@ class Simulator:
     def _calendar(self, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
         loc = index.tz_convert(self.tz)
         lh = loc.hour.to_numpy() + loc.minute.to_numpy() / 60.0
-        wd = loc.dayofweek.to_numpy()
+        wd = loc.day_of_week.to_numpy()
         md = list(zip(loc.month.to_numpy(), loc.day.to_numpy()))
         holiday = np.array([x in HOLIDAYS for x in md], dtype=bool)
         naive = loc.tz_localize(None).normalize()
         day = np.asarray((naive - pd.Timestamp("1970-01-01")) // pd.Timedelta(days=1), dtype=np.int64)
-        doy = loc.dayofyear.to_numpy()
+        doy = loc.day_of_year.to_numpy()
         year = loc.year.to_numpy()
         return {"lh": lh, "wd": wd, "off": (wd >= 5) | holiday, "day": day, "doy": doy, "year": year, "sat": wd == 5}
 

@@ -80,7 +80,7 @@ def simulate_meter(meter_type: str, meter_id: str, start, end) -> pd.Series:
     temp = w["temperature"].rolling(24, min_periods=1).mean().iloc[24:].to_numpy()
     loc = index.tz_convert(sim.tz)
     lh = loc.hour.to_numpy().astype(float)
-    off = loc.dayofweek.to_numpy() >= 5
+    off = loc.day_of_week.to_numpy() >= 5
     t = noise.hours_since_epoch(index)
     hk = t.astype(np.int64)
     morning = np.exp(-(((lh - p["morning_hour"]) / 1.2) ** 2))

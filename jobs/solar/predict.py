@@ -3,10 +3,12 @@
     python -m jobs.solar.predict --horizon-days 2.0 [--retrain]
 
 Model: XGBoost from the weather *forecast* (irradiance, cloud cover, temperature) and the sun's position at
-the middle of each hour to solar.production. One feature is a physical PV estimate from the forecast
+the middle of each hour to solar.production. It starts from a physical PV estimate from the forecast
 irradiance (Erbs decomposition and plane-of-array transposition for the configured array, see
-jobs/simulator/solar.py), so the trees learn the corrections: shading, soiling, the forecast's bias.
-Predictions are clipped to [0, 0.95 x kWp] and zero when the sun is below the horizon.
+jobs/simulator/solar.py) and learns the correction (absolute error): shading, soiling, the forecast's bias.
+Predictions are clipped to [0, 0.95 x kWp] and zero when the sun is below the horizon. When the physical
+estimate alone scored better than the champion on the champion's holdout, the job serves the physical
+estimate and says so (`serving` in the result).
 
 The job trains itself: when there is no champion, when the champion is older than HEA_SOLAR_RETRAIN_DAYS
 (default 7) or with --retrain, it first trains (the same holdout/champion rule as every model: the last
@@ -113,11 +115,19 @@ def train(store, production_mode: bool = True) -> dict:
     frame["y"] = production.to_numpy()
     spec = fc.TrainSpec(name=NAME, kind="regressor", frame=frame, features=FEATURES, target="y",
                         evaluate=evaluator(production), metric="mae",
-                        params={"n_estimators": 300, "max_depth": 5})
+                        base="pv_physical",
+                        params={"n_estimators": 300, "max_depth": 4, "objective": "reg:absoluteerror"})
     out = fc.train(store, spec, production_mode)
     out["weather_forecast_coverage"] = round(coverage, 3)
     out["trained"] = True
     return out
+
+
+def _num(v) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def needs_training(record: dict | None, now: pd.Timestamp) -> tuple[bool, str]:
@@ -151,8 +161,17 @@ def main(args) -> dict:
     if record:
         model, record = registry.load_champion(store, NAME)
         version = record["version"]
+        m = record.get("metrics") or {}
+        if _num(m.get("baseline_physical_mae")) < _num(m.get("mae")):
+            # The physical estimate did better on the champion's holdout: serve it, and say so.
+            out["serving"] = (f"physical estimate: it beat model {version} on the holdout "
+                              f"(MAE {m['baseline_physical_mae']} vs {m['mae']})")
+            model, version = PhysicalModel(), "physical"
+        else:
+            out["serving"] = f"model {version}"
     else:
         model, version = PhysicalModel(), "physical"
+        out["serving"] = "physical estimate: no trained model"
 
     window = fc.forecast_window(now, args.horizon_days)
     frame, _ = build_frame(store, window, issued_before=now, min_lead=0.0, fill_with_actuals=True)

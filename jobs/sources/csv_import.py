@@ -17,6 +17,7 @@ Format (CSV, or JSON: an array of objects with the same keys):
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -44,9 +45,12 @@ def read_table(location: str) -> pd.DataFrame:
         is_json = path.suffix.lower() == ".json"
     try:
         if is_json:
-            return pd.DataFrame(pd.read_json(io.StringIO(text), orient="records", convert_dates=False))
+            rows = json.loads(text)
+            if not isinstance(rows, list):
+                raise DataError(f"import {location}: expected a JSON array of objects")
+            return pd.DataFrame.from_records(rows)
         return pd.read_csv(io.StringIO(text))
-    except ValueError as err:
+    except (ValueError, TypeError) as err:
         raise DataError(f"import {location}: not a CSV/JSON table ({err})") from err
 
 

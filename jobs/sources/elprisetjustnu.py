@@ -13,8 +13,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from jobs.common.protocol import ConfigError, DataError
-from jobs.common.timeutil import local_day_bounds, local_date, to_utc
+from jobs.common.protocol import ConfigError, DataError, log
+from jobs.common.timeutil import local_day_bounds, local_date, now, to_utc
 from jobs.sources import http
 from jobs.sources.base import empty_series
 
@@ -57,14 +57,22 @@ def fetch_day(day: date, zone: str) -> pd.Series | None:
 
 
 def fetch_prices(start, end, zone: str) -> pd.Series:
-    """Prices for the local days overlapping [start, end), trimmed to it; stops at the first unpublished day."""
+    """Prices for the local days overlapping [start, end), trimmed to it.
+
+    A 404 for today or later means "not published yet" and ends the fetch; a 404 for a past day (a hole
+    in the archive) is logged and skipped, so it cannot block the days after it.
+    """
     first, last = local_date(to_utc(start), TZ), local_date(to_utc(end) - pd.Timedelta(seconds=1), TZ)
+    today = local_date(now(), TZ)
     parts, day = [], first
     while day <= last:
         s = fetch_day(day, zone)
         if s is None:
-            break
-        parts.append(s)
+            if day >= today:
+                break
+            log(f"elprisetjustnu: no prices for {zone} on {day} (404); skipped")
+        else:
+            parts.append(s)
         day += timedelta(days=1)
     if not parts:
         return empty_series("price.spot")

@@ -8,6 +8,7 @@ one issue per day (simulator: 06:00 UTC, 168 h ahead; Open-Meteo: the current fo
 forecasts cut into daily issues on a backfill), so models train on forecasts, not on actuals.
 
 Environment: HEA_WEATHER_SOURCE (simulator | open-meteo), HEA_LATITUDE (59.3), HEA_LONGITUDE (18.1),
+HEA_WEATHER_ISSUE_HOURS (6: with Open-Meteo, the least time between two stored forecast issues),
 HEA_BACKFILL_DAYS (365), HEA_SIM_SEED, HEA_NOW, HEA_STORE_URL.
 Result: {rows_written, series, first, last, source, forecast_issues_written, forecast_rows_written}.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import pandas as pd
 
 from jobs.common.protocol import parser, progress, run_main
+from jobs.common.settings import env_float
 from jobs.common.store import Store
 from jobs.common.timeutil import iso, now
 from jobs.simulator import WEATHER_VARS
@@ -39,6 +41,11 @@ def store_forecasts(store: Store, days: int) -> tuple[int, int]:
     until = now()
     last = [store.forecast_issues(name)[-1:] for name in FORECASTS]
     backfill = any(not x for x in last)
+    if not backfill and weather_source() != "simulator":
+        # Open-Meteo issues "now" on every call: keep one issue per HEA_WEATHER_ISSUE_HOURS, not one per run
+        every = pd.Timedelta(hours=env_float("HEA_WEATHER_ISSUE_HOURS", 6.0))
+        if until - min(x[0] for x in last) < every:
+            return 0, 0
     first = (until - pd.Timedelta(days=days)).floor("D") if backfill else min(x[0] for x in last) + pd.Timedelta(seconds=1)
     issues = rows = 0
     if weather_source() != "simulator":

@@ -63,7 +63,7 @@ export const temporalSchema = z
         startTimeout: durationMs.default(60_000),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
   })
   .strict();
 
@@ -88,12 +88,12 @@ export const pathsSchema = z
 
 export const configSchema = z
   .object({
-    paths: pathsSchema.default({} as never),
-    temporal: temporalSchema.default({} as never),
-    worker: workerSchema.default({} as never),
-    jobDefaults: jobDefaultsSchema.default({} as never),
+    paths: pathsSchema.prefault({}),
+    temporal: temporalSchema.prefault({}),
+    worker: workerSchema.prefault({}),
+    jobDefaults: jobDefaultsSchema.prefault({}),
     jobs: z.record(identifier, jobSchema),
-    api: apiSchema.default({} as never),
+    api: apiSchema.prefault({}),
   })
   .strict();
 

@@ -30,13 +30,20 @@ export function remoteTarget(config: AppConfig, env: NodeJS.ProcessEnv = process
   };
 }
 
-export async function resolveTemporal(config: AppConfig, logger: Logger): Promise<TemporalTarget> {
+export async function resolveTemporal(config: AppConfig, logger: Logger, options: { embedded?: boolean } = {}): Promise<TemporalTarget> {
   const remote = remoteTarget(config);
   if (remote) {
     logger.info({ address: remote.connectionOptions.address, namespace: remote.namespace }, 'using the configured Temporal cluster');
     return remote;
   }
   const e = config.temporal.embedded;
+  if (options.embedded === false) {
+    return {
+      connectionOptions: { address: `${e.ip}:${e.port}` },
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+    };
+  }
   const embedded = await startEmbeddedServer({
     binary: e.binary,
     ip: e.ip,

@@ -1,6 +1,6 @@
 // Test plumbing: a real Temporal dev server (the .venv binary, never a download), configs pointing at
 // fixture jobs, and polling with deadlines instead of sleeps.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,7 @@ let runtimeInstalled = false;
 export function createTestServer(): Promise<TestWorkflowEnvironment> {
   if (!runtimeInstalled) {
     runtimeInstalled = true;
-    Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+    Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'WARN' | undefined) ?? 'ERROR') });
   }
   return TestWorkflowEnvironment.createLocal({
     server: {
@@ -36,7 +36,7 @@ export function createTestServer(): Promise<TestWorkflowEnvironment> {
 let bundle: Promise<WorkflowBundle> | undefined;
 /** Workflow code is bundled once per test file (webpack takes seconds). */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflows();
+  bundle ??= bundleWorkflows(testLogger());
   return bundle;
 }
 
@@ -86,7 +86,9 @@ export function fixtureConfig(jobs: Record<string, FixtureJob>, extra: Record<st
     ...extra,
   };
   const file = join(dir, 'hea.yaml');
-  return parseConfig(stringify(doc), file, { env: {} });
+  const text = stringify(doc);
+  writeFileSync(file, text); // for tests that start `hea` as a separate process with HEA_CONFIG
+  return parseConfig(text, file, { env: {} });
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after the deadline. */

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): `python -m jobs.bench.forecasts`, `python -m jobs.bench.battery`."""

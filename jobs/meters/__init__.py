@@ -1,0 +1,1 @@
+"""Per-meter forecasting models (the meter training API's job): `python -m jobs.meters.train`."""

@@ -1,0 +1,170 @@
+"""Train the battery agent and score every controller against the perfect-foresight optimum (job rl_train).
+
+    python -m jobs.rl.train [--sanity-check-steps N] [--start-date D] [--end-date D] [--total-timesteps N]
+
+Stages: load the hourly history (price.spot, home.consumption, solar.production) for [start, end); a smoke
+test of the environment (`--sanity-check-steps`, fails fast with exit 65 on bad data or 70 on a broken
+environment); Fitted Q Iteration on the days before the holdout; evaluation on the last held-out days of no
+battery, rule-based self-consumption, MPC and the agent, each as a share of the optimum's savings (wear
+included). The agent goes to HEA_MODELS_DIR/rl/<version>.pkl and the evaluation to the model registry under
+`battery_controller` (always promoted: the latest evaluation decides which controller runs the battery).
+
+Flags: --sanity-check-steps (10; 0 skips), --start-date (a year before the end, clipped to the data),
+--end-date (today, local), --total-timesteps (HEA_RL_TIMESTEPS, 20000: transitions collected for FQI),
+--holdout-days (HEA_RL_HOLDOUT_DAYS, 14), --iterations (HEA_RL_ITERATIONS, 24), --seed (0).
+Environment: the battery and tariff settings of jobs/battery/config.py; HEA_RL_EPISODE_HOURS (168);
+HEA_RL_AGENT_MARGIN (0.01): the agent runs the battery only if its share beats MPC's and the rule's by this.
+"""
+
+from __future__ import annotations
+
+import time
+
+from jobs.battery import data as bdata
+from jobs.battery import fqi, sanity
+from jobs.battery.config import BatteryConfig, Tariff
+from jobs.battery.controllers import MPC, AgentController, NoBattery, RuleBased
+from jobs.battery.env import BatteryEnv, FEATURE_NAMES
+from jobs.battery.evaluate import evaluate
+from jobs.battery.scenario import build_scenario
+from jobs.common import registry, settings, timeutil
+from jobs.common.protocol import DataError, parser, progress, run_main
+from jobs.common.store import Store
+
+REGISTRY_NAME = "battery_controller"
+AGENT_DIR = "rl"
+MIN_TRAIN_DAYS = 7
+
+
+def build_parser():
+    p = parser("Train the battery RL agent (FQI) and evaluate all controllers against the optimum.")
+    p.add_argument("--sanity-check-steps", type=int, default=10, help="smoke-test steps before training (0 skips)")
+    p.add_argument("--start-date", default=None, help="first day of history used (YYYY-MM-DD, local)")
+    p.add_argument("--end-date", default=None, help="last day of history used (YYYY-MM-DD, local; default today)")
+    p.add_argument("--total-timesteps", type=int, default=None, help="transitions collected for training")
+    p.add_argument("--holdout-days", type=int, default=None, help="last days held out for evaluation")
+    p.add_argument("--iterations", type=int, default=None, help="fitted Q iterations")
+    p.add_argument("--seed", type=int, default=0)
+    return p
+
+
+def choose_best(shares: dict, margin: float) -> tuple[str, str]:
+    """The controller to run: the agent only if it beats MPC and the rule by `margin`; else the better of those."""
+    rule, mpc, agent = (shares.get(k) for k in ("rule_based", "mpc", "rl_agent"))
+    if rule is None and mpc is None:
+        return "rule_based", "the optimum saves nothing on the holdout: no controller can earn its keep"
+    def val(x):
+        return -float("inf") if x is None else x
+
+    rival_name = "mpc" if val(mpc) >= val(rule) else "rule_based"
+    rival = shares[rival_name]
+    if agent is not None and agent > rival + margin:
+        return "rl_agent", f"agent share {agent:.3f} beats {rival_name} {rival:.3f} by more than {margin}"
+    why = (f"agent share {agent:.3f} does not beat {rival_name} {rival:.3f} by {margin}" if agent is not None
+           else "no agent")
+    return rival_name, why
+
+
+def main(args) -> dict:
+    t_start = time.perf_counter()
+    timesteps = args.total_timesteps if args.total_timesteps is not None else settings.env_int("HEA_RL_TIMESTEPS", 20000)
+    holdout_days = args.holdout_days if args.holdout_days is not None else settings.env_int("HEA_RL_HOLDOUT_DAYS", 14)
+    iterations = args.iterations if args.iterations is not None else settings.env_int("HEA_RL_ITERATIONS", 24)
+    episode_hours = settings.env_int("HEA_RL_EPISODE_HOURS", 168)
+    margin = settings.env_float("HEA_RL_AGENT_MARGIN", 0.01)
+    if timesteps < 1 or holdout_days < 1 or iterations < 1 or args.sanity_check_steps < 0:
+        raise DataError("--total-timesteps, --holdout-days and --iterations must be positive, "
+                        "--sanity-check-steps not negative")
+    for flag in ("start_date", "end_date"):
+        value = getattr(args, flag)
+        if value:
+            try:
+                timeutil.parse_date(value)
+            except ValueError as err:
+                raise DataError(f"--{flag.replace('_', '-')}: {err}") from None
+    cfg, tariff = BatteryConfig.from_env(), Tariff.from_env()
+
+    progress(2, "loading", "reading price, consumption and PV history")
+    seconds: dict = {}
+    t0 = time.perf_counter()
+    with Store.open() as store:
+        start, end = bdata.history_range(store, args.start_date, args.end_date)
+        frame = bdata.load_history(store, start, end)
+        hours = len(frame)
+        holdout_h = holdout_days * 24
+        if hours < holdout_h + MIN_TRAIN_DAYS * 24:
+            raise DataError(f"{hours} hours of history between {timeutil.iso(frame.index[0])} and "
+                            f"{timeutil.iso(frame.index[-1])}; need {holdout_days} holdout days plus at least "
+                            f"{MIN_TRAIN_DAYS} training days (backfill more history or lower --holdout-days)")
+        sc = build_scenario(frame, tariff, forecasts="naive")
+        split = hours - holdout_h
+        seconds["load"] = time.perf_counter() - t0
+        progress(8, "loading", f"{hours} h from {timeutil.iso(frame.index[0])}; holdout from "
+                                f"{timeutil.iso(frame.index[split])}")
+
+        env = BatteryEnv(sc, cfg, episode_hours=episode_hours, first=0, last=split)
+        check = None
+        if args.sanity_check_steps:
+            progress(10, "sanity_check", f"{args.sanity_check_steps} random steps and a smoke fit")
+            check = sanity.check(env, args.sanity_check_steps, seed=args.seed)
+            progress(12, "sanity_check", f"ok: balance error {check['max_balance_error']:.2g} kWh")
+
+        progress(15, "training", f"FQI: {timesteps} transitions, {iterations} iterations")
+        t0 = time.perf_counter()
+        agent = fqi.train(env, timesteps, iterations=iterations, seed=args.seed,
+                          progress_cb=lambda f: progress(15 + 45 * f, "training", f"{100 * f:.0f}% of FQI"))
+        seconds["training"] = time.perf_counter() - t0
+
+        progress(60, "evaluation", f"{holdout_days} held-out days: optimum, rule, MPC, agent")
+        t0 = time.perf_counter()
+        controllers = [NoBattery(), RuleBased(), MPC(cfg, tariff), AgentController(agent, cfg)]
+        ev = evaluate(sc, cfg, tariff, controllers, start=split, end=hours,
+                      progress_cb=lambda name, f: progress(60 + 35 * f, "evaluation", name))
+        seconds["evaluation"] = time.perf_counter() - t0
+
+        ctrl = ev["controllers"]
+        shares = {k: v["share_of_optimum"] for k, v in ctrl.items()}
+        best, why = choose_best(shares, margin)
+        progress(96, "saving", f"best controller: {best}")
+        version = registry.new_version(AGENT_DIR)
+        holdout = {"start": timeutil.iso(ev["start"]), "end": timeutil.iso(ev["end"]), "hours": ev["hours"],
+                   "trained_until": timeutil.iso(sc.index[split]), "forecasts": sc.forecast_kind}
+        agent.meta.update(trained_from=timeutil.iso(sc.index[0]), trained_until=timeutil.iso(sc.index[split]),
+                          features=list(FEATURE_NAMES), battery=cfg.to_dict(), tariff=tariff.to_dict())
+        path = registry.save_model(AGENT_DIR, version, agent, {"holdout": holdout, "train": agent.meta})
+        metrics = {
+            "best_controller": best,
+            "reason": why,
+            "shares": shares,
+            "costs_eur": {k: v["cost_eur"] for k, v in ctrl.items()},
+            "savings_eur": {k: v["savings_eur"] for k, v in ctrl.items()},
+            "throughput_kwh": {k: v["throughput_kwh"] for k, v in ctrl.items()},
+            "wear_eur": {k: v["wear_eur"] for k, v in ctrl.items()},
+            "cost_no_battery_eur": ev["cost_no_battery_eur"],
+            "optimum_savings_eur": ev["optimum_savings_eur"],
+            "agent_path": str(path),
+            "battery": cfg.to_dict(),
+            "tariff": tariff.to_dict(),
+        }
+        store.register_model(REGISTRY_NAME, version, str(path), metrics, holdout, promoted=True)
+
+    seconds["total"] = time.perf_counter() - t_start
+    return {
+        "best_controller": best,
+        "reason": why,
+        "shares": {k: round(v, 4) if v is not None else None for k, v in shares.items()},
+        "costs_eur": {k: round(v, 2) for k, v in metrics["costs_eur"].items()},
+        "cost_no_battery_eur": round(ev["cost_no_battery_eur"], 2),
+        "optimum_savings_eur": round(ev["optimum_savings_eur"], 2),
+        "holdout": holdout,
+        "history": {"start": timeutil.iso(sc.index[0]), "hours": hours},
+        "train": {k: agent.meta[k] for k in ("transitions", "iterations", "gamma", "action_counts")},
+        "sanity_check": check,
+        "version": version,
+        "model_path": str(path),
+        "seconds": {k: round(v, 2) for k, v in seconds.items()},
+    }
+
+
+if __name__ == "__main__":
+    run_main(main, build_parser())

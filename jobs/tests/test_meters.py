@@ -1,0 +1,223 @@
+"""jobs.meters.train: the meter training job, from the store and from a real InfluxDB (`influxd`).
+
+The Influx tests start Debian's `influxd` (package `influxdb`, 1.x) on free ports with a temporary config
+and data directory, wait for /ping with a deadline, and stop it afterwards; they are skipped when the
+binary is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import requests
+
+from jobs.meters import influx, train
+from jobs.simulator.meters import simulate_meter
+
+SMALL = {"HEA_METER_HISTORY_DAYS": "45", "HEA_METER_MIN_DAYS": "21", "HEA_METER_HOLDOUT_DAYS": "7",
+         "HEA_METER_ESTIMATORS": "60"}
+STAGES = ["connecting", "fetching_data", "validating_data", "training_model", "saving_model"]
+
+
+@pytest.fixture
+def meter_env(job_env):
+    return {**job_env, **SMALL}
+
+
+def test_trains_a_simulated_meter_and_saves_it_atomically(run_job, meter_env, tmp_path):
+    run = run_job("jobs.meters.train", "--meter-id", "meter_test_001", "--meter-type", "electricity",
+                  "--task-id", "task-abc", env=meter_env)
+    assert run.returncode == 0, run.stderr
+    stages = [p["stage"] for p in run.progress]
+    assert [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s] == STAGES
+    assert [p["progress"] for p in run.progress] == sorted(p["progress"] for p in run.progress)
+    res = run.result
+    assert res["status"] == "success" and "Model trained and saved at" in res["message"]
+    d = res["details"]
+    assert d["meter_id"] == "meter_test_001" and d["meter_type"] == "electricity"
+    assert d["data_points"] == 45 * 24
+    model_path = Path(d["model_path"])
+    assert model_path == tmp_path / "models" / "electricity" / "meter_test_001.pkl" and model_path.exists()
+    meta = json.loads((tmp_path / "models" / "electricity" / "meter_test_001.json").read_text())
+    assert meta["data_points"] == d["data_points"] and meta["task_id"] == "task-abc"
+    m = d["metrics"]
+    assert m["holdout_rows"] == 7 * 24
+    for key in ("mae", "baseline_yesterday_mae", "baseline_7day_mae", "rmae_yesterday"):
+        assert m[key] > 0
+    assert d["data_fetch_time_seconds"] >= 0 and d["training_time_seconds"] > 0
+    assert set(d["stage_seconds"]) == set(STAGES)
+    # No temporary files are left next to the model.
+    assert sorted(p.name for p in model_path.parent.iterdir()) == ["meter_test_001.json", "meter_test_001.pkl"]
+    # Every log line carries the task and the meter.
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert lines and all("task_id=task-abc" in line and "meter_id=meter_test_001" in line for line in lines)
+    stats = json.loads((tmp_path / "data" / "meters" / "stage_times.json").read_text())
+    assert stats["trainings"] == 1 and stats["stages"]["training_model"]["samples"] == 1
+
+    # A second training replaces the model and folds its stage times into the running means.
+    again = run_job("jobs.meters.train", "--meter-id", "meter_test_001", "--meter-type", "electricity",
+                    env=meter_env)
+    assert again.returncode == 0, again.stderr
+    assert again.result["details"]["backfilled_hours"] == 0
+    stats = json.loads((tmp_path / "data" / "meters" / "stage_times.json").read_text())
+    assert stats["trainings"] == 2 and stats["stages"]["saving_model"]["samples"] == 2
+
+
+@pytest.mark.parametrize(
+    "meter_id, meter_type, problem",
+    [
+        ("meter_x_short", "heat", "not enough data"),
+        ("meter_x_gappy", "water", "too many gaps"),
+        ("meter_x_outlier", "electricity", "outliers"),
+        ("meter_x_flat", "gas", "stuck meter"),
+        ("someone_elses_meter", "electricity", "meter unknown"),
+        ("meter_001", "steam", "meter unknown"),
+    ],
+)
+def test_unusable_data_is_a_data_error(run_job, meter_env, meter_id, meter_type, problem):
+    run = run_job("jobs.meters.train", "--meter-id", meter_id, "--meter-type", meter_type, env=meter_env)
+    assert run.returncode == 65, run.stderr
+    assert run.stderr.strip().splitlines()[-1].startswith(f"DataError: {problem}")
+    assert run.result is None
+
+
+@pytest.mark.parametrize("bad", ["../etc", "a/b", "", "x" * 65, "meter..1", ".hidden"])
+def test_meter_ids_that_could_name_other_files_are_usage_errors(run_job, meter_env, bad):
+    run = run_job("jobs.meters.train", "--meter-id", bad, "--meter-type", "electricity", env=meter_env)
+    assert run.returncode == 64, run.stderr
+
+
+def test_outlier_detection_finds_spikes_and_negatives_only():
+    idx = pd.date_range("2025-01-01", periods=24 * 30, freq="h", tz="UTC")
+    rng = np.random.default_rng(0)
+    values = 1.0 + 0.5 * np.sin(np.arange(len(idx)) * 2 * np.pi / 24) + 0.1 * rng.standard_normal(len(idx))
+    values[[100, 300]] *= 50
+    values[500] = -1.0
+    found = train._outliers(pd.Series(values, index=idx))
+    assert set(np.flatnonzero(found)) == {100, 300, 500}
+
+
+# --------------------------------------------------------------------------- InfluxDB
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def influxd(tmp_path_factory):
+    binary = shutil.which("influxd")
+    if binary is None:
+        pytest.skip("influxd is not installed (apt-get install -y influxdb)")
+    base = tmp_path_factory.mktemp("influx")
+    http_port, rpc_port = _free_port(), _free_port()
+    conf = base / "influxdb.conf"
+    conf.write_text(f"""
+reporting-disabled = true
+bind-address = "127.0.0.1:{rpc_port}"
+[meta]
+  dir = "{base}/meta"
+[data]
+  dir = "{base}/data"
+  wal-dir = "{base}/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:{http_port}"
+  log-enabled = false
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  enabled = false
+""")
+    log = open(base / "influxd.log", "wb")
+    proc = subprocess.Popen([binary, "-config", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{http_port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"influxd exited with {proc.returncode}: {(base / 'influxd.log').read_text()[-2000:]}")
+            try:
+                if requests.get(f"{url}/ping", timeout=1).status_code == 204:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("influxd did not answer /ping within 30 s")
+            time.sleep(0.1)
+        requests.post(f"{url}/query", params={"q": "CREATE DATABASE meters"}, timeout=10).raise_for_status()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _load(url: str, meter_type: str, meter_id: str, end: pd.Timestamp, days: int) -> pd.Series:
+    """Writes a simulated meter as 15-minute readings (a quarter of each hour each), as a real meter would."""
+    hourly = simulate_meter(meter_type, meter_id, end - pd.Timedelta(days=days), end)
+    client = influx.InfluxClient(influx.InfluxSettings(url=url, database="meters"))
+    lines = []
+    for ts, v in hourly.items():
+        for q in range(4):
+            lines.append(influx.line("consumption", {"meter_id": meter_id, "meter_type": meter_type}, v / 4,
+                                     ts + pd.Timedelta(minutes=15 * q)))
+    for i in range(0, len(lines), 5000):
+        client.write_lines(lines[i:i + 5000])
+    return hourly
+
+
+def test_influx_source_reads_hourly_sums_and_trains(run_job, meter_env, influxd, tmp_path):
+    end = pd.Timestamp(meter_env["HEA_NOW"]).floor("h")
+    hourly = _load(influxd, "heat", "meter_influx_1", end, 45)
+    client = influx.InfluxClient(influx.InfluxSettings(url=influxd, database="meters"))
+    got = client.read_meter("heat", "meter_influx_1", end - pd.Timedelta(days=45), end)
+    assert len(got) == len(hourly)
+    np.testing.assert_allclose(got.to_numpy(), hourly.to_numpy(), rtol=1e-6, atol=1e-9)
+    assert (got.index == hourly.index).all()
+
+    env = {**meter_env, "HEA_METER_SOURCE": "influx", "HEA_INFLUX_URL": influxd, "HEA_INFLUX_DB": "meters"}
+    run = run_job("jobs.meters.train", "--meter-id", "meter_influx_1", "--meter-type", "heat", env=env)
+    assert run.returncode == 0, run.stderr
+    d = run.result["details"]
+    assert d["source"] == "influx" and d["data_points"] == 45 * 24
+    assert (tmp_path / "models" / "heat" / "meter_influx_1.pkl").exists()
+    # The store was not used for the readings.
+    assert not (tmp_path / "data" / "energy.db").exists()
+
+
+def test_influx_config_file_and_failures(run_job, meter_env, influxd, tmp_path):
+    cfg = tmp_path / "influxdb_config.json"
+    cfg.write_text(json.dumps({"url": influxd, "database": "meters", "measurement": "consumption"}))
+    env = {**meter_env, "HEA_METER_SOURCE": "influx", "HEA_INFLUX_CONFIG": str(cfg)}
+    unknown = run_job("jobs.meters.train", "--meter-id", "meter_nobody", "--meter-type", "heat", env=env)
+    assert unknown.returncode == 65
+    assert "DataError: meter unknown: InfluxDB has no readings" in unknown.stderr
+
+    no_db = run_job("jobs.meters.train", "--meter-id", "meter_nobody", "--meter-type", "heat",
+                    env={**env, "HEA_INFLUX_DB": "nope"})
+    assert no_db.returncode == 78 and "no database 'nope'" in no_db.stderr
+
+    down = run_job("jobs.meters.train", "--meter-id", "meter_nobody", "--meter-type", "heat",
+                   env={**env, "HEA_INFLUX_URL": f"http://127.0.0.1:{_free_port()}", "HEA_INFLUX_TIMEOUT": "2"})
+    assert down.returncode == 1 and "TransientError: InfluxDB ping: cannot reach" in down.stderr
+
+
+def test_influxql_quotes_identifiers_and_strings():
+    s = influx.InfluxSettings(measurement='we"ird', meter_tag="id")
+    q = influx.InfluxClient(s).meter_query("heat", "a'b", pd.Timestamp("2025-01-01", tz="UTC"),
+                                           pd.Timestamp("2025-01-02", tz="UTC"))
+    assert 'FROM "we\\"ird"' in q and "\"id\" = 'a\\'b'" in q
+    assert "time >= 1735689600s AND time < 1735776000s" in q

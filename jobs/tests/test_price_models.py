@@ -1,0 +1,148 @@
+"""Price models: features that never peek, and the train/run_model jobs end to end on simulated data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jobs.common import forecasting as fc
+from jobs.tests.conftest import FIXED_NOW, run_job_process
+
+FETCHES = ["jobs.prices.fetch", "jobs.commodities.fetch", "jobs.weather.fetch",
+           "jobs.demand.fetch_consumption", "jobs.demand.fetch_heat_pump", "jobs.solar.fetch_actual"]
+
+
+def small_env(base: Path, days: int = 60) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEA_")}
+    env.update(HEA_DATA_DIR=str(base / "data"), HEA_MODELS_DIR=str(base / "models"), HEA_NOW=FIXED_NOW,
+               HEA_BACKFILL_DAYS=str(days), HEA_HOLDOUT_DAYS="7", PYTHONUNBUFFERED="1")
+    return env
+
+
+def fill_store(env: dict) -> None:
+    for module in FETCHES:
+        run = run_job_process(module, env=env)
+        assert run.returncode == 0, f"{module}: {run.stderr[-2000:]}"
+
+
+@pytest.fixture(scope="module")
+def store_env(tmp_path_factory):
+    env = small_env(tmp_path_factory.mktemp("prices"))
+    fill_store(env)
+    return env
+
+
+def check_protocol(run):
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.progress and all(0 <= p["progress"] <= 100 for p in run.progress)
+    assert run.result is not None
+    return run.result
+
+
+# --------------------------------------------------------------------------- pure parts
+def test_lag_features_only_look_a_day_back_or_more():
+    idx = pd.date_range("2025-03-01T00:00Z", periods=24 * 20, freq="h")
+    s = pd.Series(np.random.default_rng(1).normal(50, 10, len(idx)), index=idx)
+    target = idx[-24:]
+    before = fc.lag_features(s, target, "p")
+    changed = s.copy()
+    changed.iloc[-47:] += 1000.0  # everything later than 24 hours before the first target hour
+    after = fc.lag_features(changed, target, "p")
+    first = target[0]
+    # the first target hour must not see any of the changed values
+    pd.testing.assert_series_equal(before.loc[first], after.loc[first])
+    assert before.notna().all().all()
+
+
+def test_recursive_forecast_feeds_each_day_from_the_previous_one():
+    idx = pd.date_range("2025-03-01T00:00Z", periods=24 * 10, freq="h")
+    history = pd.Series(np.tile(np.arange(24.0), 10), index=idx)
+    target = pd.date_range(idx[-1] + fc.HOUR, periods=60, freq="h")
+    calls = []
+
+    def same_as_yesterday(ext, block):
+        calls.append(len(block))
+        values = ext.reindex(block - fc.DAY).to_numpy()
+        assert np.isfinite(values).all()  # the previous block was filled in before this one
+        return values + 1.0
+
+    out = fc.recursive_forecast(history, target, same_as_yesterday)
+    assert calls == [24, 24, 12]
+    assert np.allclose(out.iloc[:24], np.arange(24.0) + 1)
+    assert np.allclose(out.iloc[24:48], np.arange(24.0) + 2)
+
+
+def test_quarter_hour_prices_average_to_the_hour():
+    idx = pd.date_range("2025-10-01T00:00Z", periods=8, freq="15min")
+    s = pd.Series([1, 2, 3, 4, 10, 10, 10, 10], index=idx, dtype=float)
+    out = fc.to_hourly(s)
+    assert list(out) == [2.5, 10.0]
+    assert out.index.freqstr in ("h", "60min") or list(out.index) == [idx[0], idx[4]]
+
+
+# --------------------------------------------------------------------------- jobs
+def test_trend_model_trains_reports_baselines_and_forecasts(store_env):
+    res = check_protocol(run_job_process("jobs.prices.train", "--model", "trend", "--production", env=store_env))
+    metrics = res["metrics"]
+    for key in ("mae", "baseline_yesterday_mae", "baseline_7day_mae", "rmae_yesterday", "rmae_7day",
+                "rank_corr_within_day"):
+        assert metrics[key] is not None, key
+    assert res["promoted"] is True and res["reason"] == "no champion yet"
+    assert res["train_seconds"] > 0 and res["rows"] > 24 * 50
+    assert Path(res["path"]).exists() and Path(res["path"]).parent.name == "price_trend"
+    # the model is not worse than a lazy forecast by a wide margin even on 60 days
+    assert metrics["rmae_7day"] < 1.3
+
+    run = check_protocol(run_job_process("jobs.prices.run_model", "--model", "trend", "--horizon-days", "2.0",
+                                         env=store_env))
+    assert run["forecast"] == "forecast.price" and run["rows_written"] == 48
+    assert run["known_hours"] + run["predicted_hours"] == 48
+    assert run["predicted_hours"] > 0
+    assert -500 < run["min"] <= run["mean"] <= run["max"] < 5000
+
+    from jobs.common.store import Store
+    store = Store(Path(store_env["HEA_DATA_DIR"]) / "energy.db")
+    fcast = store.read_forecast("forecast.price")
+    assert len(fcast) == 48 and fcast.attrs["model"].startswith("price_trend:")
+    known = store.read_series("price.spot", fcast.index.min(), fcast.index.max() + fc.HOUR)
+    # published day-ahead prices are passed through, not re-forecast
+    assert np.allclose(fcast.reindex(known.index).to_numpy(), known.to_numpy())
+    store.close()
+
+    # training again on the same data: the challenger must beat the champion, which saw the holdout
+    again = check_protocol(run_job_process("jobs.prices.train", "--model", "trend", "--production", env=store_env))
+    assert again["champion_version"] == res["version"] and again["version"] != res["version"]
+    assert isinstance(again["promoted"], bool) and "champion" in again["reason"]
+    assert again["champion_score"] is not None
+
+
+def test_peak_model_picks_k_hours_per_day(store_env):
+    res = check_protocol(run_job_process("jobs.prices.train", "--model", "peak", "--production", env=store_env))
+    m = res["metrics"]
+    assert m["k_hours"] == 4 and 0 <= m["precision"] <= 1
+    assert "baseline_yesterday_precision" in m and "rank_corr_within_day" in m
+    run = check_protocol(run_job_process("jobs.prices.run_model", "--model", "peak", "--horizon-days", "1",
+                                         env=store_env))
+    assert run["forecast"] == "forecast.price.peak" and run["rows_written"] == 24
+    assert all(len(hours) <= 4 for hours in run["hours"].values())
+
+
+def test_evaluation_only_saves_nothing(store_env, tmp_path):
+    env = {**store_env, "HEA_MODELS_DIR": str(tmp_path / "models")}
+    res = check_protocol(run_job_process("jobs.prices.train", "--model", "valley", env=env))
+    assert res["promoted"] is False and "evaluation only" in res["reason"]
+    assert not (tmp_path / "models").exists()
+
+
+def test_missing_model_and_bad_usage_are_not_retried(tmp_path):
+    env = small_env(tmp_path)
+    run = run_job_process("jobs.prices.run_model", "--model", "valley", env=env)
+    assert run.returncode == 66 and "prices.train --model valley --production" in run.stderr
+    assert run_job_process("jobs.prices.train", "--model", "sideways", env=env).returncode == 64
+    # an empty store is bad data, not a crash
+    run = run_job_process("jobs.prices.train", "--model", "trend", env=env)
+    assert run.returncode == 65 and "price.spot" in run.stderr

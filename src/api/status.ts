@@ -1,0 +1,236 @@
+// A training's status, put together from Temporal: the run's description (is it closed, is the job
+// scheduled, its heartbeat = the job's latest progress line), the workflow's state query, and its result.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { ApplicationFailure, TerminatedFailure, TimeoutFailure, CancelledFailure } from '@temporalio/common';
+import type { JobHeartbeat } from '../activities/index.js';
+import type { TaskStatus, TaskStatusName } from './schemas.js';
+import {
+  meterTrainingStateQueryName,
+  parseTaskId,
+  type MeterTrainingOutcome,
+  type MeterTrainingState,
+} from './tasks.js';
+
+/** The job's stages (its progress lines' `stage`), in order, and the statuses they map to. */
+export const STAGES = ['connecting', 'fetching_data', 'validating_data', 'training_model', 'saving_model'] as const;
+const STAGE_STATUS: Record<string, TaskStatusName> = {
+  connecting: 'CONNECTING',
+  fetching_data: 'FETCHING_DATA',
+  validating_data: 'VALIDATING_DATA',
+  training_model: 'TRAINING_MODEL',
+  saving_model: 'SAVING_MODEL',
+};
+
+export class TaskNotFound extends Error {
+  override name = 'TaskNotFound';
+}
+
+const iso = (d: Date | undefined | null) => (d ? d.toISOString() : null);
+
+function tsToDate(t: { seconds?: unknown; nanos?: number | null } | null | undefined): Date | undefined {
+  if (!t || t.seconds === undefined || t.seconds === null) return undefined;
+  return new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6));
+}
+
+/**
+ * Measured stage durations, written by the job after each training (<data dir>/meters/stage_times.json,
+ * an exponentially weighted mean per stage). Re-read when the file changes.
+ */
+export class StageTimes {
+  private cache?: { mtimeMs: number; stages: Record<string, number> };
+
+  constructor(private readonly file: string) {}
+
+  static forDataDir(dataDir: string): StageTimes {
+    return new StageTimes(join(dataDir, 'meters', 'stage_times.json'));
+  }
+
+  /** Seconds per stage, or undefined until every stage has been measured at least once. */
+  expected(): Record<string, number> | undefined {
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(this.file).mtimeMs;
+    } catch {
+      return undefined;
+    }
+    if (this.cache?.mtimeMs !== mtimeMs) {
+      try {
+        const data = JSON.parse(readFileSync(this.file, 'utf8')) as { stages?: Record<string, { mean_seconds?: number }> };
+        const stages: Record<string, number> = {};
+        for (const [name, s] of Object.entries(data.stages ?? {})) {
+          if (typeof s.mean_seconds === 'number' && Number.isFinite(s.mean_seconds)) stages[name] = s.mean_seconds;
+        }
+        this.cache = { mtimeMs, stages };
+      } catch {
+        return undefined; // being replaced right now: no estimate this time
+      }
+    }
+    const stages = this.cache.stages;
+    return STAGES.every((s) => stages[s] !== undefined) ? stages : undefined;
+  }
+
+  /**
+   * When the training should end: the current stage ends when its measured duration says (or now, if it
+   * is overdue), then each later stage takes its measured time. `jobStartedAt` undefined: the job has not
+   * started, so all stages are still ahead.
+   */
+  estimate(now: Date, stage: string | undefined, jobStartedAt: Date | undefined): string | null {
+    const expected = this.expected();
+    if (!expected) return null;
+    const ms = (s: string) => (expected[s] ?? 0) * 1000;
+    const index = stage ? STAGES.indexOf(stage as (typeof STAGES)[number]) : -1;
+    if (!jobStartedAt || index < 0) {
+      return new Date(now.getTime() + STAGES.reduce((sum, s) => sum + ms(s), 0)).toISOString();
+    }
+    const untilStageEnd = STAGES.slice(0, index + 1).reduce((sum, s) => sum + ms(s), 0);
+    const stageEnd = Math.max(jobStartedAt.getTime() + untilStageEnd, now.getTime());
+    const rest = STAGES.slice(index + 1).reduce((sum, s) => sum + ms(s), 0);
+    return new Date(stageEnd + rest).toISOString();
+  }
+}
+
+export interface StatusDeps {
+  client: Client;
+  stageTimes: StageTimes;
+  /** Asked only for a PENDING task, to say why it waits. */
+  workersPolling: () => Promise<boolean>;
+  queryTimeoutMs?: number;
+}
+
+function failureOf(err: unknown): { type: string; message: string; attempts?: number } {
+  const cause = err instanceof WorkflowFailedError ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    const details = cause.details?.[0] as { attempts?: number } | undefined;
+    return { type: cause.type ?? 'ApplicationFailure', message: cause.message, ...(details?.attempts ? { attempts: details.attempts } : {}) };
+  }
+  if (cause instanceof TerminatedFailure) return { type: 'Terminated', message: cause.message || 'the training was terminated' };
+  if (cause instanceof CancelledFailure) return { type: 'Cancelled', message: cause.message || 'the training was cancelled' };
+  if (cause instanceof TimeoutFailure) return { type: 'TimedOut', message: cause.message || 'the training timed out' };
+  return { type: (cause as Error)?.name ?? 'Error', message: (cause as Error)?.message ?? String(cause) };
+}
+
+/** The status of a task id; throws TaskNotFound for an id that names no training. */
+export async function taskStatus(deps: StatusDeps, taskId: string): Promise<TaskStatus> {
+  const parsed = parseTaskId(taskId);
+  if (!parsed) throw new TaskNotFound(`no task ${taskId}`);
+  const handle = deps.client.workflow.getHandle(parsed.workflowId, parsed.runId);
+  let desc: WorkflowExecutionDescription;
+  try {
+    desc = await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new TaskNotFound(`no task ${taskId}`);
+    throw err;
+  }
+  if (desc.type !== 'meterModelTraining') throw new TaskNotFound(`no task ${taskId}`);
+  const base = {
+    task_id: taskId,
+    meter_id: parsed.meterId,
+    meter_type: parsed.meterType,
+    started_at: iso(desc.startTime),
+  };
+  const now = new Date();
+
+  switch (desc.status.name) {
+    case 'COMPLETED': {
+      const outcome = (await handle.result()) as MeterTrainingOutcome;
+      return {
+        ...base,
+        status: 'SUCCESS',
+        progress: 100,
+        message: 'Model training completed successfully!',
+        updated_at: iso(desc.closeTime),
+        finished_at: iso(desc.closeTime),
+        estimated_completion: iso(desc.closeTime),
+        ...(outcome.attempts ? { attempt: outcome.attempts } : {}),
+        result: outcome.result,
+      };
+    }
+    case 'RUNNING':
+      break;
+    default: {
+      const error = await handle.result().then(
+        () => ({ type: desc.status.name, message: `the training ended as ${desc.status.name}` }),
+        failureOf,
+      );
+      return {
+        ...base,
+        status: 'FAILED',
+        progress: null,
+        message: `Model training failed: ${error.message}`,
+        updated_at: iso(desc.closeTime),
+        finished_at: iso(desc.closeTime),
+        estimated_completion: null,
+        error,
+      };
+    }
+  }
+
+  const raw = desc.raw;
+  const taskStarted = (raw.pendingWorkflowTask?.state ?? 0) === 2; // PENDING_WORKFLOW_TASK_STATE_STARTED
+  if (desc.historyLength <= 2 && !taskStarted) {
+    const polled = await deps.workersPolling().catch(() => true);
+    return {
+      ...base,
+      status: 'PENDING',
+      progress: 0,
+      message: polled
+        ? 'Task queued for processing'
+        : 'Task queued, but no worker polls the task queue: start one (npm start or hea worker); see /health/worker',
+      updated_at: iso(desc.startTime),
+      estimated_completion: polled ? deps.stageTimes.estimate(now, undefined, undefined) : null,
+    };
+  }
+
+  // The workflow's own view; a worker answers it, so give up after a moment and use the description.
+  let state: MeterTrainingState | undefined;
+  try {
+    state = await deps.client.withDeadline(Date.now() + (deps.queryTimeoutMs ?? 3_000), () =>
+      handle.query<MeterTrainingState>(meterTrainingStateQueryName),
+    );
+  } catch {
+    state = undefined;
+  }
+  const activity = raw.pendingActivities?.find((a) => a.activityType?.name === 'runJob');
+  let status: TaskStatusName = 'STARTED';
+  let progress = 0;
+  let message = 'Worker picked up the task';
+  let updated = state ? new Date(state.updated_at) : desc.startTime;
+  let jobStartedAt: Date | undefined;
+  let stage: string | undefined;
+  let attempt: number | undefined;
+  if (activity) {
+    attempt = activity.attempt ?? undefined;
+    const payload = activity.heartbeatDetails?.payloads?.[0];
+    const beat = payload ? (deps.client.options.loadedDataConverter.payloadConverter.fromPayload(payload) as JobHeartbeat) : undefined;
+    const started = activity.state === 2; // PENDING_ACTIVITY_STATE_STARTED
+    jobStartedAt = started ? tsToDate(activity.lastStartedTime) : undefined;
+    const heartbeatAt = tsToDate(activity.lastHeartbeatTime);
+    for (const t of [jobStartedAt, heartbeatAt]) if (t && t > updated) updated = t;
+    // A heartbeat from an earlier attempt stays in the description until the new attempt beats.
+    const current = started && beat && (beat.attempt ?? 1) === (activity.attempt ?? 1);
+    if (current && beat.stage && STAGE_STATUS[beat.stage]) {
+      stage = beat.stage;
+      status = STAGE_STATUS[beat.stage]!;
+      progress = beat.progress ?? 0;
+      message = beat.message ?? status;
+    } else if (!started && (activity.attempt ?? 1) > 1) {
+      message = `Retrying (attempt ${activity.attempt}) after: ${(activity.lastFailure?.message ?? 'a failure').split('\n')[0]}`;
+    } else if (started) {
+      message = 'Training job started';
+    } else {
+      message = 'Training job scheduled';
+    }
+  }
+  return {
+    ...base,
+    status,
+    progress,
+    message,
+    updated_at: updated.toISOString(),
+    estimated_completion: deps.stageTimes.estimate(now, stage, jobStartedAt),
+    ...(attempt ? { attempt } : {}),
+    ...(state?.bulk_id ? { bulk_id: state.bulk_id } : {}),
+  };
+}

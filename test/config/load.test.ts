@@ -1,0 +1,93 @@
+import { ConfigError, loadConfig, parseConfig } from '../../src/config/load.js';
+
+const ok = `
+jobs:
+  prices_data:
+    args: [-m, jobs.prices.fetch]
+    timeout: 15m
+    retry: { maximumAttempts: 5 }
+`;
+
+test('the shipped config is valid and names every job of the seed', () => {
+  const config = loadConfig();
+  for (const job of [
+    'solar_actual', 'solar_predictions', 'prices_data', 'co2_gas_coal', 'weather_data', 'consumption_data',
+    'thermia_data', 'prices_train', 'demand_train', 'rl_train', 'price_predictions', 'demand_predictions', 'rl_control',
+  ]) {
+    expect(config.jobs[job]).toBeDefined();
+  }
+});
+
+test('defaults and per-job settings merge; relative commands resolve against the project root', () => {
+  const config = parseConfig(ok, 'hea.yaml', { env: {}, root: '/srv/hea' });
+  const job = config.jobs.prices_data!;
+  expect(job.command).toBe('/srv/hea/.venv/bin/python');
+  expect(job.timeoutMs).toBe(15 * 60_000);
+  expect(job.heartbeatTimeoutMs).toBe(120_000);
+  expect(job.retry).toEqual({ initialInterval: 60_000, backoffCoefficient: 2, maximumInterval: 600_000, maximumAttempts: 5 });
+  expect(config.storeUrl).toBe('sqlite:////srv/hea/data/energy.db');
+  expect(config.temporal.embedded).toMatchObject({ port: 7233, uiPort: 8233, dbFile: '/srv/hea/var/temporal.db' });
+  expect(config.temporal.address).toBeUndefined();
+});
+
+test('environment variables override the connection settings', () => {
+  const config = parseConfig(ok, 'hea.yaml', {
+    env: { TEMPORAL_ADDRESS: 'temporal.example:7233', TEMPORAL_NAMESPACE: 'energy', HEA_TEMPORAL_UI_PORT: '9000', HEA_TASK_QUEUE: 'q2' },
+    root: '/srv/hea',
+  });
+  expect(config.temporal.address).toBe('temporal.example:7233');
+  expect(config.temporal.namespace).toBe('energy');
+  expect(config.temporal.taskQueue).toBe('q2');
+  expect(config.temporal.embedded.uiPort).toBe(9000);
+});
+
+test('a config with several mistakes lists every one, with its path', () => {
+  const bad = `
+temporal:
+  embedded:
+    port: 99999
+worker:
+  maxConcurrentActivities: 0
+jobDefaults:
+  timeout: soon
+jobs:
+  Prices-Data:
+    args: [-m, x]
+  weather_data:
+    args: -m jobs.weather.fetch
+    retry: { backoffCoefficient: 0.5, maxAttempts: 3 }
+    env: { "not a name": x }
+unknownSection: true
+`;
+  let error: ConfigError | undefined;
+  try {
+    parseConfig(bad, 'bad.yaml', { env: {} });
+  } catch (err) {
+    error = err as ConfigError;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  const paths = error!.problems.map((p) => p.path);
+  expect(paths).toEqual(
+    expect.arrayContaining([
+      'temporal.embedded.port',
+      'worker.maxConcurrentActivities',
+      'jobDefaults.timeout',
+      'jobs.Prices-Data',
+      'jobs.weather_data.args',
+      'jobs.weather_data.retry.backoffCoefficient',
+      'jobs.weather_data.retry',
+      'jobs.weather_data.env.not a name',
+      '',
+    ]),
+  );
+  expect(error!.problems.length).toBeGreaterThanOrEqual(9);
+  expect(error!.message).toContain('jobDefaults.timeout: "soon" is not a duration');
+  expect(error!.message).toMatch(/maxAttempts/);
+  expect(error!.message).toMatch(/unknownSection/);
+});
+
+test('YAML syntax errors and a missing file are config errors too', () => {
+  expect(() => parseConfig('jobs: [unclosed', 'x.yaml', { env: {} })).toThrow(ConfigError);
+  expect(() => loadConfig('/nonexistent/hea.yaml')).toThrow(/config file not found/);
+  expect(() => parseConfig('', 'empty.yaml', { env: {} })).toThrow(/jobs/);
+});
