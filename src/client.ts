@@ -2,7 +2,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
 import { hasWorkers, openApp, untilSignal, type App } from './app.js';
-import { FLOWS, isFlowName, parseFlowParams, type FlowName } from './flows.js';
+import { FLOWS, FLOW_NAMES, isFlowName, parseFlowParams, type FlowName } from './flows.js';
+import { applySchedules, formatPlan } from './schedules/apply.js';
+import { UsageProblem, schedulesCommand } from './schedules/commands.js';
 import { followRun } from './follow.js';
 import type { RunReport } from './workflows/report.js';
 import { isDebug } from './logging.js';
@@ -21,7 +23,7 @@ export async function runFlow(app: App, flow: FlowName, params: Record<string, u
   const handle = await app.client.workflow.start(def.workflow, {
     taskQueue: app.target.taskQueue,
     workflowId: `${flow}-${options.idSuffix ?? 'manual'}-${stamp}`,
-    args: Object.keys(def.params.shape).length ? [params] : [],
+    args: [params],
     staticSummary: `${flow} (started by hea run)`,
   });
   app.logger.info({ workflowId: handle.workflowId, ui: app.target.uiUrl ? `${app.target.uiUrl}/namespaces/${app.target.namespace}/workflows/${handle.workflowId}` : undefined }, `started ${flow}`);
@@ -61,12 +63,22 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
 
+  /** Embedded server (unless TEMPORAL_ADDRESS), a worker, the schedules applied: the organizer's --serve. */
+  async function serve(): Promise<App> {
+    const app = await openApp({ configFile: program.opts().config, worker: 'always' });
+    const plan = await applySchedules(app.client, app.config);
+    app.logger.info({ created: plan.create, updated: plan.update, deleted: plan.delete, unchanged: plan.unchanged.length }, 'schedules applied');
+    if (app.target.uiUrl) {
+      app.logger.info(`Temporal Web UI: ${app.target.uiUrl}  (schedules: ${app.target.uiUrl}/namespaces/${app.target.namespace}/schedules)`);
+    }
+    return app;
+  }
+
   program
     .command('start')
-    .description('the main job: Temporal (embedded unless TEMPORAL_ADDRESS is set), a worker, one hourly-exogenic run; then keeps running')
+    .description('the main job: Temporal (embedded unless TEMPORAL_ADDRESS is set), a worker, the schedules, one hourly-exogenic run; then keeps running')
     .action(async () => {
-      const app = await openApp({ configFile: program.opts().config, worker: 'always' });
-      if (app.target.uiUrl) app.logger.info(`Temporal Web UI: ${app.target.uiUrl}`);
+      const app = await serve();
       const stopped = untilSignal(app);
       try {
         const report = await runFlow(app, 'hourly-exogenic', {}, { follow: false, idSuffix: 'startup' });
@@ -76,6 +88,15 @@ export function buildProgram(): Command {
       }
       app.logger.info('running; press Ctrl-C to stop');
       await stopped;
+    });
+
+  program
+    .command('dev')
+    .description('embedded server, worker and schedules, Web UI address printed (the organizer\'s --serve)')
+    .action(async () => {
+      const app = await serve();
+      app.logger.info('running; press Ctrl-C to stop');
+      await untilSignal(app);
     });
 
   program
@@ -90,7 +111,8 @@ export function buildProgram(): Command {
   program
     .command('run')
     .description('run one flow now, show its progress and print its report (exit 0 on success, 1 otherwise)')
-    .argument('<flow>', `one of: ${Object.keys(FLOWS).join(', ')}`)
+    .argument('<flow>', `one of: ${FLOW_NAMES.join(', ')}`)
+    .addHelpText('after', `\nFlows and their parameters:\n${FLOW_NAMES.map((f) => `  ${f.padEnd(16)} ${FLOWS[f].description}\n  ${''.padEnd(16)} ${FLOWS[f].paramHelp}`).join('\n')}`)
     .option('-p, --param <key=value>', 'a flow parameter (repeatable)', collect, [])
     .option('--json', 'print the report as JSON')
     .action(async (flow: string, opts: { param: string[]; json?: boolean }) => {
@@ -108,6 +130,66 @@ export function buildProgram(): Command {
       }
       process.exit(code);
     });
+
+  program
+    .command('job')
+    .description('run one job of the registry now, through Temporal, with its configured timeouts and retries')
+    .argument('<name>', 'a job name from config (jobs:)')
+    .argument('[args...]', 'extra arguments for the job')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (name: string, args: string[], opts: { json?: boolean }) => {
+      const app = await openApp({ configFile: program.opts().config, worker: 'if-none' });
+      if (!app.config.jobs[name]) {
+        await app.close();
+        usageError(`unknown job "${name}"; jobs: ${Object.keys(app.config.jobs).join(', ')}`);
+      }
+      let code = 1;
+      try {
+        const handle = await app.client.workflow.start('runSingleJob', {
+          taskQueue: app.target.taskQueue,
+          workflowId: `job-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+          args: [{ job: name, args }],
+        });
+        if (!opts.json) await followRun(handle, process.stderr);
+        const outcome = await handle.result();
+        process.stdout.write(`${JSON.stringify(opts.json ? outcome : outcome.result, null, 2)}\n`);
+        code = 0;
+      } catch (err) {
+        const cause = (err as { cause?: { cause?: { message?: string } } }).cause?.cause;
+        process.stderr.write(`hea: job ${name} failed: ${cause?.message ?? (err as Error).message}\n`);
+      } finally {
+        await app.close();
+      }
+      process.exit(code);
+    });
+
+  program
+    .command('freshness')
+    .description('check every dataset against its maximum age now, and print a table (no remediation unless --remediate)')
+    .option('--remediate', 'start the fetch flow of stale datasets')
+    .option('--json', 'as JSON')
+    .action(async (opts: { remediate?: boolean; json?: boolean }) => {
+      const app = await openApp({ configFile: program.opts().config, worker: 'if-none' });
+      let code = 1;
+      try {
+        const report = await runFlow(app, 'freshness', { remediate: Boolean(opts.remediate), alert: false }, { follow: false, idSuffix: 'cli' });
+        const table = report.tables?.find((t) => t.title === 'Datasets');
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(table?.rows.map((r) => Object.fromEntries(table.columns.map((c, i) => [c, r[i]]))) ?? [], null, 2)}\n`);
+        } else if (table) {
+          const widths = table.columns.map((c, i) => Math.max(c.length, ...table.rows.map((r) => String(r[i] ?? '-').length)));
+          const line = (cells: unknown[]) => cells.map((v, i) => String(v ?? '-').padEnd(widths[i]!)).join('  ').trimEnd();
+          process.stdout.write(`${line(table.columns.map((c) => c.toUpperCase()))}\n${table.rows.map(line).join('\n')}\n`);
+        }
+        const stale = (table?.rows ?? []).filter((r) => r[2] !== 'yes').length;
+        code = report.status === 'success' && stale === 0 ? 0 : 1;
+      } finally {
+        await app.close();
+      }
+      process.exit(code);
+    });
+
+  program.addCommand(schedulesCommand(() => openApp({ configFile: program.opts().config, worker: 'never' })));
 
   program
     .command('health')
@@ -133,6 +215,7 @@ export async function main(argv = process.argv): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
+    if (err instanceof UsageProblem) usageError(err.message);
     if (err instanceof CommanderError) {
       // Help and version are not errors; every other parse problem is a usage error.
       process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);

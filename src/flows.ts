@@ -1,34 +1,93 @@
 import { z } from 'zod';
+import { dailyPipelineParams, freshnessParams, rlTrainingParams, weeklyTrainingParams } from './workflows/params.js';
 
 /**
- * The flows a person can start by name (`hea run <flow>`, schedules, the freshness remediation): the
+ * The flows a person can start by name (`hea run <flow>`, schedules, freshness remediation): the
  * organizer's flow names, each with its workflow and its parameters' schema. Parameters are validated
- * here, where a run is started, so a bad one is refused before anything runs.
+ * where a run is started, so a bad one is refused before anything runs.
  */
 export interface FlowDefinition {
   workflow: string;
   description: string;
-  params: z.ZodObject;
+  params: z.ZodType<Record<string, unknown>>;
+  /** Parameter names and their types, for help texts. */
+  paramHelp: string;
 }
 
 const noParams = z.object({}).strict();
 
 export const FLOWS = {
+  'daily-pipeline': {
+    workflow: 'dailyEnergyPipeline',
+    description: 'data updates, then solar/price/demand forecasts, then the battery plan',
+    params: dailyPipelineParams,
+    paramHelp: 'updateData=bool runPricePredictions=bool priceModel=trend|peak|valley horizonDays=num runSolarPredictions=bool runDemandPredictions=bool runBatteryPlan=bool',
+  },
   'hourly-exogenic': {
     workflow: 'hourlyExogenousData',
-    description: 'spot prices, CO2/gas/coal and weather, in parallel (hourly)',
+    description: 'spot prices, CO2/gas/coal and weather, in parallel',
     params: noParams,
+    paramHelp: '(none)',
+  },
+  'home-data': {
+    workflow: 'homeData',
+    description: 'household consumption and the heat pump',
+    params: noParams,
+    paramHelp: '(none)',
+  },
+  'solar-data': {
+    workflow: 'solarData',
+    description: 'actual solar production, then the solar forecast',
+    params: noParams,
+    paramHelp: '(none)',
+  },
+  'weekly-training': {
+    workflow: 'weeklyModelTraining',
+    description: 'price models (trend, peak, valley) and the demand model',
+    params: weeklyTrainingParams,
+    paramHelp: 'trainPriceModels=bool trainDemandModel=bool demandTrials=int',
+  },
+  'rl-training': {
+    workflow: 'rlTraining',
+    description: 'the battery agent, evaluated against the optimum',
+    params: rlTrainingParams,
+    paramHelp: 'sanityCheckSteps=int startDate=YYYY-MM-DD endDate=YYYY-MM-DD totalTimesteps=int',
+  },
+  freshness: {
+    workflow: 'dataFreshness',
+    description: 'checks every dataset against its maximum age; alerts and starts fetches for stale ones',
+    params: freshnessParams,
+    paramHelp: 'remediate=bool alert=bool',
   },
 } satisfies Record<string, FlowDefinition>;
 
 export type FlowName = keyof typeof FLOWS;
+export const FLOW_NAMES = Object.keys(FLOWS) as FlowName[];
 
 export function isFlowName(name: string): name is FlowName {
   return Object.hasOwn(FLOWS, name);
 }
 
+export function flowByWorkflow(workflow: string): FlowName | undefined {
+  return FLOW_NAMES.find((f) => FLOWS[f].workflow === workflow);
+}
+
+export type ParamsResult = { ok: true; value: Record<string, unknown> } | { ok: false; problems: string[] };
+
+export function validateFlowParams(flow: FlowName, raw: unknown, prefix = ''): ParamsResult {
+  const parsed = FLOWS[flow].params.safeParse(raw ?? {});
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return {
+    ok: false,
+    problems: parsed.error.issues.map((issue) => {
+      const key = issue.path.join('.') || ('keys' in issue ? (issue.keys as string[]).join(', ') : '');
+      return `${prefix}${key}: ${issue.message}`;
+    }),
+  };
+}
+
 /** Turns `--param key=value` strings into typed, validated workflow input. */
-export function parseFlowParams(flow: FlowName, pairs: string[]): { ok: true; value: Record<string, unknown> } | { ok: false; problems: string[] } {
+export function parseFlowParams(flow: FlowName, pairs: string[]): ParamsResult {
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const pair of pairs) {
@@ -37,18 +96,10 @@ export function parseFlowParams(flow: FlowName, pairs: string[]): { ok: true; va
       problems.push(`--param ${pair}: expected key=value`);
       continue;
     }
-    const key = pair.slice(0, eq);
-    const text = pair.slice(eq + 1);
-    raw[key] = coerce(text);
+    raw[pair.slice(0, eq)] = coerce(pair.slice(eq + 1));
   }
-  const parsed = FLOWS[flow].params.safeParse(raw);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const key = issue.path.join('.') || ('keys' in issue ? (issue.keys as string[]).join(', ') : '');
-      problems.push(`--param ${key}: ${issue.message}`);
-    }
-  }
-  return problems.length ? { ok: false, problems } : { ok: true, value: parsed.data as Record<string, unknown> };
+  if (problems.length) return { ok: false, problems };
+  return validateFlowParams(flow, raw, '--param ');
 }
 
 function coerce(text: string): unknown {

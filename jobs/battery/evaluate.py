@@ -2,11 +2,12 @@
 
 savings = cost without battery - cost with it (wear included); share = savings / optimum's savings.
 
-Energy left in the battery at the end is worth something, and controllers end at different levels, so every
-controller (and the optimum) is credited `p_ref` per kWh above the starting level and charged `p_ref` per
-kWh below it, where p_ref is the mean import price of the period after discharge losses. The optimum is
-solved with that same terminal value and must end at least where it started, so it is the true optimum of
-the metric every controller is scored on.
+Energy left in the battery at the end is worth something, and controllers end at different levels. The
+optimum must end at least where it started (E[T] >= E[0]) and is credited p_credit per kWh above that, the
+mean import price of the period after discharge losses (its MILP carries the same terminal value). A
+controller is credited the same for a surplus and charged p_debit per kWh of deficit, the mean import
+price before charging losses: what refilling would cost. So no controller can beat the yardstick by
+draining the battery in the last hours.
 """
 
 from __future__ import annotations
@@ -63,11 +64,12 @@ def plan_frame(plan: optimize.Plan, sc: Scenario, cfg: BatteryConfig, start: int
     }, index=sc.index[start:end])
 
 
-def summarize(traj: pd.DataFrame, e0: float, p_ref: float) -> dict:
+def summarize(traj: pd.DataFrame, e0: float, p_credit: float, p_debit: float) -> dict:
     final = float(traj["energy_kwh"].iloc[-1])
     raw = float(traj["cost_eur"].sum())
+    delta = final - e0
     return {
-        "cost_eur": raw - p_ref * (final - e0),
+        "cost_eur": raw - (p_credit * delta if delta >= 0 else p_debit * delta),
         "raw_cost_eur": raw,
         "throughput_kwh": float((traj["charge_kw"] + traj["discharge_kw"]).sum()),
         "wear_eur": None,  # filled by the caller, which knows the wear rate
@@ -90,7 +92,8 @@ def evaluate(
     if end - start < 1:
         raise ValueError("empty evaluation period")
     e0 = cfg.e_initial if e0 is None else float(e0)
-    p_ref = float(np.mean(sc.buy[start:end])) * cfg.eta_discharge
+    mean_buy = float(np.mean(sc.buy[start:end]))
+    p_ref, p_debit = mean_buy * cfg.eta_discharge, mean_buy / cfg.eta_charge
     t0 = time.perf_counter()
     plan = optimize.solve(cfg, sc.buy[start:end], sc.sell[start:end], sc.load[start:end], sc.pv[start:end],
                           e0=e0, terminal_min=e0, terminal_value=p_ref, grid_limit_kw=tariff.grid_limit_kw,
@@ -107,10 +110,11 @@ def evaluate(
 
     cost_nb = float(trajectories["optimum"]["cost_no_battery_eur"].sum())
     out: dict = {"hours": end - start, "start": sc.index[start], "end": sc.index[end - 1] + pd.Timedelta(hours=1),
-                 "cost_no_battery_eur": cost_nb, "terminal_value_eur_kwh": p_ref, "controllers": {}}
+                 "cost_no_battery_eur": cost_nb, "terminal_credit_eur_kwh": p_ref,
+           "terminal_debit_eur_kwh": p_debit, "controllers": {}}
     opt_savings = None
     for name, traj in trajectories.items():
-        s = summarize(traj, e0, p_ref)
+        s = summarize(traj, e0, p_ref, p_debit)
         s["wear_eur"] = cfg.wear_eur_kwh * s["throughput_kwh"]
         s["savings_eur"] = cost_nb - s["cost_eur"]
         s["seconds"] = seconds[name]

@@ -62,6 +62,7 @@ def solve(
     grid_limit_kw: float = 17.0,
     integral: bool = True,
     time_limit: float = 60.0,
+    lp_first: bool = True,
 ) -> Plan:
     """Optimal schedule over len(buy) steps from stored energy e0 (kWh)."""
     buy, sell, load, pv = (np.asarray(a, dtype=float) for a in (buy, sell, load, pv))
@@ -134,9 +135,10 @@ def solve(
     # The LP relaxation is several times faster; when its optimum already never charges and discharges (or
     # imports and exports) at once, setting the binaries to match makes it MILP-feasible with the same cost,
     # so it is the MILP's optimum too. Only relaxations that cheat need branch and bound.
-    res = milp(cost, constraints=constraints, integrality=np.zeros(n), bounds=bounds, options=options)
-    how = "lp"
-    if integral and (res.x is None or _cheats(res.x.reshape(T, N_VARS), C, D, GI, GE)):
+    res, how = None, "lp"
+    if lp_first or not integral:
+        res = milp(cost, constraints=constraints, integrality=np.zeros(n), bounds=bounds, options=options)
+    if integral and (res is None or res.x is None or _cheats(res.x.reshape(T, N_VARS), C, D, GI, GE)):
         integrality = np.zeros(n)
         integrality[col(B)] = 1
         integrality[col(Z)] = 1

@@ -1,14 +1,16 @@
 """Forecast benchmark (not a test): a fresh simulated store, every training job, and a table of figures.
 
     python -m jobs.bench.forecasts [--days 365] [--trials 50] [--now 2026-11-20T10:00:00Z]
-                                   [--holdout-days 28] [--out bench/forecasts.json] [--keep]
+                                   [--holdout-days 28] [--out bench/forecasts.json] [--keep] [--ablation]
 
 Builds a store in a temporary directory from the simulator (the fetch jobs with HEA_BACKFILL_DAYS=--days),
 runs the real jobs as subprocesses exactly as the worker does (prices_train for trend/peak/valley,
 demand_train with --trials, solar_predictions which trains itself, then price_predictions and
 demand_predictions), and prints for each model its holdout MAE against "same time yesterday" and the
 7-day same-slot average (and their ratios, rMAE), the within-day rank correlation of the price forecast,
-peak/valley precision, and each job's wall-clock seconds. --out also writes everything as JSON.
+peak/valley precision, each job's wall-clock seconds, and how well the demand model's HMM recovers the
+simulator's hidden occupancy. --ablation adds the demand model without its HMM and without temperature.
+--out also writes everything as JSON.
 """
 
 from __future__ import annotations
@@ -91,6 +93,48 @@ def occupancy_agreement(env: dict) -> dict:
                 os.environ[k] = v
 
 
+def demand_ablation(env: dict) -> dict:
+    """Holdout MAE of the demand model (default hyperparameters) without the HMM or the temperature features."""
+    saved = {k: os.environ.get(k) for k in env if k.startswith("HEA_")}
+    os.environ.update({k: v for k, v in env.items() if k.startswith("HEA_")})
+    try:
+        import contextlib
+        import io
+
+        from jobs.common import forecasting as fc
+        from jobs.common.store import Store
+        from jobs.demand import features as df
+        from jobs.demand.train import evaluator
+
+        store = Store.open()
+        c = df.load_consumption(store)
+        cut = fc.holdout_cutoff(c.index, fc.holdout_days())
+        occ = df.Occupancy(df.hmm_states()).fit(c[c.index < cut])
+        frame = df.build_frame(c, c.index, occ, df.Weather(store, min_lead=fc.min_lead_hours()))
+        frame["y"] = c.to_numpy()
+        every = df.feature_columns(frame)
+        sets = {"all features": every,
+                "without HMM occupancy": [f for f in every if not f.startswith("occ")],
+                "without temperature": [f for f in every if "temp" not in f and "heating" not in f]}
+        out = {}
+        for label, feats in sets.items():
+            spec = fc.TrainSpec(name="ablation", kind="regressor", frame=frame, features=feats, target="y",
+                                evaluate=evaluator(c), metric="mae", base="load_slot7_mean")
+            with contextlib.redirect_stdout(io.StringIO()):  # the progress lines of an in-process run
+                res = fc.train(store, spec, production=False)
+            out[label] = {"mae": res["metrics"]["mae"], "rmae_7day": res["metrics"]["rmae_7day"]}
+        store.close()
+        return out
+    except Exception as err:  # a figure, not a gate
+        return {"error": str(err)}
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def fmt(v, digits=3):
     if v is None:
         return "-"
@@ -107,6 +151,8 @@ def main(argv=None) -> int:
     ap.add_argument("--holdout-days", type=int, default=28)
     ap.add_argument("--out", help="write the figures as JSON here (e.g. bench/forecasts.json)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary store and models")
+    ap.add_argument("--ablation", action="store_true",
+                    help="also score the demand model without its HMM and without its temperature features")
     args = ap.parse_args(argv)
 
     base = Path(tempfile.mkdtemp(prefix="hea-bench-"))
@@ -135,6 +181,8 @@ def main(argv=None) -> int:
                     ("jobs.demand.predict", "--horizon-days", "2.0")):
             report["predict"].append(run(*job, env=env))
         report["occupancy"] = occupancy_agreement(env)
+        if args.ablation:
+            report["demand_ablation"] = demand_ablation(env)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
@@ -173,6 +221,9 @@ def main(argv=None) -> int:
     if "accuracy" in occ:
         print(f"demand HMM: filtered state matches the simulator's hidden occupancy in {occ['accuracy']:.1%} of hours "
               f"(always the commonest state: {occ['majority_class']:.1%}); states -> {occ['mapping']}")
+    for label, r in report.get("demand_ablation", {}).items():
+        if isinstance(r, dict):
+            print(f"demand ablation, {label}: MAE {fmt(r['mae'])}, rMAE vs 7-day {fmt(r['rmae_7day'])}")
     train_total = sum(r["seconds"] for r in report["train"].values())
     report["train_seconds_total"] = round(train_total, 1)
     print(f"training jobs: {train_total:.1f} s in total (demand with --trials {args.trials}); "

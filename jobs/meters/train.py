@@ -28,6 +28,8 @@ Environment:
 - HEA_METER_MAX_OUTLIER_SHARE  largest share of outlier readings dropped rather than refused (default 0.005)
 - HEA_METER_ESTIMATORS         boosting rounds (default 400)
 - HEA_TRAIN_THREADS            XGBoost threads (default 1, see jobs.common.forecasting)
+- HEA_METER_STAGE_PAUSE_SECONDS  sleep this long as each stage starts (default 0): for demos and tests that
+                               watch the stages go by through throttled heartbeats
 - DEBUG / HEA_DEBUG            true: debug logging (as in the seed)
 - HEA_NOW, HEA_DATA_DIR, HEA_MODELS_DIR, HEA_STORE_URL as for every job; HEA_INFLUX_* for the influx source.
 Every log line (stderr) carries task_id, meter_id and meter_type.
@@ -92,7 +94,8 @@ def setup_logging(task_id: str, meter_type: str, meter_id: str) -> None:
 class StageClock:
     """Progress lines per stage, and how long each stage took (for the result and the estimates)."""
 
-    def __init__(self):
+    def __init__(self, pause: float = 0.0):
+        self.pause = pause
         self.seconds: dict[str, float] = {}
         self._stage: str | None = None
         self._t = time.monotonic()
@@ -102,6 +105,8 @@ class StageClock:
         self._stage, self._t = stage, time.monotonic()
         progress(STAGE_PROGRESS[stage], stage, message)
         log.info(message)
+        if self.pause > 0:
+            time.sleep(self.pause)
 
     def _close(self) -> None:
         if self._stage is not None:
@@ -338,7 +343,7 @@ def main(args) -> dict:
     history_days = args.history_days or settings.env_int("HEA_METER_HISTORY_DAYS", 365)
     if history_days < 2:
         raise ConfigError(f"history must be at least 2 days, got {history_days}")
-    clock = StageClock()
+    clock = StageClock(settings.env_float("HEA_METER_STAGE_PAUSE_SECONDS", 0.0))
     log.info("starting model training")
 
     clock.enter("connecting", "connecting to the meter data source")

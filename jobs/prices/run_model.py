@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pandas as pd
 
 from jobs.common import forecasting as fc

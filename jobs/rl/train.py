@@ -28,7 +28,7 @@ from jobs.battery.env import BatteryEnv, FEATURE_NAMES
 from jobs.battery.evaluate import evaluate
 from jobs.battery.scenario import build_scenario
 from jobs.common import registry, settings, timeutil
-from jobs.common.protocol import DataError, parser, progress, run_main
+from jobs.common.protocol import DataError, UsageError, parser, progress, run_main
 from jobs.common.store import Store
 
 REGISTRY_NAME = "battery_controller"
@@ -73,15 +73,15 @@ def main(args) -> dict:
     episode_hours = settings.env_int("HEA_RL_EPISODE_HOURS", 168)
     margin = settings.env_float("HEA_RL_AGENT_MARGIN", 0.01)
     if timesteps < 1 or holdout_days < 1 or iterations < 1 or args.sanity_check_steps < 0:
-        raise DataError("--total-timesteps, --holdout-days and --iterations must be positive, "
-                        "--sanity-check-steps not negative")
+        raise UsageError("--total-timesteps, --holdout-days and --iterations must be positive, "
+                         "--sanity-check-steps not negative")
     for flag in ("start_date", "end_date"):
         value = getattr(args, flag)
         if value:
             try:
                 timeutil.parse_date(value)
             except ValueError as err:
-                raise DataError(f"--{flag.replace('_', '-')}: {err}") from None
+                raise UsageError(f"--{flag.replace('_', '-')}: {err}") from None
     cfg, tariff = BatteryConfig.from_env(), Tariff.from_env()
 
     progress(2, "loading", "reading price, consumption and PV history")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from jobs.tests.conftest import run_job_process
 from jobs.tests.test_price_models import FETCHES, check_protocol, small_env

@@ -3,9 +3,11 @@ import type { Logger } from '../logging.js';
 import { createJobOptions } from './jobOptions.js';
 import { createRunJob } from './runJob.js';
 import { createWriteReport } from './reports.js';
+import { createFreshnessActivities } from './freshness.js';
 
 export type { RunJobInput, JobOutcome, JobHeartbeat, JobFailureDetails } from './runJob.js';
 export type { JobActivityOptions } from './jobOptions.js';
+export type { DatasetFreshness, SeriesStatus } from './freshness.js';
 
 /** Every activity the worker registers, bound to the loaded config. */
 export function createActivities(config: AppConfig, logger: Logger) {
@@ -13,6 +15,7 @@ export function createActivities(config: AppConfig, logger: Logger) {
     runJob: createRunJob(config, logger),
     jobOptions: createJobOptions(config),
     writeReport: createWriteReport(config),
+    ...createFreshnessActivities(config, logger),
   };
 }
 

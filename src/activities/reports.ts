@@ -48,7 +48,15 @@ export function renderMarkdown(report: RunReport): string {
     const err = s.status === 'failed' && s.error?.includes('\n') ? ['```', s.error, '```'] : [];
     return extra.length || err.length ? ['', `## ${s.step}`, '', ...extra, ...err] : [];
   });
-  return [...lines, ...details, ''].join('\n');
+  const tables = (report.tables ?? []).flatMap((t) => [
+    '',
+    `## ${t.title}`,
+    '',
+    `| ${t.columns.map(cell).join(' | ')} |`,
+    `| ${t.columns.map(() => '---').join(' | ')} |`,
+    ...t.rows.map((r) => `| ${r.map((v) => cell(v ?? '-')).join(' | ')} |`),
+  ]);
+  return [...lines, ...tables, ...details, ''].join('\n');
 }
 
 /** Writes the run's Markdown report under reports/, one file per run, named by workflow and time. */

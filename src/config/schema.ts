@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationMs } from './duration.js';
 import { apiSchema } from './api.js';
+import { freshnessSchema, schedulesSchema } from './schedules.js';
 
 /** A job or dataset name: also used in env vars, file names and workflow ids. */
 const identifier = z.string().regex(/^[a-z][a-z0-9_]*$/, 'use lower case letters, digits and _');
@@ -94,6 +95,8 @@ export const configSchema = z
     jobDefaults: jobDefaultsSchema.prefault({}),
     jobs: z.record(identifier, jobSchema),
     api: apiSchema.prefault({}),
+    schedules: schedulesSchema.prefault({}),
+    freshness: freshnessSchema.prefault({}),
   })
   .strict();
 

@@ -2,13 +2,13 @@
 import {
   ChildWorkflowFailure,
   ApplicationFailure,
-  WorkflowExecutionAlreadyStartedError,
   defineQuery,
   log,
   setHandler,
   sleep,
   startChild,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   bulkTrainingStateQueryName,
   countItems,

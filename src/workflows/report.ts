@@ -27,8 +27,16 @@ export interface RunReport {
   durationMs?: number;
   params: Record<string, unknown>;
   steps: StepReport[];
+  /** Further results of the run (the freshness verdicts, ...), rendered as tables. */
+  tables?: ReportTable[];
   /** Where the Markdown report was written, when it was. */
   reportFile?: string;
+}
+
+export interface ReportTable {
+  title: string;
+  columns: string[];
+  rows: (string | number | boolean | null)[][];
 }
 
 export function runStatus(steps: StepReport[]): RunStatus {

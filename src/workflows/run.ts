@@ -9,7 +9,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { runStatus, summarize, type RunReport, type StepReport } from './report.js';
+import { runStatus, summarize, type ReportTable, type RunReport, type StepReport } from './report.js';
 import { loadJobOptions, runStep, type JobOptionsTable } from './steps.js';
 import { reportQueryName } from './names.js';
 
@@ -54,6 +54,16 @@ export class RunRecorder {
     this.report.steps.push(line);
     this.publish();
     return line;
+  }
+
+  table(table: ReportTable): void {
+    (this.report.tables ??= []).push(table);
+  }
+
+  /** A step done by the workflow itself rather than a job (an alert, a remediation). */
+  note(step: string, status: StepReport['status'], detail: string, result?: Record<string, unknown>): void {
+    this.report.steps.push({ step, job: '-', status, ...(status === 'success' ? { result: { ...result, detail } } : { error: detail }) });
+    this.publish();
   }
 
   skip(step: string, job: string, because: string): StepReport {

@@ -1,0 +1,96 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import type { AppConfig } from '../config/load.js';
+import type { FreshnessConfig } from '../config/schedules.js';
+import { FLOWS } from '../flows.js';
+import type { Logger } from '../logging.js';
+
+/** One dataset's verdict, as the organizer's check_data_freshness gave it (is_fresh and a reason). */
+export interface DatasetFreshness {
+  dataset: string;
+  target: string;
+  is_fresh: boolean;
+  reason: string;
+  latest?: string;
+  age_hours?: number;
+  max_age_hours: number;
+  remediate?: { flow: string; workflow: string };
+}
+
+export interface SeriesStatus {
+  rows?: number;
+  first?: string | null;
+  latest?: string | null;
+}
+
+const hours = (ms: number) => Math.round((ms / 3_600_000) * 100) / 100;
+
+/** Pure: the verdict for every configured dataset, given what the store holds and the files' times. */
+export function evaluateFreshness(
+  rules: FreshnessConfig['datasets'],
+  series: Record<string, SeriesStatus>,
+  fileTimes: Record<string, number | undefined>,
+  now: number,
+): DatasetFreshness[] {
+  return Object.entries(rules).map(([dataset, rule]) => {
+    const target = rule.series ?? rule.file ?? '';
+    const base = {
+      dataset,
+      target,
+      max_age_hours: hours(rule.maxAge),
+      ...(rule.remediate ? { remediate: { flow: rule.remediate, workflow: FLOWS[rule.remediate].workflow } } : {}),
+    };
+    let latestMs: number | undefined;
+    if (rule.series !== undefined) {
+      const s = series[rule.series];
+      if (!s || !s.rows || !s.latest) return { ...base, is_fresh: false, reason: `series ${rule.series} has no data` };
+      latestMs = Date.parse(s.latest);
+      if (Number.isNaN(latestMs)) return { ...base, is_fresh: false, reason: `series ${rule.series} has an unreadable timestamp "${s.latest}"` };
+    } else {
+      latestMs = fileTimes[target];
+      if (latestMs === undefined) return { ...base, is_fresh: false, reason: `file ${target} does not exist` };
+    }
+    const age = now - latestMs;
+    const latest = new Date(latestMs).toISOString();
+    if (age > rule.maxAge) {
+      return { ...base, latest, age_hours: hours(age), is_fresh: false, reason: `latest data is ${hours(age)} h old, more than ${hours(rule.maxAge)} h` };
+    }
+    return { ...base, latest, age_hours: hours(Math.max(0, age)), is_fresh: true, reason: `latest data is ${hours(Math.max(0, age))} h old` };
+  });
+}
+
+export function createFreshnessActivities(config: AppConfig, logger: Logger) {
+  const log = logger.child({ component: 'freshness' });
+  return {
+    async checkFreshness(series: Record<string, SeriesStatus>): Promise<DatasetFreshness[]> {
+      const fileTimes: Record<string, number | undefined> = {};
+      for (const rule of Object.values(config.freshness.datasets)) {
+        if (rule.file === undefined) continue;
+        fileTimes[rule.file] = await stat(resolve(config.root, rule.file)).then(
+          (s) => s.mtimeMs,
+          () => undefined,
+        );
+      }
+      return evaluateFreshness(config.freshness.datasets, series, fileTimes, Date.now());
+    },
+
+    /** Logs every stale dataset and POSTs them to the webhook, if one is configured. */
+    async sendFreshnessAlert(stale: DatasetFreshness[]): Promise<{ logged: number; webhookStatus?: number }> {
+      for (const d of stale) log.warn({ dataset: d.dataset, target: d.target, reason: d.reason }, 'stale data');
+      const url = config.freshness.webhook;
+      if (!url || stale.length === 0) return { logged: stale.length };
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ source: 'home-energy-ai', kind: 'stale-data', datasets: stale }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (res.status >= 400 && res.status < 500) {
+        throw ApplicationFailure.create({ type: 'WebhookRejected', message: `webhook answered ${res.status}`, nonRetryable: true });
+      }
+      if (!res.ok) throw new Error(`webhook answered ${res.status}`);
+      return { logged: stale.length, webhookStatus: res.status };
+    },
+  };
+}

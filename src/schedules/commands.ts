@@ -1,0 +1,108 @@
+// `hea schedules ...`: apply the table from config, and look after single schedules.
+import { Command } from 'commander';
+import type { App } from '../app.js';
+import { applySchedules, formatPlan } from './apply.js';
+import { MANAGED_BY, scheduleId } from './desired.js';
+
+type Open = () => Promise<App>;
+
+function parseTime(flag: string, value: string): Date {
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw new UsageProblem(`${flag}: "${value}" is not a date/time (use ISO 8601, e.g. 2026-01-01T06:00:00Z)`);
+  return d;
+}
+
+export class UsageProblem extends Error {}
+
+async function withApp(open: Open, fn: (app: App) => Promise<void>): Promise<void> {
+  const app = await open();
+  try {
+    await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+export function schedulesCommand(open: Open): Command {
+  const cmd = new Command('schedules').description('Temporal Schedules from the config table');
+
+  cmd
+    .command('apply')
+    .description('create, update and delete schedules so the server matches config (prints the difference)')
+    .option('--dry-run', 'only print what would change')
+    .action(async (opts: { dryRun?: boolean }) =>
+      withApp(open, async (app) => {
+        const plan = await applySchedules(app.client, app.config, { dryRun: opts.dryRun });
+        process.stdout.write(`${opts.dryRun ? '(dry run)\n' : ''}${formatPlan(plan)}\n`);
+      }),
+    );
+
+  cmd
+    .command('list')
+    .description('every schedule on the server, with its next run')
+    .option('--json', 'as JSON')
+    .action(async (opts: { json?: boolean }) =>
+      withApp(open, async (app) => {
+        const rows: Record<string, unknown>[] = [];
+        for await (const s of app.client.schedule.list()) {
+          const desc = await app.client.schedule.getHandle(s.scheduleId).describe();
+          rows.push({
+            id: s.scheduleId,
+            workflow: desc.action.type === 'startWorkflow' ? desc.action.workflowType : '?',
+            paused: desc.state.paused,
+            next: desc.info.nextActionTimes[0]?.toISOString() ?? '-',
+            last: desc.info.recentActions.at(-1)?.takenAt.toISOString() ?? '-',
+            managed: desc.memo?.managedBy === MANAGED_BY,
+            timezone: desc.spec.timezone ?? 'UTC',
+          });
+        }
+        rows.sort((a, b) => String(a.id).localeCompare(String(b.id)));
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+          return;
+        }
+        process.stdout.write(`${'ID'.padEnd(28)} ${'WORKFLOW'.padEnd(22)} ${'PAUSED'.padEnd(7)} ${'NEXT RUN'.padEnd(25)} LAST RUN\n`);
+        for (const r of rows) {
+          process.stdout.write(`${String(r.id).padEnd(28)} ${String(r.workflow).padEnd(22)} ${String(r.paused).padEnd(7)} ${String(r.next).padEnd(25)} ${r.last}${r.managed ? '' : '  (not managed by hea)'}\n`);
+        }
+      }),
+    );
+
+  const single = (name: string, description: string, fn: (app: App, id: string, opts: Record<string, string>) => Promise<string>) =>
+    cmd
+      .command(`${name} <id>`)
+      .description(description)
+      .action(async (id: string, opts: Record<string, string>) =>
+        withApp(open, async (app) => {
+          process.stdout.write(`${await fn(app, scheduleId(app.config, id), opts)}\n`);
+        }),
+      );
+
+  single('pause', 'pause a schedule (a later apply keeps it paused)', async (app, id) => {
+    await app.client.schedule.getHandle(id).pause('paused with hea schedules pause');
+    return `paused ${id}`;
+  }).option('--note <text>', 'why');
+  single('unpause', 'unpause a schedule', async (app, id) => {
+    await app.client.schedule.getHandle(id).unpause('unpaused with hea schedules unpause');
+    return `unpaused ${id}`;
+  });
+  single('trigger', 'start the schedule\'s action now', async (app, id) => {
+    await app.client.schedule.getHandle(id).trigger();
+    return `triggered ${id}`;
+  });
+  single('delete', 'delete a schedule (apply re-creates it while config names it)', async (app, id) => {
+    await app.client.schedule.getHandle(id).delete();
+    return `deleted ${id}`;
+  });
+  single('backfill', 'start the runs the schedule would have started between --from and --to', async (app, id, opts) => {
+    const start = parseTime('--from', opts.from!);
+    const end = parseTime('--to', opts.to!);
+    if (end <= start) throw new UsageProblem('--to must be after --from');
+    await app.client.schedule.getHandle(id).backfill({ start, end, overlap: 'ALLOW_ALL' });
+    return `backfilling ${id} from ${start.toISOString()} to ${end.toISOString()}`;
+  })
+    .requiredOption('--from <time>', 'start (ISO 8601)')
+    .requiredOption('--to <time>', 'end (ISO 8601)');
+
+  return cmd;
+}

@@ -1,0 +1,50 @@
+import { runDag, type DagStep } from './dag.js';
+import { dailyPipelineParams, parseParams, type DailyPipelineParams } from './params.js';
+import { RunRecorder } from './run.js';
+import type { RunReport } from './report.js';
+
+/**
+ * Daily at 06:00: the data updates in parallel, then the forecasts (solar, prices with the chosen model
+ * and horizon, demand), then tomorrow's battery plan. Each step starts as soon as its own inputs are in;
+ * a failed step skips what depends on it and the rest carries on: the run ends `partial`, not failed.
+ */
+export async function dailyEnergyPipeline(input: DailyPipelineParams = {}): Promise<RunReport> {
+  const p = parseParams(dailyPipelineParams, input);
+  const run = new RunRecorder(p);
+  const horizon = ['--horizon-days', String(p.horizonDays)];
+  const steps: DagStep[] = [];
+  if (p.updateData) {
+    steps.push(
+      { step: 'spot prices', job: 'prices_data' },
+      { step: 'CO2, gas and coal', job: 'co2_gas_coal' },
+      { step: 'weather', job: 'weather_data' },
+      { step: 'consumption', job: 'consumption_data' },
+      { step: 'heat pump (Thermia)', job: 'thermia_data' },
+      { step: 'solar production (actual)', job: 'solar_actual' },
+    );
+  }
+  if (p.runSolarPredictions) {
+    steps.push({ step: 'solar forecast', job: 'solar_predictions', args: horizon, needs: ['weather', 'solar production (actual)'] });
+  }
+  if (p.runPricePredictions) {
+    steps.push({
+      step: `price forecast (${p.priceModel})`,
+      job: 'price_predictions',
+      args: ['--model', p.priceModel, ...horizon],
+      needs: ['spot prices', 'CO2, gas and coal', 'weather'],
+    });
+  }
+  if (p.runDemandPredictions) {
+    steps.push({ step: 'demand forecast', job: 'demand_predictions', args: horizon, needs: ['consumption', 'heat pump (Thermia)', 'weather'] });
+  }
+  if (p.runBatteryPlan) {
+    steps.push({
+      step: 'battery plan',
+      job: 'rl_control',
+      needs: ['solar forecast', `price forecast (${p.priceModel})`, 'demand forecast'],
+    });
+  }
+  await run.prepare(steps.map((s) => s.job));
+  await runDag(run, steps);
+  return run.finish();
+}

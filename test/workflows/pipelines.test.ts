@@ -1,0 +1,117 @@
+// Every pipeline workflow against a real dev server, with fixture jobs that echo their arguments.
+import { WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../../src/activities/index.js';
+import type { RunReport, StepReport } from '../../src/workflows/report.js';
+import { createTestServer, fixtureConfig, testLogger, uniqueTaskQueue, workflowBundle, type FixtureJob } from '../helpers/env.js';
+
+let env: TestWorkflowEnvironment;
+
+beforeAll(async () => {
+  env = await createTestServer();
+  await workflowBundle();
+}, 120_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const JOBS = [
+  'prices_data', 'co2_gas_coal', 'weather_data', 'consumption_data', 'thermia_data', 'solar_actual',
+  'solar_predictions', 'price_predictions', 'demand_predictions', 'rl_control', 'prices_train', 'demand_train', 'rl_train',
+];
+
+/** Every job echoes its args; the ones named in `failing` exit 65. */
+function config(failing: string[] = []) {
+  const jobs: Record<string, FixtureJob> = {};
+  for (const job of JOBS) jobs[job] = { script: 'echo_job.py', args: failing.includes(job) ? ['fail'] : [] };
+  return fixtureConfig(jobs);
+}
+
+async function execute(workflow: string, args: unknown[], failing: string[] = []): Promise<RunReport> {
+  const taskQueue = uniqueTaskQueue(workflow);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities(config(failing), testLogger()),
+  });
+  return worker.runUntil(env.client.workflow.execute(workflow, { taskQueue, workflowId: `${workflow}-${taskQueue}`, args }));
+}
+
+const byStep = (report: RunReport) => Object.fromEntries(report.steps.map((s) => [s.step, s])) as Record<string, StepReport>;
+
+test('dailyEnergyPipeline: updates, forecasts with the chosen model and horizon, then the battery plan', async () => {
+  const report = await execute('dailyEnergyPipeline', [{ priceModel: 'peak', horizonDays: 1.5 }]);
+  expect(report.status).toBe('success');
+  const steps = byStep(report);
+  expect(Object.keys(steps)).toHaveLength(10);
+  expect(steps['price forecast (peak)']!.result).toEqual({ args: ['--model', 'peak', '--horizon-days', '1.5'] });
+  expect(steps['demand forecast']!.result).toEqual({ args: ['--horizon-days', '1.5'] });
+  // The battery plan starts only after the three forecasts it needs have finished.
+  const planStart = Date.parse(steps['battery plan']!.startedAt!);
+  for (const f of ['solar forecast', 'price forecast (peak)', 'demand forecast']) {
+    expect(Date.parse(steps[f]!.startedAt!) + steps[f]!.durationMs!).toBeLessThanOrEqual(planStart);
+  }
+  expect(report.params).toMatchObject({ updateData: true, priceModel: 'peak', horizonDays: 1.5 });
+});
+
+test('dailyEnergyPipeline: a failed step skips what depends on it, the rest finishes, the run is partial', async () => {
+  const report = await execute('dailyEnergyPipeline', [{}], ['weather_data']);
+  expect(report.status).toBe('partial');
+  const steps = byStep(report);
+  expect(steps.weather!.status).toBe('failed');
+  expect(steps['solar forecast']!.status).toBe('skipped');
+  expect(steps['price forecast (trend)']!.status).toBe('skipped');
+  expect(steps['demand forecast']!.status).toBe('skipped');
+  expect(steps['battery plan']!.status).toBe('skipped');
+  expect(steps['battery plan']!.error).toContain('solar forecast skipped');
+  for (const s of ['spot prices', 'CO2, gas and coal', 'consumption', 'heat pump (Thermia)', 'solar production (actual)']) {
+    expect([s, steps[s]!.status]).toEqual([s, 'success']);
+  }
+});
+
+test('dailyEnergyPipeline without data updates runs the forecasts straight away', async () => {
+  const report = await execute('dailyEnergyPipeline', [{ updateData: false, runBatteryPlan: false }]);
+  expect(report.steps.map((s) => s.job).sort()).toEqual(['demand_predictions', 'price_predictions', 'solar_predictions']);
+});
+
+test('dailyEnergyPipeline refuses a bad parameter before anything runs', async () => {
+  const err = await execute('dailyEnergyPipeline', [{ horizonDays: 30 }]).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  const cause = (err as WorkflowFailedError).cause as { type?: string; message: string };
+  expect(cause.type).toBe('InvalidParameters');
+  expect(cause.message).toContain('horizonDays');
+});
+
+test('homeData fetches consumption and the heat pump; solarData skips the forecast when actuals fail', async () => {
+  const home = await execute('homeData', [{}]);
+  expect(home.steps.map((s) => [s.job, s.status]).sort()).toEqual([['consumption_data', 'success'], ['thermia_data', 'success']]);
+  const err = await execute('solarData', [{}], ['solar_actual']).catch((e: unknown) => e);
+  const failure = (err as WorkflowFailedError).cause as { type?: string; details?: unknown[] };
+  expect(failure.type).toBe('RunFailed');
+  const solar = failure.details![0] as RunReport;
+  expect(solar.steps.map((s) => [s.job, s.status])).toEqual([['solar_actual', 'failed'], ['solar_predictions', 'skipped']]);
+});
+
+test('weeklyModelTraining trains trend, peak and valley in production mode, then demand with its trials', async () => {
+  const report = await execute('weeklyModelTraining', [{ demandTrials: 7 }], ['prices_train']);
+  expect(report.steps.map((s) => s.step)).toEqual(['price model: trend', 'price model: peak', 'price model: valley', 'demand model']);
+  expect(report.status).toBe('partial');
+  const demand = byStep(report)['demand model']!;
+  expect(demand.result).toEqual({ args: ['--production', '--trials', '7'] });
+  const only = await execute('weeklyModelTraining', [{ trainPriceModels: false }]);
+  expect(only.steps.map((s) => s.step)).toEqual(['demand model']);
+  expect(only.steps[0]!.result).toEqual({ args: ['--production', '--trials', '50'] });
+});
+
+test('rlTraining passes its dates; endDate defaults to the workflow date', async () => {
+  const today = new Date().toISOString().slice(0, 10);
+  const report = await execute('rlTraining', [{ sanityCheckSteps: 3, startDate: '2026-01-01', totalTimesteps: 5000 }]);
+  expect(report.steps[0]!.result).toEqual({
+    args: ['--sanity-check-steps', '3', '--end-date', today, '--start-date', '2026-01-01', '--total-timesteps', '5000'],
+  });
+  const err = await execute('rlTraining', [{ startDate: '2026-02-01', endDate: '2026-01-01' }]).catch((e: unknown) => e);
+  expect(((err as WorkflowFailedError).cause as { type?: string }).type).toBe('InvalidParameters');
+});
