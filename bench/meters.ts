@@ -117,7 +117,7 @@ async function main() {
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
-      workflowBundle: await bundleWorkflows(),
+      workflowBundle: await bundleWorkflows(pino({ level: 'warn' })),
       activities: createActivities(config, pino({ level: 'silent' })),
       maxConcurrentActivityTaskExecutions: concurrency,
     });

@@ -264,8 +264,10 @@ def random_search(frame: pd.DataFrame, features: list[str], target: str, trials:
     candidates = [dict(DEFAULT_PARAMS)]
     if trials > 1:
         candidates += list(ParameterSampler(SEARCH_SPACE, n_iter=trials - 1, random_state=seed))
-    splits = min(n_splits, max(2, len(rows) // (24 * 7)))
-    tss = TimeSeriesSplit(n_splits=splits)
+    # Validation folds are the last weeks before the holdout (expanding window, 14 days each): the season
+    # nearest to what the model will face next, rather than folds spread over a year of other seasons.
+    fold = min(14 * 24, max(24, len(rows) // (n_splits + 2)))
+    tss = TimeSeriesSplit(n_splits=n_splits, test_size=fold)
     history = []
     best = None
     for i, params in enumerate(candidates[:max(1, trials)]):

@@ -1,7 +1,7 @@
 """Features of the demand model: occupancy from a hidden Markov model, temperature forecast, calendar, lags.
 
 Occupancy (home, away, asleep) is not measured, but it shows in the consumption: a GaussianHMM (hmmlearn)
-with HEA_DEMAND_HMM_STATES states (default 3) is fitted on the hour's consumption relative to its trailing
+with HEA_DEMAND_HMM_STATES states (default 3; 0 leaves these features out) is fitted on the hour's consumption relative to its trailing
 7-day mean (log scale), which removes the seasonal and heat-pump level and leaves the household's rhythm.
 Its *filtered* state probabilities (forward algorithm: each hour's posterior uses only hours up to it, never
 later ones) become features, 24 hours back and as a 7-day same-slot average: "at this time of day, was the
@@ -23,7 +23,9 @@ TARGET = "home.consumption"
 
 
 def hmm_states() -> int:
-    return max(2, settings.env_int("HEA_DEMAND_HMM_STATES", 3))
+    """HEA_DEMAND_HMM_STATES (default 3); 0 leaves the occupancy features out."""
+    n = settings.env_int("HEA_DEMAND_HMM_STATES", 3)
+    return 0 if n <= 0 else max(2, n)
 
 
 def load_consumption(store, start=None, end=None) -> pd.Series:
@@ -125,14 +127,13 @@ class Weather:
         return out
 
 
-def build_frame(consumption: pd.Series, index: pd.DatetimeIndex, occupancy: Occupancy,
+def build_frame(consumption: pd.Series, index: pd.DatetimeIndex, occupancy: Occupancy | None,
                 weather: Weather) -> pd.DataFrame:
-    return pd.concat([
-        fc.calendar_features(index),
-        fc.lag_features(consumption, index, "load"),
-        occupancy.features(consumption, index),
-        weather.frame(index),
-    ], axis=1)
+    parts = [fc.calendar_features(index), fc.lag_features(consumption, index, "load")]
+    if occupancy is not None:
+        parts.append(occupancy.features(consumption, index))
+    parts.append(weather.frame(index))
+    return pd.concat(parts, axis=1)
 
 
 def feature_columns(frame: pd.DataFrame) -> list[str]:

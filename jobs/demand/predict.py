@@ -36,7 +36,7 @@ def forecast(store, model, now: pd.Timestamp, window: pd.DatetimeIndex) -> tuple
     stale = settings.env_float("HEA_DEMAND_MAX_STALE_DAYS", 7.0)
     if now - last > pd.Timedelta(days=stale):
         raise DataError(f"the newest consumption is from {timeutil.iso(last)}, more than {stale:g} days ago")
-    occupancy = model.extra["occupancy"]
+    occupancy = model.extra.get("occupancy")
     weather = df.Weather(store, issued_before=now)
     unknown = pd.date_range(last + fc.HOUR, window[-1], freq="h") if last < window[-1] else window[:0]
 

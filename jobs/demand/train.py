@@ -13,7 +13,7 @@ saved model. Holdout, baselines, champion comparison and saving work as for the 
 yesterday" and the 7-day same-slot average; --production refits on all data, saves
 HEA_MODELS_DIR/demand/<version>.pkl and promotes it only if it beats the champion on the same holdout.
 
-Environment: HEA_HOLDOUT_DAYS (28), HEA_DEMAND_HMM_STATES (3), HEA_DEMAND_TRIALS (default for --trials,
+Environment: HEA_HOLDOUT_DAYS (28), HEA_DEMAND_HMM_STATES (3; 0 = no HMM features), HEA_DEMAND_TRIALS (default for --trials,
 20), HEA_TRAIN_THREADS, HEA_FORECAST_MIN_LEAD_HOURS.
 """
 
@@ -62,13 +62,19 @@ def main(args) -> dict:
                         "(run consumption_data)")
     days = fc.holdout_days()
     cutoff = fc.holdout_cutoff(consumption.index, days)
-    progress(10, "occupancy", f"fitting a {df.hmm_states()}-state HMM on {int((consumption.index < cutoff).sum())} hours")
+    states = df.hmm_states()
     t_hmm = time.time()
-    try:
-        occupancy = df.Occupancy(df.hmm_states()).fit(consumption[consumption.index < cutoff])
-    except ValueError as err:
-        raise DataError(str(err)) from err
+    occupancy = None
+    if states:
+        progress(10, "occupancy", f"fitting a {states}-state HMM on {int((consumption.index < cutoff).sum())} hours")
+        try:
+            occupancy = df.Occupancy(states).fit(consumption[consumption.index < cutoff])
+        except ValueError as err:
+            raise DataError(str(err)) from err
     hmm_seconds = time.time() - t_hmm
+    hmm_info = ({"states": 0, "note": "HEA_DEMAND_HMM_STATES=0: no occupancy features"} if occupancy is None else
+                {"states": occupancy.n_states, "state_means": [round(float(m), 3) for m in occupancy.means],
+                 "seconds": round(hmm_seconds, 2)})
     weather = df.Weather(store, min_lead=fc.min_lead_hours())
     index = consumption.index
     progress(25, "features", f"{len(index)} hours from {timeutil.iso(index.min())} to {timeutil.iso(index.max())}")
@@ -79,8 +85,7 @@ def main(args) -> dict:
         name=NAME, kind="regressor", frame=frame, features=df.feature_columns(frame), target="y",
         evaluate=evaluator(consumption), metric="mae", trials=max(0, trials), base="load_slot7_mean",
         extra={"occupancy": occupancy},
-        info={"hmm": {"states": occupancy.n_states, "state_means": [round(float(m), 3) for m in occupancy.means],
-                      "seconds": round(hmm_seconds, 2)}},
+        info={"hmm": hmm_info},
     )
     out = fc.train(store, spec, args.production, holdout=days)
     out["weather_forecast_coverage"] = round(weather.coverage, 3)

@@ -30,7 +30,7 @@ from jobs.common.store import Store
 from jobs.prices import features as pf
 
 
-def price_path(store, prices: pd.Series, target: pd.DatetimeIndex, exo, model=None) -> pd.Series:
+def price_path(prices: pd.Series, target: pd.DatetimeIndex, exo, model=None) -> pd.Series:
     """Prices for `target` hours beyond the known ones: the model's recursive forecast, or seasonal naive."""
     if model is not None:
         def predict_block(ext, block):
@@ -68,7 +68,7 @@ def main(args) -> dict:
     progress(40, "forecasting", f"{len(unknown)} unknown hours, {len(window)} hours in the window")
 
     if args.model == "trend":
-        path = price_path(store, prices, unknown, exo, model)
+        path = price_path(prices, unknown, exo, model)
         full = pd.concat([prices, path]).sort_index()
         values = full.reindex(window)
         extra = {"min": float(values.min()), "max": float(values.max()), "mean": float(values.mean())}
@@ -78,7 +78,7 @@ def main(args) -> dict:
             trend, _ = registry.load_champion(store, pf.REGISTRY_NAMES["trend"])
         except Exception:
             trend = None
-        path = price_path(store, prices, unknown, exo, trend)
+        path = price_path(prices, unknown, exo, trend)
         full = pd.concat([prices, path]).sort_index()
         prob = pd.Series(model.predict(pf.build_frame(full, window, exo)), index=window)
         # days whose prices are all known get the exact answer

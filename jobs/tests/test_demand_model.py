@@ -85,3 +85,10 @@ def test_demand_errors(tmp_path):
     run = run_job_process("jobs.demand.train", env=env)
     assert run.returncode == 65 and "home.consumption" in run.stderr
     assert run_job_process("jobs.demand.train", "--trials", "many", env=env).returncode == 64
+
+
+def test_occupancy_features_can_be_switched_off(store_env, tmp_path):
+    env = {**store_env, "HEA_DEMAND_HMM_STATES": "0", "HEA_MODELS_DIR": str(tmp_path / "models")}
+    res = check_protocol(run_job_process("jobs.demand.train", "--trials", "0", env=env))
+    assert res["hmm"]["states"] == 0 and "search" not in res
+    assert res["metrics"]["mae"] is not None and res["promoted"] is False

@@ -146,3 +146,31 @@ def test_missing_model_and_bad_usage_are_not_retried(tmp_path):
     # an empty store is bad data, not a crash
     run = run_job_process("jobs.prices.train", "--model", "trend", env=env)
     assert run.returncode == 65 and "price.spot" in run.stderr
+
+
+def test_quarter_hour_prices_in_the_store_train_and_forecast_hourly(tmp_path):
+    env = small_env(tmp_path, days=45)
+    for module in ("jobs.prices.fetch", "jobs.commodities.fetch", "jobs.weather.fetch"):
+        assert run_job_process(module, env=env).returncode == 0
+    from jobs.common.store import Store
+    store = Store(Path(env["HEA_DATA_DIR"]) / "energy.db")
+    hourly = store.read_series("price.spot")
+    recent = hourly[hourly.index >= hourly.index.max() - pd.Timedelta(days=20)]
+    # since 2025-10-01 the market settles quarter-hours: replace the last 20 days by 15-minute prices
+    quarters = recent.reindex(pd.date_range(recent.index.min(), recent.index.max() + pd.Timedelta(minutes=45),
+                                            freq="15min"), method="ffill")
+    wiggle = np.tile([-3.0, -1.0, 1.0, 3.0], len(quarters) // 4)
+    store.delete_series("price.spot", recent.index.min())
+    store.upsert_series("price.spot", quarters + wiggle)
+    store.close()
+    res = check_protocol(run_job_process("jobs.prices.train", "--model", "trend", "--production", env=env))
+    assert res["rows"] == len(hourly)  # averaged back to one row per hour
+    run = check_protocol(run_job_process("jobs.prices.run_model", "--horizon-days", "1", env=env))
+    assert run["rows_written"] == 24
+    store = Store(Path(env["HEA_DATA_DIR"]) / "energy.db")
+    fcast = store.read_forecast("forecast.price")
+    store.close()
+    assert (fcast.index.minute == 0).all()
+    known = fcast.index[fcast.index.isin(recent.index)]
+    # a published hour is the mean of its four quarters (the wiggle averages out)
+    assert np.allclose(fcast.reindex(known).to_numpy(), recent.reindex(known).to_numpy())

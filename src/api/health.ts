@@ -1,6 +1,9 @@
 // Health checks: the API's Temporal connection, and whether any worker polls the task queue.
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
+
+// A default import: @temporalio/proto is CommonJS whose named exports Node's ESM loader cannot always see.
+const { temporal } = proto;
 
 export interface PollerInfo {
   identity: string;

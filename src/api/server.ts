@@ -76,7 +76,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const startedAt = Date.now();
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
-    disableRequestLogging: false,
     genReqId: () => randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -415,3 +414,12 @@ export async function startApi(deps: ApiDeps, options: { host?: string; port?: n
 }
 
 export { BULK_PREFIX };
+
+/**
+ * For `hea start` / `hea worker`: starts the API next to the app when `api.enabled` (the default), on
+ * api.host:api.port (HEA_API_HOST / HEA_API_PORT). Returns undefined when disabled.
+ */
+export async function startApiForApp(app: ApiDeps): Promise<RunningApi | undefined> {
+  if (!app.config.api.enabled) return undefined;
+  return startApi(app);
+}

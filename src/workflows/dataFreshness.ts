@@ -56,7 +56,8 @@ export async function dataFreshness(input: FreshnessParams = {}): Promise<RunRep
         run.note(`remediate ${flow}`, 'success', `started ${remediationWorkflowId(flow)}`);
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          run.note(`remediate ${flow}`, 'skipped', 'a remediation of this flow is already running');
+          // What was wanted (a fetch of this flow under way) holds: record it as done, not started twice.
+          run.note(`remediate ${flow}`, 'success', 'already running: not started again');
         } else {
           throw err;
         }

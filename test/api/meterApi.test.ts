@@ -17,7 +17,7 @@ const FIXED_NOW = '2025-11-03T10:30:00Z';
 /** Small, quick trainings; each stage pauses a second so that throttled heartbeats show every stage. */
 function meterConfig(api: Record<string, unknown> = {}): AppConfig {
   return fixtureConfig(
-    { meter_train: { args: ['-m', 'jobs.meters.train'], heartbeatTimeout: '1s', timeout: '2m', retry: { maximumAttempts: 2 } } },
+    { meter_train: { args: ['-m', 'jobs.meters.train'], heartbeatTimeout: '1s', timeout: '2m', retry: { initialInterval: '100ms', backoffCoefficient: 1, maximumInterval: '1s', maximumAttempts: 2 } } },
     {
       jobDefaults: {
         command: PYTHON,

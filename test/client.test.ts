@@ -1,0 +1,106 @@
+// The `hea` command as a user runs it: a real process, its output and its exit code.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { RunReport } from '../src/workflows/report.js';
+import { ROOT, createTestServer, fixtureConfig, tmpDir, uniqueTaskQueue } from './helpers/env.js';
+
+let env: TestWorkflowEnvironment;
+
+beforeAll(async () => {
+  env = await createTestServer();
+}, 120_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const config = fixtureConfig(
+  {
+    prices_data: { script: 'fetch_fixture.py', args: ['prices'] },
+    co2_gas_coal: { script: 'fetch_fixture.py', args: ['co2'] },
+    weather_data: { script: 'fetch_fixture.py', args: ['weather'] },
+    consumption_data: { script: 'fetch_fixture.py', args: ['consumption', 'fail'] },
+    thermia_data: { script: 'fetch_fixture.py', args: ['thermia', 'fail'] },
+  },
+  { schedules: { idPrefix: 'cli-', entries: { hourly: { flow: 'hourly-exogenic', cron: '0 * * * *' } } } },
+);
+
+function hea(args: string[], extraEnv: Record<string, string> = {}) {
+  return execa('node', [join(ROOT, 'bin', 'hea.js'), ...args], {
+    reject: false,
+    stdin: 'ignore',
+    env: { HEA_CONFIG: config.file, TEMPORAL_ADDRESS: env.address, LOG_LEVEL: 'warn', ...extraEnv },
+  });
+}
+
+test('--help on every command', async () => {
+  const top = await hea(['--help']);
+  expect(top.exitCode).toBe(0);
+  for (const cmd of ['start', 'dev', 'worker', 'run', 'job', 'freshness', 'schedules', 'health']) expect(top.stdout).toContain(cmd);
+  const run = await hea(['run', '--help']);
+  expect(run.exitCode).toBe(0);
+  expect(run.stdout).toContain('daily-pipeline');
+  expect(run.stdout).toContain('horizonDays=num');
+  const sched = await hea(['schedules', '--help']);
+  expect(sched.stdout).toMatch(/apply[\s\S]*list[\s\S]*pause[\s\S]*unpause[\s\S]*trigger[\s\S]*delete[\s\S]*backfill/);
+});
+
+test.each([
+  [['run', 'nightly'], /unknown flow "nightly"/],
+  [['run', 'daily-pipeline', '--param', 'horizonDays=99'], /--param horizonDays: .*7/],
+  [['run', 'daily-pipeline', '--param', 'priceModel=median'], /--param priceModel/],
+  [['run', 'hourly-exogenic', '--param', 'colour=blue'], /colour/],
+  [['run', 'daily-pipeline', '--param', 'horizonDays'], /expected key=value/],
+  [['run', 'hourly-exogenic', '--bogus'], /unknown option '--bogus'/],
+  [['frobnicate'], /unknown command 'frobnicate'/],
+  [['schedules', 'backfill', 'x', '--from', 'yesterday', '--to', '2026-01-01'], /--from: "yesterday" is not a date/],
+])('hea %j is a usage error: exit 2 and a clear message', async (args, message) => {
+  const res = await hea(args as string[]);
+  expect(res.exitCode).toBe(2);
+  expect(res.stderr).toMatch(message as RegExp);
+});
+
+test('a bad config file: exit 2, every problem listed', async () => {
+  const dir = tmpDir();
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, 'jobs:\n  a: { args: "x" }\n  b: { timeout: soon }\nworker: { maxConcurrentActivities: -1 }\n');
+  const res = await hea(['run', 'hourly-exogenic'], { HEA_CONFIG: file });
+  expect(res.exitCode).toBe(2);
+  expect(res.stderr).toContain('3 problems');
+  expect(res.stderr).toContain('jobs.a.args');
+  expect(res.stderr).toContain('jobs.b.timeout');
+  expect(res.stderr).toContain('worker.maxConcurrentActivities');
+});
+
+test('hea run starts a worker when none polls, prints the report and exits 0 on success', async () => {
+  const res = await hea(['run', 'hourly-exogenic', '--json'], { HEA_TASK_QUEUE: uniqueTaskQueue('cli') });
+  expect(res.exitCode).toBe(0);
+  const report = JSON.parse(res.stdout) as RunReport;
+  expect(report.status).toBe('success');
+  expect(report.steps).toHaveLength(3);
+  expect(existsSync(report.reportFile!)).toBe(true);
+});
+
+test('hea run exits 1 when the run fails, with the report printed', async () => {
+  const res = await hea(['run', 'home-data'], { HEA_TASK_QUEUE: uniqueTaskQueue('cli') });
+  expect(res.exitCode).toBe(1);
+  expect(res.stdout).toContain('homeData: FAILED');
+  expect(res.stdout).toMatch(/failed\s+consumption/);
+  expect(res.stdout).toContain('report: ');
+});
+
+test('hea schedules apply prints the difference, and nothing the second time', async () => {
+  const first = await hea(['schedules', 'apply']);
+  expect(first.exitCode).toBe(0);
+  expect(first.stdout).toContain('+ cli-hourly (created)');
+  const second = await hea(['schedules', 'apply']);
+  expect(second.stdout).toContain('no changes');
+  const list = await hea(['schedules', 'list', '--json']);
+  const rows = JSON.parse(list.stdout) as { id: string; managed: boolean; timezone: string }[];
+  expect(rows.find((r) => r.id === 'cli-hourly')).toMatchObject({ managed: true, timezone: 'Europe/Stockholm' });
+  expect((await hea(['schedules', 'pause', 'hourly'])).stdout).toContain('paused cli-hourly');
+  const paused = JSON.parse((await hea(['schedules', 'list', '--json'])).stdout) as { id: string; paused: boolean }[];
+  expect(paused.find((r) => r.id === 'cli-hourly')!.paused).toBe(true);
+});
