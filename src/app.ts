@@ -44,7 +44,8 @@ export async function openApp(options: {
 }): Promise<App> {
   const logger = options.logger ?? createLogger();
   const config = loadConfigOrExit(logger, options.configFile);
-  installRuntime(logger);
+  // Only a process that runs a worker serves metrics (a CLI run next to `hea start` must not take the port).
+  installRuntime(logger, { metricsAddress: options.worker === 'always' ? config.worker.metricsAddress : undefined });
   const target = await resolveTemporal(config, logger, { embedded: options.embedded ?? true });
   const connection = await Connection.connect(target.connectionOptions);
   const client = new Client({ connection, namespace: target.namespace });

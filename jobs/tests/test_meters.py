@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import requests
 
+from jobs.common.protocol import DataError, UsageError
 from jobs.meters import influx, train
 from jobs.simulator.meters import simulate_meter
 
@@ -78,21 +79,35 @@ def test_trains_a_simulated_meter_and_saves_it_atomically(run_job, meter_env, tm
         ("meter_x_gappy", "water", "too many gaps"),
         ("meter_x_outlier", "electricity", "outliers"),
         ("meter_x_flat", "gas", "stuck meter"),
-        ("someone_elses_meter", "electricity", "meter unknown"),
         ("meter_001", "steam", "meter unknown"),
     ],
 )
-def test_unusable_data_is_a_data_error(run_job, meter_env, meter_id, meter_type, problem):
-    run = run_job("jobs.meters.train", "--meter-id", meter_id, "--meter-type", meter_type, env=meter_env)
+def test_unusable_data_is_a_data_error(monkeypatch, meter_env, meter_id, meter_type, problem):
+    # In-process (the exit code mapping is checked by the subprocess test below): fast.
+    for key, value in meter_env.items():
+        if key.startswith("HEA_"):
+            monkeypatch.setenv(key, value)
+    args = train.build_parser().parse_args(["--meter-id", meter_id, "--meter-type", meter_type])
+    with pytest.raises(DataError, match=f"^{problem}"):
+        train.main(args)
+    assert not (Path(meter_env["HEA_MODELS_DIR"]) / meter_type / f"{meter_id}.pkl").exists()
+
+
+def test_unknown_meter_exits_65_with_the_reason_last_on_stderr(run_job, meter_env):
+    run = run_job("jobs.meters.train", "--meter-id", "someone_elses_meter", "--meter-type", "electricity",
+                  env=meter_env)
     assert run.returncode == 65, run.stderr
-    assert run.stderr.strip().splitlines()[-1].startswith(f"DataError: {problem}")
+    assert run.stderr.strip().splitlines()[-1].startswith("DataError: meter unknown: the store has no readings")
     assert run.result is None
+    assert [p["stage"] for p in run.progress] == ["connecting", "fetching_data"]
 
 
 @pytest.mark.parametrize("bad", ["../etc", "a/b", "", "x" * 65, "meter..1", ".hidden"])
-def test_meter_ids_that_could_name_other_files_are_usage_errors(run_job, meter_env, bad):
-    run = run_job("jobs.meters.train", "--meter-id", bad, "--meter-type", "electricity", env=meter_env)
-    assert run.returncode == 64, run.stderr
+def test_meter_ids_that_could_name_other_files_are_usage_errors(bad):
+    args = train.build_parser().parse_args(["--meter-id", bad, "--meter-type", "electricity"])
+    with pytest.raises(UsageError) as err:
+        train.main(args)
+    assert err.value.exit_code == 64
 
 
 def test_outlier_detection_finds_spikes_and_negatives_only():

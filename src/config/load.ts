@@ -73,11 +73,13 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<
   if (env.HEA_MODELS_DIR) paths.modelsDir = env.HEA_MODELS_DIR;
   if (env.HEA_REPORTS_DIR) paths.reportsDir = env.HEA_REPORTS_DIR;
   if (env.HEA_STORE_URL) paths.storeUrl = env.HEA_STORE_URL;
+  const worker = { ...((raw.worker as Record<string, unknown> | undefined) ?? {}) };
+  if (env.HEA_METRICS_ADDRESS) worker.metricsAddress = env.HEA_METRICS_ADDRESS;
   const api = { ...((raw.api as Record<string, unknown> | undefined) ?? {}) };
   if (env.HEA_API_PORT) api.port = Number(env.HEA_API_PORT);
   if (env.HEA_API_HOST) api.host = env.HEA_API_HOST;
   if (env.HEA_API_TOKEN) api.token = env.HEA_API_TOKEN;
-  return { ...raw, temporal, paths, api };
+  return { ...raw, temporal, paths, api, worker };
 }
 
 /** Commands with a slash are paths relative to the project root; bare names are looked up on PATH. */

@@ -74,6 +74,8 @@ export const workerSchema = z
     maxConcurrentWorkflowTasks: z.number().int().min(1).max(256).default(20),
     /** How long running jobs may go on after SIGTERM before they are cancelled (and retried elsewhere). */
     shutdownGraceTime: durationMs.default(30_000),
+    /** host:port for the worker's Prometheus metrics (the SDK's runtime telemetry, at /metrics); unset: off. */
+    metricsAddress: z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port').optional(),
   })
   .strict();
 

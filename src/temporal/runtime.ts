@@ -3,8 +3,11 @@ import { TemporalPinoLogger, isDebug, type Logger } from '../logging.js';
 
 let installed = false;
 
-/** Routes the SDK's and Temporal core's logs into pino. Must run before any Worker or NativeConnection. */
-export function installRuntime(logger: Logger): void {
+/**
+ * Routes the SDK's and Temporal core's logs into pino, and serves the runtime's metrics to Prometheus
+ * when an address is given. Must run before any Worker or NativeConnection is created.
+ */
+export function installRuntime(logger: Logger, options: { metricsAddress?: string } = {}): void {
   if (installed) return;
   installed = true;
   Runtime.install({
@@ -14,6 +17,7 @@ export function installRuntime(logger: Logger): void {
         forward: {},
         filter: makeTelemetryFilterString({ core: isDebug() ? 'INFO' : 'WARN', other: 'ERROR' }),
       },
+      ...(options.metricsAddress ? { metrics: { prometheus: { bindAddress: options.metricsAddress } } } : {}),
     },
   });
 }

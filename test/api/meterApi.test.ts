@@ -101,6 +101,7 @@ async function follow(taskId: string, timeoutMs = 60_000) {
 test('without a worker a task stays PENDING and /health/worker says why; with one it moves through every stage to SUCCESS', async () => {
   const health = await call('GET', '/health/');
   expect(health.status).toBe(200);
+  expect((await call('GET', '/health')).status).toBe(200);
   expect(health.body).toMatchObject({ status: 'healthy', temporal: { status: 'connected', task_queue: taskQueue } });
   const noWorker = await call('GET', '/health/worker');
   expect(noWorker.status).toBe(503);

@@ -1,8 +1,10 @@
-// `hea train-meters`: the bulk training from the command line (the same workflow as POST /trainmodel/bulk).
+// `hea api` (the meter training API alone, for a container next to the workers) and `hea train-meters`
+// (the bulk training from the command line: the same workflow as POST /trainmodel/bulk).
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { openApp } from '../app.js';
+import { openApp, untilSignal } from '../app.js';
+import { startApi } from './server.js';
 import { meterIdSchema } from './schemas.js';
 import { bulkTrainingStateQueryName, bulkWorkflowId, type BulkTrainingInput, type BulkTrainingState, type MeterRef } from './tasks.js';
 
@@ -98,5 +100,18 @@ export function buildTrainMetersCommand(configFile: () => string | undefined): C
         await app.close();
         process.exitCode = code;
       }
+    });
+}
+
+/** `hea api`: the API without a worker (workers run elsewhere: `hea worker`, or `hea start`). */
+export function buildApiCommand(configFile: () => string | undefined): Command {
+  return new Command('api')
+    .description('the meter training HTTP API alone (no worker); set TEMPORAL_ADDRESS for a real cluster')
+    .action(async () => {
+      const app = await openApp({ configFile: configFile(), worker: 'never' });
+      const api = await startApi(app);
+      const stopped = untilSignal(app);
+      await stopped;
+      await api.close();
     });
 }
