@@ -5,6 +5,8 @@ import { hasWorkers, openApp, untilSignal, type App } from './app.js';
 import { FLOWS, FLOW_NAMES, isFlowName, parseFlowParams, type FlowName } from './flows.js';
 import { applySchedules, formatPlan } from './schedules/apply.js';
 import { UsageProblem, schedulesCommand } from './schedules/commands.js';
+import { startApiForApp } from './api/server.js';
+import { buildApiCommand, buildTrainMetersCommand } from './api/commands.js';
 import { followRun } from './follow.js';
 import type { RunReport } from './workflows/report.js';
 import { isDebug } from './logging.js';
@@ -66,6 +68,15 @@ export function buildProgram(): Command {
   /** Embedded server (unless TEMPORAL_ADDRESS), a worker, the schedules applied: the organizer's --serve. */
   async function serve(): Promise<App> {
     const app = await openApp({ configFile: program.opts().config, worker: 'always' });
+    const api = await startApiForApp(app);
+    if (api) {
+      // Stop taking requests before the worker and the server go.
+      const close = app.close.bind(app);
+      app.close = async () => {
+        await api.close();
+        await close();
+      };
+    }
     const plan = await applySchedules(app.client, app.config);
     app.logger.info({ created: plan.create, updated: plan.update, deleted: plan.delete, unchanged: plan.unchanged.length }, 'schedules applied');
     if (app.target.uiUrl) {
@@ -76,7 +87,7 @@ export function buildProgram(): Command {
 
   program
     .command('start')
-    .description('the main job: Temporal (embedded unless TEMPORAL_ADDRESS is set), a worker, the schedules, one hourly-exogenic run; then keeps running')
+    .description('the main job: Temporal (embedded unless TEMPORAL_ADDRESS is set), a worker, the schedules, the meter API, one hourly-exogenic run; then keeps running')
     .action(async () => {
       const app = await serve();
       const stopped = untilSignal(app);
@@ -92,7 +103,7 @@ export function buildProgram(): Command {
 
   program
     .command('dev')
-    .description('embedded server, worker and schedules, Web UI address printed (the organizer\'s --serve)')
+    .description('embedded server, worker, schedules and the meter API, Web UI address printed (the organizer\'s --serve)')
     .action(async () => {
       const app = await serve();
       app.logger.info('running; press Ctrl-C to stop');
@@ -189,6 +200,8 @@ export function buildProgram(): Command {
       process.exit(code);
     });
 
+  program.addCommand(buildTrainMetersCommand(() => program.opts().config));
+  program.addCommand(buildApiCommand(() => program.opts().config));
   program.addCommand(schedulesCommand(() => openApp({ configFile: program.opts().config, worker: 'never' })));
 
   program

@@ -47,6 +47,9 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     shutdownGraceTime: options.shutdownGraceTimeMs ?? config.worker.shutdownGraceTime,
+    // Progress reaches the server (and so the Web UI, `hea run` and the API) within seconds, whatever
+    // the job's heartbeat timeout; the SDK would otherwise wait up to 0.8 x that timeout.
+    maxHeartbeatThrottleInterval: '2s',
     ...(options.identity ? { identity: options.identity } : {}),
   });
   return { worker, connection, ownsConnection: !options.connection };

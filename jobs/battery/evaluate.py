@@ -2,12 +2,13 @@
 
 savings = cost without battery - cost with it (wear included); share = savings / optimum's savings.
 
-Energy left in the battery at the end is worth something, and controllers end at different levels. The
-optimum must end at least where it started (E[T] >= E[0]) and is credited p_credit per kWh above that, the
-mean import price of the period after discharge losses (its MILP carries the same terminal value). A
-controller is credited the same for a surplus and charged p_debit per kWh of deficit, the mean import
-price before charging losses: what refilling would cost. So no controller can beat the yardstick by
-draining the battery in the last hours.
+Energy left in the battery at the end is worth something, and controllers end at different levels. Every
+controller and the optimum are credited p_ref per kWh above the starting level and charged p_ref per kWh
+below it, p_ref being the period's mean import price after discharge losses (what a stored kWh displaces
+later). The optimum's MILP carries the same terminal value and must also end at least where it started
+(E[T] >= E[0]), so draining the battery in the last hours is priced, not free. Because of that constraint a
+controller that ends below its start can, in rare cases, edge past the optimum by a hair; over a 14-day
+holdout the end-of-period valuation is worth a few percent of the optimum's savings (docs/battery.md).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def evaluate(
         raise ValueError("empty evaluation period")
     e0 = cfg.e_initial if e0 is None else float(e0)
     mean_buy = float(np.mean(sc.buy[start:end]))
-    p_ref, p_debit = mean_buy * cfg.eta_discharge, mean_buy / cfg.eta_charge
+    p_ref = p_debit = mean_buy * cfg.eta_discharge
     t0 = time.perf_counter()
     plan = optimize.solve(cfg, sc.buy[start:end], sc.sell[start:end], sc.load[start:end], sc.pv[start:end],
                           e0=e0, terminal_min=e0, terminal_value=p_ref, grid_limit_kw=tariff.grid_limit_kw,
@@ -110,8 +111,7 @@ def evaluate(
 
     cost_nb = float(trajectories["optimum"]["cost_no_battery_eur"].sum())
     out: dict = {"hours": end - start, "start": sc.index[start], "end": sc.index[end - 1] + pd.Timedelta(hours=1),
-                 "cost_no_battery_eur": cost_nb, "terminal_credit_eur_kwh": p_ref,
-           "terminal_debit_eur_kwh": p_debit, "controllers": {}}
+                 "cost_no_battery_eur": cost_nb, "terminal_value_eur_kwh": p_ref, "controllers": {}}
     opt_savings = None
     for name, traj in trajectories.items():
         s = summarize(traj, e0, p_ref, p_debit)

@@ -1,15 +1,17 @@
-"""The RL agent: Fitted Q Iteration (batch RL) with gradient-boosted trees over masked discrete actions.
+"""The RL agent: Fitted Q Iteration (batch RL) with tree ensembles over masked discrete actions.
 
 Why this and not PPO: the seed used RecurrentPPO (sb3-contrib), which needs torch (~2.5 GB of CUDA wheels
 from PyPI, ~800 MB even CPU-only). FQI needs only scikit-learn, already installed for the forecasters; it
 learns from a fixed batch of transitions (no simulator in the loop while fitting), is deterministic for a
-seed, and trains in about a minute on 2 cores. See docs/battery.md.
+seed, and trains in well under a minute on one core. See docs/battery.md.
 
-Algorithm (Ernst et al. 2005): Q_0 = 0; Q_k(s, a) = regress r + gamma * max_{a' allowed in s'} Q_{k-1}(s', a')
-on all transitions, one HistGradientBoostingRegressor per action. Data come from episodes of the battery
-environment on the training range with a behaviour policy mixing random allowed actions and a price-rank
-heuristic (charge in the day's cheap hours, discharge in its dear ones, self-consume otherwise); a second
-round adds episodes from the first round's greedy policy with some exploration, then refits on all data.
+Algorithm (Ernst, Geurts & Wehenkel 2005): Q_0 = 0; Q_k(s, a) = regress r + gamma * max_{a' allowed in s'}
+Q_{k-1}(s', a') on all transitions, one Extra-Trees regressor per action (averaging trees keep FQI from
+diverging, which boosting does not guarantee; "hgb" is kept as an option). Data come from episodes of the
+battery environment on the training range with a behaviour policy mixing random allowed actions and a
+price-rank heuristic (charge in the day's cheap hours, discharge in its dear ones, self-consume otherwise);
+a second round adds episodes from the first round's greedy policy with some exploration, then refits on all
+data starting from the first round's Q.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.ensemble import ExtraTreesRegressor, HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from jobs.battery import physics
 from jobs.battery.config import BatteryConfig
+from jobs.common.forecasting import train_threads
 from jobs.battery.env import ACTIONS, FEATURE_NAMES, IDLE_ACTION, SELF_ACTION, BatteryEnv, action_mask
 
 RANK_INDEX = FEATURE_NAMES.index("buy_rank_24")
@@ -133,19 +137,23 @@ def collect(env: BatteryEnv, steps: int, rng: np.random.Generator, agent: FQIAge
     return batch
 
 
-def _regressor(seed: int, max_iter: int) -> HistGradientBoostingRegressor:
+def _regressor(seed: int, max_iter: int, kind: str = "extra_trees"):
+    if kind == "extra_trees":
+        return ExtraTreesRegressor(n_estimators=max_iter, min_samples_leaf=10, max_features=0.7, n_jobs=1,
+                                   random_state=seed)
     return HistGradientBoostingRegressor(max_iter=max_iter, learning_rate=0.15, max_leaf_nodes=31,
                                          min_samples_leaf=20, l2_regularization=1e-3, early_stopping=False,
                                          random_state=seed)
 
 
-def fit_q(batch: Batch, gamma: float, iterations: int, seed: int = 0, max_iter: int = 40,
-          init: FQIAgent | None = None, progress_cb=None) -> FQIAgent:
+def fit_q(batch: Batch, gamma: float, iterations: int, seed: int = 0, max_iter: int = 25,
+          init: FQIAgent | None = None, progress_cb=None, kind: str = "extra_trees") -> FQIAgent:
     s, a, r, s2, m2 = batch.arrays()
     n_actions = len(ACTIONS)
     agent = init or FQIAgent([None] * n_actions, gamma)
     for k in range(iterations):
-        q_next = agent.q_values(s2) if any(m is not None for m in agent.models) else np.zeros((len(s2), n_actions))
+        fitted = any(m is not None for m in agent.models)
+        q_next = agent.q_values(s2) if fitted else np.zeros((len(s2), n_actions))
         q_next = np.where(m2, q_next, -np.inf).max(axis=1)
         y = r + gamma * q_next
         models = []
@@ -154,7 +162,7 @@ def fit_q(batch: Batch, gamma: float, iterations: int, seed: int = 0, max_iter: 
             if sel.sum() < 20:
                 models.append(None)
                 continue
-            m = _regressor(seed + act, max_iter)
+            m = _regressor(seed + act, max_iter, kind)
             m.fit(s[sel], y[sel])
             models.append(m)
         agent = FQIAgent(models, gamma)
@@ -169,10 +177,20 @@ def train(
     iterations: int = 24,
     gamma: float = 0.97,
     seed: int = 0,
-    max_iter: int = 40,
+    max_iter: int = 25,
     progress_cb=None,
+    kind: str = "extra_trees",
 ) -> FQIAgent:
-    """Collect `total_timesteps` transitions in two rounds and fit Q on them."""
+    """Collect `total_timesteps` transitions in two rounds and fit Q on them.
+
+    OpenMP threads are capped (HEA_TRAIN_THREADS, default 1): on a shared 2-core machine, gradient boosting
+    with one thread per core next to other jobs spins instead of working and runs many times slower.
+    """
+    with threadpool_limits(limits=train_threads()):
+        return _train(env, total_timesteps, iterations, gamma, seed, max_iter, progress_cb, kind)
+
+
+def _train(env, total_timesteps, iterations, gamma, seed, max_iter, progress_cb, kind) -> FQIAgent:
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     first = max(1, int(total_timesteps * 0.6))
@@ -183,12 +201,13 @@ def train(
             return None
         return lambda k, n: progress_cb(stage_lo + (stage_hi - stage_lo) * k / n)
 
-    agent = fit_q(batch, gamma, iterations, seed, max_iter, progress_cb=cb(0.0, 0.5))
+    agent = fit_q(batch, gamma, iterations, seed, max_iter, progress_cb=cb(0.0, 0.5), kind=kind)
     rest = total_timesteps - first
     if rest > 0:
         collect(env, rest, rng, agent=agent, epsilon=0.2, batch=batch)
         # A few iterations on top of the first round's Q are enough: it is already a good starting point.
-        agent = fit_q(batch, gamma, max(1, iterations // 3), seed, max_iter, init=agent, progress_cb=cb(0.5, 1.0))
+        agent = fit_q(batch, gamma, max(1, iterations // 3), seed, max_iter, init=agent, progress_cb=cb(0.5, 1.0),
+                      kind=kind)
     s, a, r, _, _ = batch.arrays()
     agent.meta = {
         "transitions": len(batch),

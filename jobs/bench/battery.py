@@ -1,6 +1,6 @@
 """Benchmark of the battery controllers (not a test): simulated history, the real rl_train job, the figures.
 
-    .venv/bin/python -m jobs.bench.battery [--days 365] [--end 2025-08-15T10:30:00Z,...] [--holdout-days 14]
+    .venv/bin/python -m jobs.bench.battery [--days 365] [--end 2025-08-15T10:30:00Z,...] [--holdout-days 28]
                                            [--timesteps N] [--out bench-battery.json]
 
 For each end instant: a fresh temporary store filled by the simulator with `--days` of history before it,
@@ -97,7 +97,7 @@ def main() -> None:
     p.add_argument("--days", type=int, default=365, help="simulated history before each end (default 365)")
     p.add_argument("--end", default="2025-08-15T10:30:00Z",
                    help="comma-separated end instants (HEA_NOW of each run); several give a seasonal view")
-    p.add_argument("--holdout-days", type=int, default=14)
+    p.add_argument("--holdout-days", type=int, default=28)
     p.add_argument("--timesteps", type=int, default=None, help="--total-timesteps for rl_train (its default if unset)")
     p.add_argument("--keep", action="store_true", help="keep the temporary stores")
     p.add_argument("--out", default=None, help="write the figures as JSON here")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -33,9 +34,13 @@ FETCHES = ["jobs.prices.fetch", "jobs.commodities.fetch", "jobs.weather.fetch",
 
 def run(module: str, *args: str, env: dict) -> dict:
     t0 = time.time()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run([sys.executable, "-m", module, *args], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True)
     seconds = time.time() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds too: on a shared machine the wall clock says more about the neighbours than the job
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     result = None
     for line in proc.stdout.splitlines():
         try:
@@ -47,7 +52,8 @@ def run(module: str, *args: str, env: dict) -> dict:
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.splitlines()[-15:])
         raise SystemExit(f"{module} {' '.join(args)} failed (exit {proc.returncode}):\n{tail}")
-    return {"job": " ".join([module, *args]), "seconds": round(seconds, 2), "result": result or {}}
+    return {"job": " ".join([module, *args]), "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
+            "result": result or {}}
 
 
 def occupancy_agreement(env: dict) -> dict:
@@ -119,7 +125,8 @@ def demand_ablation(env: dict) -> dict:
         out = {}
         for label, feats in sets.items():
             spec = fc.TrainSpec(name="ablation", kind="regressor", frame=frame, features=feats, target="y",
-                                evaluate=evaluator(c), metric="mae", base="load_slot7_mean")
+                                evaluate=evaluator(c), metric="mae", base="load_slot7_mean",
+                                params={"objective": "reg:absoluteerror"})
             with contextlib.redirect_stdout(io.StringIO()):  # the progress lines of an in-process run
                 res = fc.train(store, spec, production=False)
             out[label] = {"mae": res["metrics"]["mae"], "rmae_7day": res["metrics"]["rmae_7day"]}
@@ -170,9 +177,11 @@ def main(argv=None) -> int:
         print(f"fetched in {report['fetch_seconds']} s", flush=True)
         for model in ("trend", "peak", "valley"):
             report["train"][f"price_{model}"] = run("jobs.prices.train", "--model", model, "--production", env=env)
-            print(f"price_{model}: {report['train'][f'price_{model}']['seconds']} s", flush=True)
+            r = report["train"][f"price_{model}"]
+            print(f"price_{model}: {r['seconds']} s ({r['cpu_seconds']} s CPU)", flush=True)
         report["train"]["demand"] = run("jobs.demand.train", "--production", "--trials", str(args.trials), env=env)
-        print(f"demand: {report['train']['demand']['seconds']} s", flush=True)
+        r = report["train"]["demand"]
+        print(f"demand: {r['seconds']} s ({r['cpu_seconds']} s CPU)", flush=True)
         solar = run("jobs.solar.predict", "--horizon-days", "2.0", env=env)
         report["train"]["solar"] = {**solar, "result": solar["result"].get("training", {})}
         report["predict"].append(solar)
@@ -191,7 +200,7 @@ def main(argv=None) -> int:
     print(f"Holdout: last {args.holdout_days} days, forecast one day ahead; {args.days} days of history; "
           f"{os.cpu_count()} CPUs")
     head = (f"{'model':<13} {'MAE':>8} {'yesterday':>10} {'7-day avg':>10} {'rMAE y':>7} {'rMAE 7d':>8} "
-            f"{'rank corr':>9} {'train s':>8}")
+            f"{'rank corr':>9} {'train s':>8} {'CPU s':>7}")
     print(head)
     print("-" * len(head))
     for name in ("price_trend", "demand", "solar"):
@@ -199,12 +208,13 @@ def main(argv=None) -> int:
         m = r["result"].get("metrics", {})
         print(f"{name:<13} {fmt(m.get('mae')):>8} {fmt(m.get('baseline_yesterday_mae')):>10} "
               f"{fmt(m.get('baseline_7day_mae')):>10} {fmt(m.get('rmae_yesterday')):>7} {fmt(m.get('rmae_7day')):>8} "
-              f"{fmt(m.get('rank_corr_within_day')):>9} {fmt(r['seconds'], 1):>8}")
+              f"{fmt(m.get('rank_corr_within_day')):>9} {fmt(r['seconds'], 1):>8} {fmt(r['cpu_seconds'], 1):>7}")
     trend = report["train"]["price_trend"]["result"].get("metrics", {})
     print(f"{'(yesterday)':<13} {'':>8} {'':>10} {'':>10} {'':>7} {'':>8} "
           f"{fmt(trend.get('rank_corr_within_day_yesterday')):>9}")
     print()
-    head2 = f"{'model':<13} {'precision':>9} {'yesterday':>10} {'7-day avg':>10} {'rank corr':>9} {'train s':>8}"
+    head2 = (f"{'model':<13} {'precision':>9} {'yesterday':>10} {'7-day avg':>10} {'rank corr':>9} {'train s':>8} "
+             f"{'CPU s':>7}")
     print(head2)
     print("-" * len(head2))
     for name in ("price_peak", "price_valley"):
@@ -212,7 +222,7 @@ def main(argv=None) -> int:
         m = r["result"].get("metrics", {})
         print(f"{name:<13} {fmt(m.get('precision')):>9} {fmt(m.get('baseline_yesterday_precision')):>10} "
               f"{fmt(m.get('baseline_7day_precision')):>10} {fmt(m.get('rank_corr_within_day')):>9} "
-              f"{fmt(r['seconds'], 1):>8}")
+              f"{fmt(r['seconds'], 1):>8} {fmt(r['cpu_seconds'], 1):>7}")
     solar_m = report["train"]["solar"]["result"].get("metrics", {})
     if solar_m:
         print(f"\nsolar: physical estimate alone MAE {fmt(solar_m.get('baseline_physical_mae'))}; "
@@ -225,8 +235,10 @@ def main(argv=None) -> int:
         if isinstance(r, dict):
             print(f"demand ablation, {label}: MAE {fmt(r['mae'])}, rMAE vs 7-day {fmt(r['rmae_7day'])}")
     train_total = sum(r["seconds"] for r in report["train"].values())
+    cpu_total = sum(r["cpu_seconds"] for r in report["train"].values())
     report["train_seconds_total"] = round(train_total, 1)
-    print(f"training jobs: {train_total:.1f} s in total (demand with --trials {args.trials}); "
+    report["train_cpu_seconds_total"] = round(cpu_total, 1)
+    print(f"training jobs: {train_total:.1f} s in total, {cpu_total:.1f} s CPU (demand with --trials {args.trials}); "
           f"fetching {report['fetch_seconds']} s; predictions "
           + ", ".join(f"{p['job'].split()[0].split('.')[-2]}.{p['job'].split()[0].split('.')[-1]} {p['seconds']} s"
                       for p in report["predict"]))

@@ -9,7 +9,7 @@ natural yardstick.
 Environment (shared by the train jobs):
 - HEA_HOLDOUT_DAYS      days at the end of the history kept for the holdout (default 28)
 - HEA_TRAIN_THREADS     threads for XGBoost (default 1: on a small shared machine, OpenMP threads that
-                        compete with other jobs for 2 cores made a fit up to 20x slower, measured)
+                        compete with other jobs for 2 cores made one fit 18x slower, measured)
 - HEA_FORECAST_MIN_LEAD_HOURS  when training, weather forecasts must have been issued at least this long
                         before the hour they forecast (default 12: what a day-ahead decision would have seen)
 """
@@ -252,10 +252,11 @@ def fit_model(name: str, kind: str, frame: pd.DataFrame, features: list[str], ta
 
 def random_search(frame: pd.DataFrame, features: list[str], target: str, trials: int, seed: int = 0,
                   n_splits: int = 3, on_trial: Callable[[int, int, float], None] | None = None,
-                  base: str | None = None) -> dict:
+                  base: str | None = None, fixed: dict | None = None) -> dict:
     """Random hyperparameter search scored by time-series cross-validation MAE (folds move forward in time).
 
-    Returns {"params", "cv_mae", "trials": [{"params", "cv_mae"}]}; with trials <= 1, the defaults.
+    `fixed` params (e.g. the objective) apply to every candidate. Returns {"params", "cv_mae",
+    "trials": [{"params", "cv_mae"}]}; with trials <= 1, the defaults.
     """
     from sklearn.model_selection import ParameterSampler, TimeSeriesSplit
 
@@ -264,6 +265,7 @@ def random_search(frame: pd.DataFrame, features: list[str], target: str, trials:
     candidates = [dict(DEFAULT_PARAMS)]
     if trials > 1:
         candidates += list(ParameterSampler(SEARCH_SPACE, n_iter=trials - 1, random_state=seed))
+    candidates = [{**c, **(fixed or {})} for c in candidates]
     # Validation folds are the last weeks before the holdout (expanding window, 14 days each): the season
     # nearest to what the model will face next, rather than folds spread over a year of other seasons.
     fold = min(14 * 24, max(24, len(rows) // (n_splits + 2)))
@@ -335,7 +337,7 @@ def train(store, spec: TrainSpec, production: bool, holdout: int | None = None) 
         def on_trial(i, n, score):
             progress(40 + 35 * i / n, "search", f"trial {i}/{n}: cv MAE {score:.4g}")
         search = random_search(train_rows, spec.features, spec.target, spec.trials, on_trial=on_trial,
-                               base=spec.base)
+                               base=spec.base, fixed=spec.params)
         params = search["params"]
 
     model = fit_model(spec.name, spec.kind, train_rows, spec.features, spec.target, params, spec.extra, spec.base)

@@ -8,7 +8,9 @@ Forecasts one issue (issued_at = now, or HEA_NOW) covering [current hour, curren
   fed by the previous day's forecast.
 - peak   -> `forecast.price.peak`: probability that the hour is among its local day's HEA_PEAK_HOURS dearest.
 - valley -> `forecast.price.valley`: the same for the HEA_VALLEY_HOURS cheapest.
-  On local days whose prices are all published, peak/valley are the exact 0/1 answer.
+  On local days whose prices are all published, peak/valley are the exact 0/1 answer (over the whole day,
+  so some of the day's k hours may already be past); the result lists each day's picked hours in the
+  window (`hours`, local time), the model's k most probable among the window's hours on other days.
   The peak/valley features need a price path for the unknown hours: the trend champion's forecast if there
   is one, else the 7-day same-slot average.
 
@@ -81,21 +83,24 @@ def main(args) -> dict:
         path = price_path(prices, unknown, exo, trend)
         full = pd.concat([prices, path]).sort_index()
         prob = pd.Series(model.predict(pf.build_frame(full, window, exo)), index=window)
-        # days whose prices are all known get the exact answer
         tz = timeutil.local_tz()
-        known = full.reindex(window).where(window <= last)
         largest = args.model == "peak"
         k = pf.peak_hours() if largest else pf.valley_hours()
-        exact = top_k_per_day(known, k, tz, largest=largest).astype(float)
+        picked = top_k_per_day(prob, k, tz)  # among the window's hours of each day
         days = pd.Series(local_days(window, tz), index=window)
+        exact_days = []
         for day in days.unique():
             start, end = timeutil.local_day_bounds(day, tz)
             hours = window[(window >= start) & (window < end)]
             if end - fc.HOUR <= last and len(hours):
-                prob.loc[hours] = exact.loc[hours]
+                # the day's prices are all published: the exact answer, over the whole day
+                day_prices = prices[(prices.index >= start) & (prices.index < end)]
+                exact = top_k_per_day(day_prices, k, tz, largest=largest).reindex(hours, fill_value=False)
+                prob.loc[hours] = exact.astype(float).to_numpy()
+                picked.loc[hours] = exact.to_numpy()
+                exact_days.append(str(day))
         values = prob
-        picked = top_k_per_day(values, k, tz)
-        extra = {"k_hours": k, "hours": {
+        extra = {"k_hours": k, "exact_days": exact_days, "hours": {
             str(day): [t.tz_convert(tz).strftime("%H:%M") for t in window[(picked & (days == day)).to_numpy()]]
             for day in days.unique()}}
         extra["price_path"] = "trend model" if trend is not None else "7-day same-slot average"

@@ -30,8 +30,11 @@ from jobs.battery.config import BatteryConfig, Tariff
 from jobs.battery.controllers import MPC, AgentController, Controller, RuleBased
 from jobs.battery.evaluate import plan_frame, run
 from jobs.battery.scenario import build_scenario
+from threadpoolctl import threadpool_limits
+
 from jobs.common import registry, settings, timeutil
 from jobs.common.protocol import ConfigError, parser, progress, run_main
+from jobs.common.forecasting import train_threads
 from jobs.common.store import Store
 from jobs.rl.train import REGISTRY_NAME
 
@@ -100,6 +103,12 @@ def starting_energy(store, cfg: BatteryConfig, start: pd.Timestamp) -> tuple[flo
 
 
 def main(args) -> dict:
+    # Gradient boosting's OpenMP threads: see jobs/battery/fqi.py (HEA_TRAIN_THREADS, default 1).
+    with threadpool_limits(limits=train_threads()):
+        return _main(args)
+
+
+def _main(args) -> dict:
     t0 = time.perf_counter()
     cfg, tariff = BatteryConfig.from_env(), Tariff.from_env()
     now = timeutil.now()

@@ -11,8 +11,9 @@ included). The agent goes to HEA_MODELS_DIR/rl/<version>.pkl and the evaluation 
 
 Flags: --sanity-check-steps (10; 0 skips), --start-date (a year before the end, clipped to the data),
 --end-date (today, local), --total-timesteps (HEA_RL_TIMESTEPS, 20000: transitions collected for FQI),
---holdout-days (HEA_RL_HOLDOUT_DAYS, 14), --iterations (HEA_RL_ITERATIONS, 24), --seed (0).
+--holdout-days (HEA_RL_HOLDOUT_DAYS, 28), --iterations (HEA_RL_ITERATIONS, 24), --seed (0).
 Environment: the battery and tariff settings of jobs/battery/config.py; HEA_RL_EPISODE_HOURS (168);
+HEA_TRAIN_THREADS (1): OpenMP threads for the trees;
 HEA_RL_AGENT_MARGIN (0.01): the agent runs the battery only if its share beats MPC's and the rule's by this.
 """
 
@@ -27,8 +28,11 @@ from jobs.battery.controllers import MPC, AgentController, NoBattery, RuleBased
 from jobs.battery.env import BatteryEnv, FEATURE_NAMES
 from jobs.battery.evaluate import evaluate
 from jobs.battery.scenario import build_scenario
+from threadpoolctl import threadpool_limits
+
 from jobs.common import registry, settings, timeutil
 from jobs.common.protocol import DataError, UsageError, parser, progress, run_main
+from jobs.common.forecasting import train_threads
 from jobs.common.store import Store
 
 REGISTRY_NAME = "battery_controller"
@@ -66,9 +70,15 @@ def choose_best(shares: dict, margin: float) -> tuple[str, str]:
 
 
 def main(args) -> dict:
+    # Gradient boosting's OpenMP threads: see jobs/battery/fqi.py (HEA_TRAIN_THREADS, default 1).
+    with threadpool_limits(limits=train_threads()):
+        return _main(args)
+
+
+def _main(args) -> dict:
     t_start = time.perf_counter()
     timesteps = args.total_timesteps if args.total_timesteps is not None else settings.env_int("HEA_RL_TIMESTEPS", 20000)
-    holdout_days = args.holdout_days if args.holdout_days is not None else settings.env_int("HEA_RL_HOLDOUT_DAYS", 14)
+    holdout_days = args.holdout_days if args.holdout_days is not None else settings.env_int("HEA_RL_HOLDOUT_DAYS", 28)
     iterations = args.iterations if args.iterations is not None else settings.env_int("HEA_RL_ITERATIONS", 24)
     episode_hours = settings.env_int("HEA_RL_EPISODE_HOURS", 168)
     margin = settings.env_float("HEA_RL_AGENT_MARGIN", 0.01)

@@ -16,7 +16,7 @@ FETCHES = ["jobs.prices.fetch", "jobs.commodities.fetch", "jobs.weather.fetch",
            "jobs.demand.fetch_consumption", "jobs.demand.fetch_heat_pump", "jobs.solar.fetch_actual"]
 
 
-def small_env(base: Path, days: int = 60) -> dict:
+def small_env(base: Path, days: int = 45) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEA_")}
     env.update(HEA_DATA_DIR=str(base / "data"), HEA_MODELS_DIR=str(base / "models"), HEA_NOW=FIXED_NOW,
                HEA_BACKFILL_DAYS=str(days), HEA_HOLDOUT_DAYS="7", PYTHONUNBUFFERED="1")
@@ -92,7 +92,7 @@ def test_trend_model_trains_reports_baselines_and_forecasts(store_env):
                 "rank_corr_within_day"):
         assert metrics[key] is not None, key
     assert res["promoted"] is True and res["reason"] == "no champion yet"
-    assert res["train_seconds"] > 0 and res["rows"] > 24 * 50
+    assert res["train_seconds"] > 0 and res["rows"] > 24 * 40
     assert Path(res["path"]).exists() and Path(res["path"]).parent.name == "price_trend"
     # the model is not worse than a lazy forecast by a wide margin even on 60 days
     assert metrics["rmae_7day"] < 1.3
@@ -129,6 +129,14 @@ def test_peak_model_picks_k_hours_per_day(store_env):
                                          env=store_env))
     assert run["forecast"] == "forecast.price.peak" and run["rows_written"] == 24
     assert all(len(hours) <= 4 for hours in run["hours"].values())
+    # today's prices are published: its peak is the exact answer, not the model's guess
+    assert run["exact_days"] == ["2025-11-03"]
+    from jobs.common.store import Store
+    store = Store(Path(store_env["HEA_DATA_DIR"]) / "energy.db")
+    day = store.read_series("price.spot", "2025-11-02T23:00Z", "2025-11-03T23:00Z")
+    store.close()
+    top = set(day.sort_values().index[-4:].tz_convert("Europe/Stockholm").strftime("%H:%M"))
+    assert set(run["hours"]["2025-11-03"]) == {h for h in top if h >= "11:00"}
 
 
 def test_evaluation_only_saves_nothing(store_env, tmp_path):

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { openApp, untilSignal } from '../app.js';
+import { openApp } from '../app.js';
 import { startApi } from './server.js';
 import { meterIdSchema } from './schemas.js';
 import { bulkTrainingStateQueryName, bulkWorkflowId, type BulkTrainingInput, type BulkTrainingState, type MeterRef } from './tasks.js';
@@ -110,8 +110,16 @@ export function buildApiCommand(configFile: () => string | undefined): Command {
     .action(async () => {
       const app = await openApp({ configFile: configFile(), worker: 'never' });
       const api = await startApi(app);
-      const stopped = untilSignal(app);
-      await stopped;
-      await api.close();
+      // Stop taking requests first, then close the Temporal connection.
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          app.logger.info({ signal }, 'shutting down');
+          void api.close().finally(() => void app.close().then(resolve));
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      // The Temporal runtime's native threads can keep the loop alive after everything is closed.
+      process.exit(0);
     });
 }

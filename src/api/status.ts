@@ -111,6 +111,12 @@ function failureOf(err: unknown): { type: string; message: string; attempts?: nu
   return { type: (cause as Error)?.name ?? 'Error', message: (cause as Error)?.message ?? String(cause) };
 }
 
+/** Whether the run's training job has ended (completed or failed for good): read from its history. */
+async function jobEnded(handle: ReturnType<Client['workflow']['getHandle']>): Promise<boolean> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).some((e) => e.activityTaskCompletedEventAttributes || e.activityTaskFailedEventAttributes);
+}
+
 /** The status of a task id; throws TaskNotFound for an id that names no training. */
 export async function taskStatus(deps: StatusDeps, taskId: string): Promise<TaskStatus> {
   const parsed = parseTaskId(taskId);
@@ -222,6 +228,12 @@ export async function taskStatus(deps: StatusDeps, taskId: string): Promise<Task
     } else {
       message = 'Training job scheduled';
     }
+  } else if (state?.phase === 'SUCCESS' || state?.phase === 'FAILED' || (desc.historyLength > 6 && (await jobEnded(handle)))) {
+    // The job has ended but the workflow has not closed yet: never report STARTED again (a status only
+    // moves forward); the next poll sees SUCCESS or FAILED.
+    status = 'SAVING_MODEL';
+    progress = 99;
+    message = 'Training job finished; recording the result';
   }
   return {
     ...base,

@@ -40,7 +40,16 @@ export const jobSchema = z
     timeout: durationMs.optional(),
     heartbeatTimeout: durationMs.optional(),
     killGrace: durationMs.optional(),
-    retry: retryPolicySchema.partial().optional(),
+    // No defaults here: what a job leaves out comes from jobDefaults.retry.
+    retry: z
+      .object({
+        initialInterval: durationMs.optional(),
+        backoffCoefficient: z.number().min(1).max(10).optional(),
+        maximumInterval: durationMs.optional(),
+        maximumAttempts: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
     env: envMap.default({}),
   })
   .strict();

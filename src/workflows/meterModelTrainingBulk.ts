@@ -24,7 +24,7 @@ import { meterModelTraining } from './meterModelTraining.js';
 export const bulkTrainingStateQuery = defineQuery<BulkTrainingState>(bulkTrainingStateQueryName);
 
 /** How long a meter that is already in training (started outside this request) waits before a new try. */
-const BUSY_RETRY = '10 seconds';
+const BUSY_RETRY = '5 seconds';
 
 /**
  * Trains each meter as a child meterModelTraining (the same workflow id as a single POST, so a meter is never

@@ -273,16 +273,20 @@ test('bulk: bounded concurrency, an aggregate status, and a failed meter does no
     { meter_id: 'meter_bulk_1', meter_type: 'electricity' }, // duplicates are trained once
     { meter_id: 'unknown-meter', meter_type: 'gas' },
   ];
+  // meter_bulk_2 is already training for a single request: the bulk waits for it, then trains it again.
+  const single = await call('POST', '/trainmodel/', { meter_id: 'meter_bulk_2', meter_type: 'heat' });
   const post = await call('POST', '/trainmodel/bulk', { meters, concurrency: 2 });
   expect(post.status).toBe(202);
   expect(post.body).toMatchObject({ status: 'PENDING', total: 3, concurrency: 2 });
   let maxRunning = 0;
+  let sawWaiting = false;
   const final = await waitFor(
     'the bulk request to complete',
     async () => {
       const res = await call('GET', `/trainmodel/bulk/${post.body.bulk_id}`);
       expect(res.status).toBe(200);
       maxRunning = Math.max(maxRunning, res.body.counts?.RUNNING ?? 0);
+      sawWaiting ||= res.body.items.some((i: { meter_id: string; status: string }) => i.meter_id === 'meter_bulk_2' && i.status === 'WAITING');
       if (res.body.status === 'RUNNING') {
         for (const item of res.body.items.filter((i: { status: string }) => i.status === 'RUNNING')) expect(item.task_id).toBeTruthy();
       }
@@ -291,6 +295,11 @@ test('bulk: bounded concurrency, an aggregate status, and a failed meter does no
     90_000,
   );
   expect(maxRunning).toBeLessThanOrEqual(2);
+  expect(sawWaiting).toBe(true);
+  const second = final.items.find((i: { meter_id: string }) => i.meter_id === 'meter_bulk_2');
+  expect(second.status).toBe('SUCCESS');
+  expect(second.task_id).not.toBe(single.body.task_id);
+  expect((await call('GET', `/trainmodel/status/${single.body.task_id}`)).body.status).toBe('SUCCESS');
   expect(final.counts).toMatchObject({ SUCCESS: 2, FAILED: 1, RUNNING: 0, QUEUED: 0 });
   expect(final.progress).toBe(100);
   const failed = final.items.find((i: { status: string }) => i.status === 'FAILED');

@@ -91,3 +91,17 @@ test('YAML syntax errors and a missing file are config errors too', () => {
   expect(() => loadConfig('/nonexistent/hea.yaml')).toThrow(/config file not found/);
   expect(() => parseConfig('', 'empty.yaml', { env: {} })).toThrow(/jobs/);
 });
+
+test('a job\'s partial retry policy takes the rest from jobDefaults, not from built-in defaults', () => {
+  const config = parseConfig(
+    `
+jobDefaults:
+  retry: { initialInterval: 5s, backoffCoefficient: 3, maximumInterval: 1m, maximumAttempts: 4 }
+jobs:
+  a: { retry: { maximumAttempts: 2 } }
+`,
+    'hea.yaml',
+    { env: {} },
+  );
+  expect(config.jobs.a!.retry).toEqual({ initialInterval: 5_000, backoffCoefficient: 3, maximumInterval: 60_000, maximumAttempts: 2 });
+});

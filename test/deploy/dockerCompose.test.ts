@@ -26,6 +26,15 @@ test('the stack has PostgreSQL, Temporal on it, the Web UI and the worker', () =
   expect(services['temporal-ui']!.environment!.TEMPORAL_ADDRESS).toBe('temporal:7233');
 });
 
+test('the meter API and InfluxDB: the API talks to the cluster and listens on all interfaces', () => {
+  const api = services.api!;
+  expect(api.command).toEqual(['node', 'bin/hea.js', 'api']);
+  expect(api.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', HEA_API_HOST: '0.0.0.0', HEA_API_PORT: '8000' });
+  expect(api.ports).toContain('8000:8000');
+  expect(services.influxdb!.image).toMatch(/^influxdb:1\./);
+  expect(services.worker!.environment!.HEA_INFLUX_URL).toBe('http://influxdb:8086');
+});
+
 test('ports: gRPC 7233 and the Web UI are published', () => {
   expect(services.temporal!.ports).toContain('7233:7233');
   expect(services['temporal-ui']!.ports).toContain('8080:8080');
