@@ -7,7 +7,8 @@
 // it skips, child workflows, queries. Re-record after a deliberate, patched change of workflow code and
 // commit the new files next to the old ones (keep the old: running workflows still have old histories).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,7 +32,7 @@ const only = values.only ? new Set(values.only.split(',')) : undefined;
 
 const fixture = (script: string, ...args: string[]) => ({ args: [join(FIXTURES, script), ...args] });
 const echo = fixture('echo_job.py');
-const dir = join(ROOT, 'var', 'record-histories');
+const dir = mkdtempSync(join(tmpdir(), 'hea-record-'));
 const configText = stringify({
   paths: { dataDir: join(dir, 'data'), modelsDir: join(dir, 'models'), reportsDir: join(dir, 'reports') },
   jobDefaults: {
@@ -95,7 +96,7 @@ async function main() {
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
-      workflowBundle: await bundleWorkflows(),
+      workflowBundle: await bundleWorkflows(pino({ level: 'warn' })),
       activities: createActivities(config, pino({ level: 'silent' })),
     });
     await worker.runUntil(async () => {

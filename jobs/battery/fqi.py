@@ -1,7 +1,7 @@
 """The RL agent: Fitted Q Iteration (batch RL) with tree ensembles over masked discrete actions.
 
 Why this and not PPO: the seed used RecurrentPPO (sb3-contrib), which needs torch (~2.5 GB of CUDA wheels
-from PyPI, ~800 MB even CPU-only). FQI needs only scikit-learn, already installed for the forecasters; it
+from PyPI; hundreds of MB even CPU-only). FQI needs only scikit-learn, already installed for the forecasters; it
 learns from a fixed batch of transitions (no simulator in the loop while fitting), is deterministic for a
 seed, and trains in well under a minute on one core. See docs/battery.md.
 

@@ -8,12 +8,30 @@ function cell(value: unknown): string {
   return String(value ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-function figures(result: Record<string, unknown> | undefined): string {
+/** What a reader looks for first: accuracy against the baselines, decisions, volumes. */
+const KEY_FIGURE = /mae|rmse|baseline|share|precision|recall|rank|promot|best|champion|rows|points|written|status/i;
+
+function format(v: unknown): string {
+  return typeof v === 'number' && !Number.isInteger(v) ? String(Number(v.toPrecision(4))) : String(v);
+}
+
+/** The job result's scalar figures, nested ones flattened one level (`holdout.mae`), key figures first. */
+export function figures(result: Record<string, unknown> | undefined, max = 10): string {
   if (!result) return '';
-  return Object.entries(result)
-    .filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))
-    .slice(0, 8)
-    .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(4)) : v}`)
+  const flat: [string, unknown][] = [];
+  for (const [k, v] of Object.entries(result)) {
+    if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) flat.push([k, v]);
+    else if (typeof v === 'object' && !Array.isArray(v)) {
+      for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) {
+        if (v2 === null || ['number', 'boolean'].includes(typeof v2)) flat.push([`${k}.${k2}`, v2]);
+      }
+    }
+  }
+  const ranked = [...flat.filter(([k]) => KEY_FIGURE.test(k)), ...flat.filter(([k]) => !KEY_FIGURE.test(k))];
+  return ranked
+    .filter(([, v]) => typeof v !== 'string' || (v as string).length <= 60)
+    .slice(0, max)
+    .map(([k, v]) => `${k}=${format(v)}`)
     .join(', ');
 }
 
