@@ -43,15 +43,15 @@ export const FLOWS = {
   },
   'weekly-training': {
     workflow: 'weeklyModelTraining',
-    description: 'price models (trend, peak, valley) and the demand model',
+    description: 'fresh data, then the price models (trend, peak, valley) and the demand model',
     params: weeklyTrainingParams,
-    paramHelp: 'trainPriceModels=bool trainDemandModel=bool demandTrials=int',
+    paramHelp: 'updateData=bool trainPriceModels=bool trainDemandModel=bool demandTrials=int',
   },
   'rl-training': {
     workflow: 'rlTraining',
-    description: 'the battery agent, evaluated against the optimum',
+    description: 'fresh data, then the battery agent, evaluated against the optimum',
     params: rlTrainingParams,
-    paramHelp: 'sanityCheckSteps=int startDate=YYYY-MM-DD endDate=YYYY-MM-DD totalTimesteps=int',
+    paramHelp: 'updateData=bool sanityCheckSteps=int startDate=YYYY-MM-DD endDate=YYYY-MM-DD totalTimesteps=int',
   },
   freshness: {
     workflow: 'dataFreshness',

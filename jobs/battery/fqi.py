@@ -38,14 +38,24 @@ class FQIAgent:
     feature_names: tuple = FEATURE_NAMES
     actions: tuple = tuple(a for a, _ in ACTIONS)
     meta: dict = field(default_factory=dict)
+    models_b: list | None = None  # the twin ensemble of clipped double FQI, fitted on the other half
 
-    def q_values(self, obs: np.ndarray) -> np.ndarray:
-        obs = np.atleast_2d(np.asarray(obs, dtype=np.float32))
-        q = np.zeros((obs.shape[0], len(self.models)))
-        for a, m in enumerate(self.models):
+    @staticmethod
+    def _predict(models: list, obs: np.ndarray) -> np.ndarray:
+        q = np.zeros((obs.shape[0], len(models)))
+        for a, m in enumerate(models):
             if m is not None:
                 q[:, a] = m.predict(obs)
         return q
+
+    def q_pair(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        obs = np.atleast_2d(np.asarray(obs, dtype=np.float32))
+        qa = self._predict(self.models, obs)
+        return qa, (self._predict(self.models_b, obs) if self.models_b is not None else qa)
+
+    def q_values(self, obs: np.ndarray) -> np.ndarray:
+        qa, qb = self.q_pair(obs)
+        return 0.5 * (qa + qb)
 
     def act(self, obs: np.ndarray, mask: np.ndarray) -> int:
         q = self.q_values(obs)[0]
@@ -146,26 +156,39 @@ def _regressor(seed: int, max_iter: int, kind: str = "extra_trees"):
                                          random_state=seed)
 
 
+def _fit_set(s, a, y, n_actions, seed, max_iter, kind) -> list:
+    models = []
+    for act in range(n_actions):
+        sel = a == act
+        if sel.sum() < 20:
+            models.append(None)
+            continue
+        models.append(_regressor(seed + act, max_iter, kind).fit(s[sel], y[sel]))
+    return models
+
+
 def fit_q(batch: Batch, gamma: float, iterations: int, seed: int = 0, max_iter: int = 25,
           init: FQIAgent | None = None, progress_cb=None, kind: str = "extra_trees") -> FQIAgent:
+    """Clipped double FQI: two ensembles on two halves of the data; the target's next-state value is the
+    smaller of their estimates for the action their mean prefers. Plain FQI's max over noisy estimates
+    overvalues actions that keep options open (idling with a full battery), and the bias compounds over
+    iterations; the minimum of two independent fits cancels most of it."""
     s, a, r, s2, m2 = batch.arrays()
     n_actions = len(ACTIONS)
+    half = np.random.default_rng(seed).uniform(size=len(a)) < 0.5
     agent = init or FQIAgent([None] * n_actions, gamma)
     for k in range(iterations):
-        fitted = any(m is not None for m in agent.models)
-        q_next = agent.q_values(s2) if fitted else np.zeros((len(s2), n_actions))
-        q_next = np.where(m2, q_next, -np.inf).max(axis=1)
+        if any(m is not None for m in agent.models):
+            qa, qb = agent.q_pair(s2)
+            best = np.where(m2, qa + qb, -np.inf).argmax(axis=1)
+            rows = np.arange(len(best))
+            q_next = np.minimum(qa[rows, best], qb[rows, best])
+        else:
+            q_next = np.zeros(len(s2))
         y = r + gamma * q_next
-        models = []
-        for act in range(n_actions):
-            sel = a == act
-            if sel.sum() < 20:
-                models.append(None)
-                continue
-            m = _regressor(seed + act, max_iter, kind)
-            m.fit(s[sel], y[sel])
-            models.append(m)
-        agent = FQIAgent(models, gamma)
+        models_a = _fit_set(s[half], a[half], y[half], n_actions, seed, max_iter, kind)
+        models_b = _fit_set(s[~half], a[~half], y[~half], n_actions, seed + 100, max_iter, kind)
+        agent = FQIAgent(models_a, gamma, models_b=models_b)
         if progress_cb is not None:
             progress_cb(k + 1, iterations)
     return agent

@@ -8,8 +8,12 @@ function cell(value: unknown): string {
   return String(value ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-/** What a reader looks for first: accuracy against the baselines, decisions, volumes. */
-const KEY_FIGURE = /mae|rmse|baseline|share|precision|recall|rank|promot|best|champion|rows|points|written|status/i;
+/** What a reader looks for first: accuracy against the baselines, then decisions, then volumes. */
+const TIERS = [/mae|rmse|baseline|share|precision|rank_corr/i, /promot|best|champion|status/i, /rows_written|points|rows$/i];
+const tier = (key: string) => {
+  const i = TIERS.findIndex((re) => re.test(key));
+  return i === -1 ? TIERS.length : i;
+};
 
 function format(v: unknown): string {
   return typeof v === 'number' && !Number.isInteger(v) ? String(Number(v.toPrecision(4))) : String(v);
@@ -27,7 +31,7 @@ export function figures(result: Record<string, unknown> | undefined, max = 10): 
       }
     }
   }
-  const ranked = [...flat.filter(([k]) => KEY_FIGURE.test(k)), ...flat.filter(([k]) => !KEY_FIGURE.test(k))];
+  const ranked = flat.map((f, i) => ({ f, i })).sort((a, b) => tier(a.f[0]) - tier(b.f[0]) || a.i - b.i).map(({ f }) => f);
   return ranked
     .filter(([, v]) => typeof v !== 'string' || (v as string).length <= 60)
     .slice(0, max)

@@ -2,6 +2,7 @@ import { runDag, type DagStep } from './dag.js';
 import { dailyPipelineParams, parseParams, type DailyPipelineParams } from './params.js';
 import { RunRecorder } from './run.js';
 import type { RunReport } from './report.js';
+import { DATA_UPDATES } from './updates.js';
 
 /**
  * Daily at 06:00: the data updates in parallel, then the forecasts (solar, prices with the chosen model
@@ -14,14 +15,7 @@ export async function dailyEnergyPipeline(input: DailyPipelineParams = {}): Prom
   const horizon = ['--horizon-days', String(p.horizonDays)];
   const steps: DagStep[] = [];
   if (p.updateData) {
-    steps.push(
-      { step: 'spot prices', job: 'prices_data' },
-      { step: 'CO2, gas and coal', job: 'co2_gas_coal' },
-      { step: 'weather', job: 'weather_data' },
-      { step: 'consumption', job: 'consumption_data' },
-      { step: 'heat pump (Thermia)', job: 'thermia_data' },
-      { step: 'solar production (actual)', job: 'solar_actual' },
-    );
+    steps.push(...Object.entries(DATA_UPDATES).map(([job, step]) => ({ step, job })));
   }
   if (p.runSolarPredictions) {
     steps.push({ step: 'solar forecast', job: 'solar_predictions', args: horizon, needs: ['weather', 'solar production (actual)'] });

@@ -20,6 +20,8 @@ export const dailyPipelineParams = z
 
 export const weeklyTrainingParams = z
   .object({
+    /** Fetch what the models learn from first (incremental and idempotent), so they train on fresh data. */
+    updateData: z.boolean().default(true),
     trainPriceModels: z.boolean().default(true),
     trainDemandModel: z.boolean().default(true),
     demandTrials: z.number().int().min(1).max(1000).default(50),
@@ -28,6 +30,8 @@ export const weeklyTrainingParams = z
 
 export const rlTrainingParams = z
   .object({
+    /** Fetch prices, consumption and solar production first, so the agent trains on fresh data. */
+    updateData: z.boolean().default(true),
     sanityCheckSteps: z.number().int().min(0).max(100_000).default(10),
     startDate: isoDate.optional(),
     /** Default: the workflow's own date (workflow time, so a replay gets the same date). */

@@ -2,6 +2,7 @@ import { workflowInfo } from '@temporalio/workflow';
 import { parseParams, rlTrainingParams, type RlTrainingParams } from './params.js';
 import { RunRecorder } from './run.js';
 import type { RunReport } from './report.js';
+import { refreshData } from './updates.js';
 
 /** Weekly: trains the battery agent and evaluates every controller against the optimum. */
 export async function rlTraining(input: RlTrainingParams = {}): Promise<RunReport> {
@@ -12,7 +13,9 @@ export async function rlTraining(input: RlTrainingParams = {}): Promise<RunRepor
   const runDate = scheduled instanceof Date ? scheduled : new Date();
   const endDate = p.endDate ?? runDate.toISOString().slice(0, 10);
   const run = new RunRecorder({ ...p, endDate });
-  await run.prepare(['rl_train']);
+  const fetches = p.updateData ? (['prices_data', 'consumption_data', 'solar_actual'] as const) : [];
+  await run.prepare(['rl_train', ...fetches]);
+  await refreshData(run, [...fetches]);
   const args = ['--sanity-check-steps', String(p.sanityCheckSteps), '--end-date', endDate];
   if (p.startDate) args.push('--start-date', p.startDate);
   if (p.totalTimesteps !== undefined) args.push('--total-timesteps', String(p.totalTimesteps));

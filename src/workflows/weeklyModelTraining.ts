@@ -1,16 +1,23 @@
 import { parseParams, weeklyTrainingParams, type WeeklyTrainingParams } from './params.js';
 import { RunRecorder } from './run.js';
 import type { RunReport } from './report.js';
+import { refreshData, type DataJob } from './updates.js';
 
 /**
- * Weekly retraining: the price models (trend, peak, valley) in production mode, and the demand model
+
+ * Weekly retraining, on freshly fetched data: the price models (trend, peak, valley) in production mode, and the demand model
  * with its hyperparameter trials. One at a time: each uses every core, and a failure stops none of the
  * others. Each job promotes its model only if it beats the current one (the report says which did).
  */
 export async function weeklyModelTraining(input: WeeklyTrainingParams = {}): Promise<RunReport> {
   const p = parseParams(weeklyTrainingParams, input);
   const run = new RunRecorder(p);
-  await run.prepare(['prices_train', 'demand_train']);
+  const updates: DataJob[] = [];
+  if (p.updateData && p.trainPriceModels) updates.push('prices_data', 'co2_gas_coal', 'weather_data');
+  if (p.updateData && p.trainDemandModel) updates.push('consumption_data', 'thermia_data', 'weather_data');
+  const fetches = [...new Set(updates)];
+  await run.prepare(['prices_train', 'demand_train', ...fetches]);
+  await refreshData(run, fetches);
   if (p.trainPriceModels) {
     for (const model of ['trend', 'peak', 'valley'] as const) {
       await run.step(`price model: ${model}`, 'prices_train', ['--model', model, '--production']);

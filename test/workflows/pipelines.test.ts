@@ -96,20 +96,28 @@ test('homeData fetches consumption and the heat pump; solarData skips the foreca
 });
 
 test('weeklyModelTraining trains trend, peak and valley in production mode, then demand with its trials', async () => {
-  const report = await execute('weeklyModelTraining', [{ demandTrials: 7 }], ['prices_train']);
+  const report = await execute('weeklyModelTraining', [{ updateData: false, demandTrials: 7 }], ['prices_train']);
   expect(report.steps.map((s) => s.step)).toEqual(['price model: trend', 'price model: peak', 'price model: valley', 'demand model']);
   expect(report.status).toBe('partial');
   const demand = byStep(report)['demand model']!;
   expect(demand.result).toEqual({ args: ['--production', '--trials', '7'] });
   const only = await execute('weeklyModelTraining', [{ trainPriceModels: false }]);
-  expect(only.steps.map((s) => s.step)).toEqual(['demand model']);
-  expect(only.steps[0]!.result).toEqual({ args: ['--production', '--trials', '50'] });
+  // Fresh data first (what the demand model learns from), then the training.
+  // (The fetches run in parallel: the report lists them in the order they finished.)
+  expect(only.steps.slice(0, 3).map((s) => s.step).sort()).toEqual(['update: consumption', 'update: heat pump (Thermia)', 'update: weather']);
+  expect(only.steps.at(-1)!.step).toBe('demand model');
+  expect(only.steps.at(-1)!.result).toEqual({ args: ['--production', '--trials', '50'] });
 });
 
 test('rlTraining passes its dates; endDate defaults to the workflow date', async () => {
   const today = new Date().toISOString().slice(0, 10);
-  const report = await execute('rlTraining', [{ sanityCheckSteps: 3, startDate: '2026-01-01', totalTimesteps: 5000 }]);
-  expect(report.steps[0]!.result).toEqual({
+  const report = await execute('rlTraining', [{ sanityCheckSteps: 3, startDate: '2026-01-01', totalTimesteps: 5000 }], ['solar_actual']);
+  // A failed fetch is reported, and the training still runs on the data already stored.
+  expect(report.status).toBe('partial');
+  expect(report.steps.map((s) => [s.job, s.status]).sort()).toEqual([
+    ['consumption_data', 'success'], ['prices_data', 'success'], ['rl_train', 'success'], ['solar_actual', 'failed'],
+  ]);
+  expect(report.steps.at(-1)!.result).toEqual({
     args: ['--sanity-check-steps', '3', '--end-date', today, '--start-date', '2026-01-01', '--total-timesteps', '5000'],
   });
   const err = await execute('rlTraining', [{ startDate: '2026-02-01', endDate: '2026-01-01' }]).catch((e: unknown) => e);

@@ -1,0 +1,30 @@
+// The benchmark's worker, as its own process so its resident memory can be read from /proc.
+//
+//   node --import tsx bench/worker.ts <json: {address, taskQueue, configFile, bundlePath}>
+//
+// Registers the project's activities (the real job runner) and `noop`; prints "ready" once polling.
+import { readFileSync } from 'node:fs';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { pino } from 'pino';
+import { createActivities } from '../src/activities/index.js';
+import { loadConfig } from '../src/config/load.js';
+
+const opts = JSON.parse(process.argv[2]!) as { address: string; taskQueue: string; configFile: string; bundlePath: string };
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+const config = loadConfig(opts.configFile, { env: {} });
+const connection = await NativeConnection.connect({ address: opts.address });
+const worker = await Worker.create({
+  connection,
+  taskQueue: opts.taskQueue,
+  workflowBundle: { code: readFileSync(opts.bundlePath, 'utf8') },
+  activities: { ...createActivities(config, pino({ level: 'silent' })), noop: async (i: number) => i },
+  maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+  maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+  shutdownGraceTime: 1_000,
+});
+process.once('SIGTERM', () => worker.shutdown());
+const running = worker.run();
+process.stdout.write('ready\n');
+await running;
+await connection.close();
+process.exit(0);
