@@ -34,9 +34,9 @@ const TEMPORAL = join(ROOT, '.venv', 'bin', 'temporal');
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string', default: join(ROOT, 'bench', 'results.json') } } });
 const QUICK = values.quick;
-const N_NOOP = QUICK ? 100 : 400;
-const N_JOBS = QUICK ? 40 : 150;
-const CONCURRENCY = 32;
+const N_NOOP = QUICK ? 100 : 300;
+const N_JOBS = QUICK ? 40 : 100;
+const CONCURRENCY = 16;
 
 const dir = mkdtempSync(join(tmpdir(), 'hea-bench-'));
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -92,7 +92,7 @@ function writeBenchConfig(name: string, maxConcurrentActivities: number): string
     stringify({
       paths: { dataDir: join(dir, 'data'), modelsDir: join(dir, 'models'), reportsDir: join(dir, 'reports') },
       worker: { maxConcurrentActivities, maxConcurrentWorkflowTasks: 20 },
-      jobDefaults: { command: PYTHON, timeout: '1m', heartbeatTimeout: '30s', killGrace: '2s', retry: { maximumAttempts: 1 } },
+      jobDefaults: { command: PYTHON, timeout: '1m', heartbeatTimeout: '30s', killGrace: '2s', retry: { initialInterval: '1s', maximumAttempts: 3 } },
       jobs,
     }),
   );
@@ -159,17 +159,24 @@ interface Throughput {
   tasksPerSecond: number;
   latencyMsP50: number;
   latencyMsP95: number;
+  /** Workflows that failed (counted, not retried by the bench). */
+  failed: number;
 }
 
 /** Runs `n` workflows, `concurrency` at a time, after a warm-up; tasks per second over the whole batch. */
 async function throughput(client: Client, taskQueue: string, workflow: string, argsOf: (i: number) => unknown[], n: number, concurrency: number, tag: string): Promise<Throughput> {
+  let failed = 0;
   const one = async (i: number) => {
     const t0 = performance.now();
-    await client.workflow.execute(workflow, { taskQueue, workflowId: `${tag}-${i}-${Date.now()}`, args: argsOf(i) });
+    await client.workflow.execute(workflow, { taskQueue, workflowId: `${tag}-${i}-${Date.now()}`, args: argsOf(i) }).catch((err: Error) => {
+      failed += 1;
+      log(`${tag} ${i} failed: ${err.message}: ${(err.cause as Error | undefined)?.message ?? ''}`);
+    });
     return performance.now() - t0;
   };
   // Warm-up: connections, caches, the worker's first workflow tasks.
   await Promise.all(Array.from({ length: Math.min(concurrency, 20) }, (_, i) => one(-1 - i)));
+  failed = 0;
   const latencies: number[] = [];
   let next = 0;
   const t0 = performance.now();
@@ -182,7 +189,7 @@ async function throughput(client: Client, taskQueue: string, workflow: string, a
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
-  return { tasks: n, concurrency, seconds: round(seconds, 2), tasksPerSecond: round(n / seconds), latencyMsP50: round(median(latencies)), latencyMsP95: round(quantile(latencies, 0.95)) };
+  return { tasks: n, concurrency, seconds: round(seconds, 2), tasksPerSecond: round(n / seconds), latencyMsP50: round(median(latencies)), latencyMsP95: round(quantile(latencies, 0.95)), failed };
 }
 
 async function runnerOverhead(client: Client, taskQueue: string, runs: number) {
@@ -380,7 +387,7 @@ function printTable(r: Record<string, any>) {
   for (const name of ['in-memory', 'sqlite-file']) {
     const e = r[name];
     if (!e) continue;
-    const t = (x: Throughput) => `${x.tasksPerSecond} /s (p50 ${x.latencyMsP50} ms, p95 ${x.latencyMsP95} ms)`;
+    const t = (x: Throughput) => `${x.tasksPerSecond} /s (p50 ${x.latencyMsP50} ms, p95 ${x.latencyMsP95} ms${x.failed ? `, ${x.failed} failed` : ''})`;
     rows.push([`throughput, 1 in-process activity`, name, t(e.throughputInProcessActivity)]);
     rows.push([`throughput, /bin/true via job runner`, name, t(e.throughputTrivialJob)]);
     rows.push(['worker RSS idle / peak (activity / jobs)', name, `${e.workerRssMb.idle} / ${e.workerRssMb.peakInProcessLoad} / ${e.workerRssMb.peakJobLoad} MB`]);

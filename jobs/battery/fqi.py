@@ -25,8 +25,8 @@ from threadpoolctl import threadpool_limits
 
 from jobs.battery import physics
 from jobs.battery.config import BatteryConfig
-from jobs.common.forecasting import train_threads
 from jobs.battery.env import ACTIONS, FEATURE_NAMES, IDLE_ACTION, SELF_ACTION, BatteryEnv, action_mask
+from jobs.common.forecasting import train_threads
 
 RANK_INDEX = FEATURE_NAMES.index("buy_rank_24")
 
@@ -39,6 +39,9 @@ class FQIAgent:
     actions: tuple = tuple(a for a, _ in ACTIONS)
     meta: dict = field(default_factory=dict)
     models_b: list | None = None  # the twin ensemble of clipped double FQI, fitted on the other half
+    # Safe policy improvement: leave self-consumption only when the learned advantage exceeds this (EUR);
+    # chosen on validation days by jobs.rl.train (inf = the agent always self-consumes).
+    margin: float = 0.0
 
     @staticmethod
     def _predict(models: list, obs: np.ndarray) -> np.ndarray:
@@ -58,9 +61,14 @@ class FQIAgent:
         return 0.5 * (qa + qb)
 
     def act(self, obs: np.ndarray, mask: np.ndarray) -> int:
+        if self.margin == float("inf"):
+            return SELF_ACTION
         q = self.q_values(obs)[0]
         q = np.where(mask, q, -np.inf)
-        return int(np.argmax(q))
+        a = int(np.argmax(q))
+        if a != SELF_ACTION and q[a] - q[SELF_ACTION] < self.margin:
+            return SELF_ACTION
+        return a
 
 
 def heuristic_action(obs: np.ndarray, mask: np.ndarray) -> int:

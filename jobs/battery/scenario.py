@@ -138,12 +138,8 @@ def _naive_same_slot_fc(x: np.ndarray, horizon: int, days: int) -> np.ndarray:
     j = np.arange(days)[None, None, :]
     src = t + h - 24 * (k0 + j)
     vals = np.where(src >= 0, x[np.clip(src, 0, n - 1)], np.nan)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            fc = np.nanmean(vals, axis=2)
+    count = np.sum(~np.isnan(vals), axis=2)
+    fc = np.where(count > 0, np.nansum(vals, axis=2) / np.maximum(count, 1), np.nan)
     # The first day has no history: the mean of what is there is the least bad guess.
     fill = float(np.nanmean(x[: min(n, 24 * days)])) if n else 0.0
     return np.where(np.isnan(fc), fill, fc)

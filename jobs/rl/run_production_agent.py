@@ -25,13 +25,13 @@ import time
 
 import pandas as pd
 
+from threadpoolctl import threadpool_limits
+
 from jobs.battery import data as bdata
 from jobs.battery.config import BatteryConfig, Tariff
 from jobs.battery.controllers import MPC, AgentController, Controller, RuleBased
 from jobs.battery.evaluate import plan_frame, run
 from jobs.battery.scenario import build_scenario
-from threadpoolctl import threadpool_limits
-
 from jobs.common import registry, settings, timeutil
 from jobs.common.protocol import ConfigError, parser, progress, run_main
 from jobs.common.forecasting import train_threads

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import time
 
+from threadpoolctl import threadpool_limits
+
 from jobs.battery import data as bdata
 from jobs.battery import fqi, sanity
 from jobs.battery.config import BatteryConfig, Tariff
@@ -28,8 +30,6 @@ from jobs.battery.controllers import MPC, AgentController, NoBattery, RuleBased
 from jobs.battery.env import BatteryEnv, FEATURE_NAMES
 from jobs.battery.evaluate import evaluate
 from jobs.battery.scenario import build_scenario
-from threadpoolctl import threadpool_limits
-
 from jobs.common import registry, settings, timeutil
 from jobs.common.protocol import DataError, UsageError, parser, progress, run_main
 from jobs.common.forecasting import train_threads
@@ -38,6 +38,7 @@ from jobs.common.store import Store
 REGISTRY_NAME = "battery_controller"
 AGENT_DIR = "rl"
 MIN_TRAIN_DAYS = 7
+VALIDATION_DAYS = 14
 
 
 def build_parser():
@@ -50,6 +51,42 @@ def build_parser():
     p.add_argument("--iterations", type=int, default=None, help="fitted Q iterations")
     p.add_argument("--seed", type=int, default=0)
     return p
+
+
+class Throttled:
+    """Progress at most once per whole percent: the evaluation reports every simulated hour."""
+
+    def __init__(self):
+        self.last = -1
+
+    def __call__(self, pct: float, stage: str, message: str | None = None) -> None:
+        if int(pct) != self.last:
+            self.last = int(pct)
+            progress(pct, stage, message)
+
+
+MARGINS = (0.0, 0.02, 0.05, float("inf"))
+
+
+def select_margin(agent, sc, cfg, tariff, start: int, end: int, progress_cb=None) -> dict:
+    """Pick the agent's advantage margin on validation days it was not trained on.
+
+    A batch-RL agent is least reliable where its data are thin; requiring a learned advantage before it
+    leaves self-consumption (the baseline policy) is the usual safe-policy-improvement guard. An infinite
+    margin is the rule itself, so on validation the agent is at worst as good as the rule.
+    """
+    savings = {}
+    for i, m in enumerate(MARGINS):
+        agent.margin = m
+        ctrl = AgentController(agent, cfg)
+        ctrl.name = f"margin_{m}"
+        ev = evaluate(sc, cfg, tariff, [ctrl], start=start, end=end)
+        savings[m] = ev["controllers"][ctrl.name]["savings_eur"]
+        if progress_cb is not None:
+            progress_cb((i + 1) / len(MARGINS))
+    best = max(MARGINS, key=lambda m: (savings[m], -m if m != float("inf") else -1e9))
+    agent.margin = best
+    return {"margin": best, "validation_savings_eur": {str(k): round(v, 3) for k, v in savings.items()}}
 
 
 def choose_best(shares: dict, margin: float) -> tuple[str, str]:
@@ -112,7 +149,10 @@ def _main(args) -> dict:
         progress(8, "loading", f"{hours} h from {timeutil.iso(frame.index[0])}; holdout from "
                                 f"{timeutil.iso(frame.index[split])}")
 
-        env = BatteryEnv(sc, cfg, episode_hours=episode_hours, first=0, last=split)
+        # The agent trains on the days before a validation slice (margin selection), which precedes the holdout.
+        val_h = min(VALIDATION_DAYS * 24, max(0, split - MIN_TRAIN_DAYS * 24))
+        train_end = split - val_h
+        env = BatteryEnv(sc, cfg, episode_hours=episode_hours, first=0, last=train_end)
         check = None
         if args.sanity_check_steps:
             progress(10, "sanity_check", f"{args.sanity_check_steps} random steps and a smoke fit")
@@ -122,14 +162,20 @@ def _main(args) -> dict:
         progress(15, "training", f"FQI: {timesteps} transitions, {iterations} iterations")
         t0 = time.perf_counter()
         agent = fqi.train(env, timesteps, iterations=iterations, seed=args.seed,
-                          progress_cb=lambda f: progress(15 + 45 * f, "training", f"{100 * f:.0f}% of FQI"))
+                          progress_cb=lambda f: progress(15 + 40 * f, "training", f"{100 * f:.0f}% of FQI"))
+        selection = None
+        if val_h >= 24:
+            progress(55, "validation", f"agent margin on {val_h // 24} validation days")
+            selection = select_margin(agent, sc, cfg, tariff, train_end, split,
+                                      progress_cb=lambda f: progress(55 + 5 * f, "validation"))
         seconds["training"] = time.perf_counter() - t0
 
         progress(60, "evaluation", f"{holdout_days} held-out days: optimum, rule, MPC, agent")
         t0 = time.perf_counter()
         controllers = [NoBattery(), RuleBased(), MPC(cfg, tariff), AgentController(agent, cfg)]
+        report = Throttled()
         ev = evaluate(sc, cfg, tariff, controllers, start=split, end=hours,
-                      progress_cb=lambda name, f: progress(60 + 35 * f, "evaluation", name))
+                      progress_cb=lambda name, f: report(60 + 35 * f, "evaluation", name))
         seconds["evaluation"] = time.perf_counter() - t0
 
         ctrl = ev["controllers"]
@@ -139,7 +185,8 @@ def _main(args) -> dict:
         version = registry.new_version(AGENT_DIR)
         holdout = {"start": timeutil.iso(ev["start"]), "end": timeutil.iso(ev["end"]), "hours": ev["hours"],
                    "trained_until": timeutil.iso(sc.index[split]), "forecasts": sc.forecast_kind}
-        agent.meta.update(trained_from=timeutil.iso(sc.index[0]), trained_until=timeutil.iso(sc.index[split]),
+        agent.meta.update(trained_from=timeutil.iso(sc.index[0]), trained_until=timeutil.iso(sc.index[train_end]),
+                          margin_selection=selection,
                           features=list(FEATURE_NAMES), battery=cfg.to_dict(), tariff=tariff.to_dict())
         path = registry.save_model(AGENT_DIR, version, agent, {"holdout": holdout, "train": agent.meta})
         metrics = {
@@ -168,7 +215,8 @@ def _main(args) -> dict:
         "optimum_savings_eur": round(ev["optimum_savings_eur"], 2),
         "holdout": holdout,
         "history": {"start": timeutil.iso(sc.index[0]), "hours": hours},
-        "train": {k: agent.meta[k] for k in ("transitions", "iterations", "gamma", "action_counts")},
+        "train": {**{k: agent.meta[k] for k in ("transitions", "iterations", "gamma", "action_counts")},
+                  "until": timeutil.iso(sc.index[train_end]), "margin_selection": selection},
         "sanity_check": check,
         "version": version,
         "model_path": str(path),

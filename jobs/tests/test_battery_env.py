@@ -21,6 +21,7 @@ def scenario():
     return build_scenario(make_frame(10, seed=4), TARIFF)
 
 
+@pytest.mark.filterwarnings("ignore:.*Box observation space:UserWarning")  # prices are unbounded on purpose
 def test_gymnasium_api(scenario):
     env = BatteryEnv(scenario, CFG, episode_hours=48)
     check_env(env, skip_render_check=True)
