@@ -97,3 +97,4 @@ class AgentController(Controller):
         obs = observation(self.static, t, energy_kwh, self.cfg)
         a = self.agent.act(obs, action_mask(self.cfg, energy_kwh))
         return action_power(a, self.cfg)
+

@@ -214,8 +214,8 @@ def train(
 ) -> FQIAgent:
     """Collect `total_timesteps` transitions in two rounds and fit Q on them.
 
-    OpenMP threads are capped (HEA_TRAIN_THREADS, default 1): on a shared 2-core machine, gradient boosting
-    with one thread per core next to other jobs spins instead of working and runs many times slower.
+    OpenMP threads are capped (HEA_TRAIN_THREADS, default 1): on a shared 2-core machine, tree fitting with
+    one thread per core next to other jobs spins instead of working and runs many times slower.
     """
     with threadpool_limits(limits=train_threads()):
         return _train(env, total_timesteps, iterations, gamma, seed, max_iter, progress_cb, kind)

@@ -103,7 +103,7 @@ def starting_energy(store, cfg: BatteryConfig, start: pd.Timestamp) -> tuple[flo
 
 
 def main(args) -> dict:
-    # Gradient boosting's OpenMP threads: see jobs/battery/fqi.py (HEA_TRAIN_THREADS, default 1).
+    # The trees' OpenMP threads: see jobs/battery/fqi.py (HEA_TRAIN_THREADS, default 1).
     with threadpool_limits(limits=train_threads()):
         return _main(args)
 
@@ -134,6 +134,10 @@ def _main(args) -> dict:
         sc = build_scenario(frame, tariff, forecasts="perfect")
         n = len(sc)
         if name == "mpc":
+            # One plan over the whole window: the scenario's forecasts must reach its end (the default
+            # 36-hour horizon is shorter than a window that starts before noon and runs to tomorrow night).
+            if sc.horizon < n:
+                sc = build_scenario(frame, tariff, horizon=n, forecasts="perfect")
             mpc = MPC(cfg, tariff, horizon=n).bind(sc)
             mpc.decide(0, energy0)
             plan = plan_frame(mpc.last_plan, sc, cfg, 0, n)

@@ -4,7 +4,8 @@
 
 Stages: load the hourly history (price.spot, home.consumption, solar.production) for [start, end); a smoke
 test of the environment (`--sanity-check-steps`, fails fast with exit 65 on bad data or 70 on a broken
-environment); Fitted Q Iteration on the days before the holdout; evaluation on the last held-out days of no
+environment); Fitted Q Iteration on the days before a 14-day validation slice, on which the agent's
+safe-improvement margin is chosen (jobs/rl/train.py select_margin); evaluation on the last held-out days of no
 battery, rule-based self-consumption, MPC and the agent, each as a share of the optimum's savings (wear
 included). The agent goes to HEA_MODELS_DIR/rl/<version>.pkl and the evaluation to the model registry under
 `battery_controller` (always promoted: the latest evaluation decides which controller runs the battery).
@@ -86,7 +87,12 @@ def select_margin(agent, sc, cfg, tariff, start: int, end: int, progress_cb=None
             progress_cb((i + 1) / len(MARGINS))
     best = max(MARGINS, key=lambda m: (savings[m], -m if m != float("inf") else -1e9))
     agent.margin = best
-    return {"margin": best, "validation_savings_eur": {str(k): round(v, 3) for k, v in savings.items()}}
+
+    def label(m):  # JSON has no infinity
+        return "never" if m == float("inf") else m
+
+    return {"margin": label(best),
+            "validation_savings_eur": {str(label(k)): round(v, 3) for k, v in savings.items()}}
 
 
 def choose_best(shares: dict, margin: float) -> tuple[str, str]:
@@ -94,6 +100,7 @@ def choose_best(shares: dict, margin: float) -> tuple[str, str]:
     rule, mpc, agent = (shares.get(k) for k in ("rule_based", "mpc", "rl_agent"))
     if rule is None and mpc is None:
         return "rule_based", "the optimum saves nothing on the holdout: no controller can earn its keep"
+
     def val(x):
         return -float("inf") if x is None else x
 
@@ -107,7 +114,7 @@ def choose_best(shares: dict, margin: float) -> tuple[str, str]:
 
 
 def main(args) -> dict:
-    # Gradient boosting's OpenMP threads: see jobs/battery/fqi.py (HEA_TRAIN_THREADS, default 1).
+    # The trees' OpenMP threads: see jobs/battery/fqi.py (HEA_TRAIN_THREADS, default 1).
     with threadpool_limits(limits=train_threads()):
         return _main(args)
 

@@ -117,3 +117,18 @@ def test_empty_store_is_a_data_error(run_job, job_env):
 def test_bad_soc_setting_is_a_config_error(run_job, env):
     run = run_job("jobs.rl.run_production_agent", env={**env, "HEA_BATTERY_SOC_NOW": "1.5"})
     assert run.returncode == 78
+
+
+def test_mpc_plans_a_window_longer_than_the_default_horizon(run_job, job_env):
+    """Early morning in winter the window runs to tomorrow night: 40 hours, past the 36-hour horizon."""
+    job_env["HEA_NOW"] = "2025-11-21T06:30:00Z"
+    end = pd.Timestamp(job_env["HEA_NOW"]).floor("h")
+    with _store(job_env) as store:
+        backfill_store(store, end - pd.Timedelta(days=10), end, forecasts=False)
+    _register(job_env, "mpc")
+    run = run_job("jobs.rl.run_production_agent", env=job_env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    res = run.result
+    assert res["controller"] == "mpc"
+    assert res["rows_written"] == 40
+    assert res["start"] == "2025-11-21T07:00:00Z" and res["end"] == "2025-11-22T23:00:00Z"

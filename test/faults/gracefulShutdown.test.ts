@@ -46,6 +46,7 @@ test('SIGTERM: a short job finishes within the grace time, a long one is handed 
   const t0 = Date.now();
   first.kill('SIGTERM');
   const exited = await first;
+  console.log('exited', exited.exitCode, Date.now() - t0);
   const exitMs = Date.now() - t0;
   expect(exited.exitCode).toBe(0);
   // Grace time, then the job's own SIGTERM-to-SIGKILL grace, plus the SDK's reporting.
@@ -54,7 +55,9 @@ test('SIGTERM: a short job finishes within the grace time, a long one is handed 
   expect(pidAlive(longBeat)).toBe(false);
 
   // The short job finished on the first worker, within the grace time.
+  console.log('waiting short');
   const shortOutcome = (await short.result()) as JobOutcome;
+  console.log('short done');
   expect(shortOutcome.attempt).toBe(1);
 
   // The long one starts again on a new worker straight away (attempt 2), long before its heartbeat timeout.
