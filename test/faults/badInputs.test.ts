@@ -1,6 +1,6 @@
-// A table of bad inputs for the CLI, the config file and workflow parameters: each gets a clear error and
-// its exit code or failure type, and nothing starts (no workflow on the server for the CLI and config
-// rows; for workflow parameters, no activity, local activity or child in the history).
+// A table of bad inputs for the CLI, the config file, the HTTP API and workflow parameters: each gets a clear error and
+// its exit code, HTTP status or failure type, and nothing starts (no workflow on the server for the CLI,
+// config and API rows; for workflow parameters, no activity, local activity or child in the history).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -10,6 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { createActivities } from '../../src/activities/index.js';
+import { startApi } from '../../src/api/server.js';
 import { FIXTURES, ROOT, createTestServer, testLogger, tmpDir, uniqueTaskQueue, workflowBundle } from '../helpers/env.js';
 import { writeConfig } from '../helpers/faults.js';
 
@@ -128,4 +129,44 @@ test('a job missing from the registry: UnknownJob, one attempt, no process', asy
   expect(cause.message).toContain(`no job named "nosuch_job" in ${config.file}`);
   const events = (await handle.fetchHistory()).events ?? [];
   expect(events.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1]);
+});
+
+const TOKEN = 'a-test-token-of-some-length';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+// [method, path, body (a string is sent as it is), headers, status, text the answer must contain]
+const API_CASES: [string, string, unknown, Record<string, string>, number, string][] = [
+  ['POST', '/trainmodel/', { meter_id: 'm1', meter_type: 'electricity' }, {}, 401, 'Not authenticated'],
+  ['POST', '/trainmodel/', { meter_id: 'm1', meter_type: 'electricity' }, { authorization: 'Bearer not-the-right-token' }, 401, 'Not authenticated'],
+  ['POST', '/trainmodel/', '{not json', AUTH, 422, 'not valid JSON'],
+  ['POST', '/trainmodel/', {}, AUTH, 422, 'meter_type must be one of: electricity, heat, water, gas'],
+  ['POST', '/trainmodel/', { meter_id: '../etc/passwd', meter_type: 'electricity' }, AUTH, 422, 'meter_id must not contain \\"..\\"'],
+  ['POST', '/trainmodel/', { meter_id: 'm1', meter_type: 'plutonium' }, AUTH, 422, 'meter_type must be one of'],
+  ['POST', '/trainmodel/', { meter_id: 'x'.repeat(65), meter_type: 'heat' }, AUTH, 422, 'meter_id must be at most 64 characters'],
+  ['POST', '/trainmodel/bulk', { meters: [] }, AUTH, 422, 'give at least one meter'],
+  ['POST', '/trainmodel/bulk', { meters: [{ meter_id: 'm1', meter_type: 'heat' }], concurrency: 999 }, AUTH, 422, 'concurrency must be at most'],
+  ['GET', '/trainmodel/status/not-a-task', undefined, {}, 404, 'Task not-a-task not found'],
+  ['GET', '/trainmodel/status/electricity:m1:01a1fcb3-841c-7722-865d-5f4d7f4d9987', undefined, {}, 404, 'not found'],
+  ['GET', '/trainmodel/bulk/nope', undefined, {}, 404, 'Bulk request nope not found'],
+];
+
+test('bad HTTP API requests: 401, 422 or 404 with the problem named, and no workflow started', async () => {
+  const apiConfig = writeConfig({ meter_train: echo }, { api: { port: 0, token: TOKEN } });
+  const api = await startApi({ config: apiConfig, client: env.client, target: { taskQueue: uniqueTaskQueue('badapi'), namespace: 'default' }, logger: testLogger() }, { host: '127.0.0.1', port: 0 });
+  try {
+    const before = await workflowCount();
+    const failures: string[] = [];
+    for (const [method, path, body, headers, status, text] of API_CASES) {
+      const res = await fetch(`${api.url}${path}`, {
+        method,
+        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const answer = await res.text();
+      if (res.status !== status || !answer.includes(text)) failures.push(`${method} ${path}: ${res.status} (want ${status}) ${answer.slice(0, 300)}`);
+    }
+    expect(failures).toEqual([]);
+    expect(await workflowCount()).toBe(before);
+  } finally {
+    await api.close();
+  }
 });
