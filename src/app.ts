@@ -12,7 +12,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export function loadConfigOrExit(logger: Logger, file?: string): AppConfig {
+export function loadConfigOrExit(file?: string): AppConfig {
   try {
     return loadConfig(file);
   } catch (err) {
@@ -43,7 +43,7 @@ export async function openApp(options: {
   embedded?: boolean;
 }): Promise<App> {
   const logger = options.logger ?? createLogger();
-  const config = loadConfigOrExit(logger, options.configFile);
+  const config = loadConfigOrExit(options.configFile);
   // Only a process that runs a worker serves metrics (a CLI run next to `hea start` must not take the port).
   installRuntime(logger, { metricsAddress: options.worker === 'always' ? config.worker.metricsAddress : undefined });
   const target = await resolveTemporal(config, logger, { embedded: options.embedded ?? true });

@@ -1,7 +1,7 @@
 // `hea`: the command line of home-energy-ai.
 import { Command, CommanderError, Option } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
-import { hasWorkers, openApp, untilSignal, type App } from './app.js';
+import { hasWorkers, loadConfigOrExit, openApp, untilSignal, type App } from './app.js';
 import { FLOWS, FLOW_NAMES, isFlowName, parseFlowParams, type FlowName } from './flows.js';
 import { applySchedules, formatPlan } from './schedules/apply.js';
 import { UsageProblem, schedulesCommand } from './schedules/commands.js';
@@ -149,11 +149,9 @@ export function buildProgram(): Command {
     .argument('[args...]', 'extra arguments for the job')
     .option('--json', 'print the outcome as JSON')
     .action(async (name: string, args: string[], opts: { json?: boolean }) => {
+      const jobs = loadConfigOrExit(program.opts().config).jobs;
+      if (!jobs[name]) usageError(`unknown job "${name}"; jobs: ${Object.keys(jobs).join(', ')}`);
       const app = await openApp({ configFile: program.opts().config, worker: 'if-none' });
-      if (!app.config.jobs[name]) {
-        await app.close();
-        usageError(`unknown job "${name}"; jobs: ${Object.keys(app.config.jobs).join(', ')}`);
-      }
       let code = 1;
       try {
         const handle = await app.client.workflow.start('runSingleJob', {

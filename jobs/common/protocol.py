@@ -6,6 +6,7 @@ See docs/job-protocol.md. Everything a job prints that is not one of these JSON 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
 import os
@@ -137,9 +138,14 @@ def run_main(main: Callable[[argparse.Namespace], dict | None], arg_parser: argp
     except JobError as err:
         sys.stderr.write(f"{type(err).__name__}: {err}\n")
         sys.exit(err.exit_code)
-    except PermissionError as err:
-        sys.stderr.write(f"PermissionError: {err}\n")
-        sys.exit(EX_CANTCREAT)
+    except OSError as err:
+        # A path that cannot be written (no permission, a file where a directory must be, a read-only
+        # disk) will not heal by retrying: exit 73, naming the path. Other OS errors may be transient.
+        if isinstance(err, (PermissionError, NotADirectoryError, FileExistsError, IsADirectoryError)) or err.errno == errno.EROFS:
+            sys.stderr.write(f"{type(err).__name__}: {err}\n")
+            sys.exit(EX_CANTCREAT)
+        traceback.print_exc()
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception:  # a bug or an unexpected environment: retryable, with the traceback in stderr

@@ -51,7 +51,11 @@ export interface AppConfig extends Omit<ParsedConfig, 'jobs'> {
 }
 
 export function formatIssues(issues: z.core.$ZodIssue[]): ConfigProblem[] {
-  return issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+  return issues.map((issue) => {
+    // A bad record key (a job named "Prices-Data"): say what the key must look like, not just "invalid key".
+    const inner = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
+    return { path: issue.path.map(String).join('.'), message: inner ? `invalid name: ${inner}` : issue.message };
+  });
 }
 
 /**

@@ -84,6 +84,7 @@ unknownSection: true
   expect(error!.message).toContain('jobDefaults.timeout: "soon" is not a duration');
   expect(error!.message).toMatch(/maxAttempts/);
   expect(error!.message).toMatch(/unknownSection/);
+  expect(error!.message).toContain('jobs.Prices-Data: invalid name: use lower case letters, digits and _');
 });
 
 test('YAML syntax errors and a missing file are config errors too', () => {
