@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { WorkflowNotFoundError, WorkflowFailedError, type Client } from '@temporalio/client';
 import type { AppConfig } from '../config/load.js';
 import type { Logger } from '../logging.js';
+import { registerMetrics } from './metrics.js';
 import { recentPollers, temporalVersion } from './health.js';
 import {
   acceptedSchema,
@@ -101,6 +102,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  const metrics = registerMetrics(app);
 
   app.setErrorHandler((error, request, reply) => {
     const err = error as Error & { code?: string; statusCode?: number };
@@ -169,6 +171,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       if ((desc.memo as { requestId?: string } | undefined)?.requestId !== requestId) {
         const current = await taskStatus(statusDeps, taskId);
         log.info('training already running for this meter: returning its task');
+        metrics.trainingsStarted.inc({ meter_type: meterType, duplicate: 'true' });
         return reply.code(202).send({
           task_id: taskId,
           status: current.status,
@@ -181,6 +184,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         });
       }
       log.info('training queued');
+      metrics.trainingsStarted.inc({ meter_type: meterType, duplicate: 'false' });
       return reply.code(202).send({
         task_id: taskId,
         status: 'PENDING',

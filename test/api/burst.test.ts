@@ -57,6 +57,12 @@ test('30 concurrent POSTs for 1 + 5 meters: one training per meter, every answer
   });
   for (const [meter, ids] of byMeter) expect([meter, ids.size]).toEqual([meter, 1]);
   expect(answers.filter((a) => a.body.duplicate === false)).toHaveLength(6);
+  // The API's Prometheus metrics count them the same way.
+  const metrics = await (await fetch(`${api.url}/metrics`)).text();
+  expect(metrics).toContain('hea_api_training_requests_total{meter_type="electricity",duplicate="false"} 6');
+  expect(metrics).toContain('hea_api_training_requests_total{meter_type="electricity",duplicate="true"} 24');
+  expect(metrics).toMatch(/hea_api_request_duration_seconds_count\{method="POST",route="\/trainmodel\/",status_code="202"\} 30/);
+  expect(metrics).toContain('hea_api_process_resident_memory_bytes');
 
   const worker = await Worker.create({
     connection: env.nativeConnection,
