@@ -31,6 +31,7 @@ function hea(args: string[], extraEnv: Record<string, string> = {}) {
   return execa('node', [join(ROOT, 'bin', 'hea.js'), ...args], {
     reject: false,
     stdin: 'ignore',
+    timeout: 120_000, // a hung command is killed, not left behind
     env: { HEA_CONFIG: config.file, TEMPORAL_ADDRESS: env.address, LOG_LEVEL: 'warn', ...extraEnv },
   });
 }

@@ -78,6 +78,7 @@ test('bad CLI arguments and config files: exit 2 with the problem named, and no 
       env: { HEA_CONFIG: file ?? config.file, TEMPORAL_ADDRESS: env.address, HEA_TASK_QUEUE: uniqueTaskQueue('badcli'), LOG_LEVEL: 'error' },
       reject: false,
       stdin: 'ignore',
+      timeout: 60_000, // a hung command is killed, not left behind
     });
     if (res.exitCode !== code || !res.stderr.includes(text)) {
       failures.push(`${what}: exit ${res.exitCode} (want ${code}), stderr: ${res.stderr.slice(0, 400)}`);
