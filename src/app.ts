@@ -2,7 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
-import { ConfigError, loadConfig, type AppConfig } from './config/load.js';
+import { loadConfigOrExit, type AppConfig } from './config/load.js';
 import { createLogger, type Logger } from './logging.js';
 import { resolveTemporal, type TemporalTarget } from './temporal/connection.js';
 import { installRuntime } from './temporal/runtime.js';
@@ -10,18 +10,6 @@ import { createWorker } from './worker.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
-}
-
-export function loadConfigOrExit(file?: string): AppConfig {
-  try {
-    return loadConfig(file);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`hea: invalid config ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
 }
 
 export interface App {

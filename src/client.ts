@@ -1,11 +1,10 @@
-// `hea`: the command line of home-energy-ai.
+// `hea`: the command line of home-energy-ai. The Temporal SDK and fastify are imported when a command
+// needs them, so `--help` and usage errors answer at once.
 import { Command, CommanderError, Option } from 'commander';
-import { WorkflowFailedError } from '@temporalio/client';
-import { hasWorkers, loadConfigOrExit, openApp, untilSignal, type App } from './app.js';
+import type { App } from './app.js';
+import { loadConfigOrExit } from './config/load.js';
 import { FLOWS, FLOW_NAMES, isFlowName, parseFlowParams, type FlowName } from './flows.js';
-import { applySchedules, formatPlan } from './schedules/apply.js';
 import { UsageProblem, schedulesCommand } from './schedules/commands.js';
-import { startApiForApp } from './api/server.js';
 import { buildApiCommand, buildTrainMetersCommand } from './api/commands.js';
 import { followRun } from './follow.js';
 import type { RunReport } from './workflows/report.js';
@@ -19,7 +18,11 @@ function usageError(message: string): never {
 }
 
 /** Starts a flow and waits for its report. */
+const openApp: typeof import('./app.js').openApp = async (options) => (await import('./app.js')).openApp(options);
+const untilSignal: typeof import('./app.js').untilSignal = async (app) => (await import('./app.js')).untilSignal(app);
+
 export async function runFlow(app: App, flow: FlowName, params: Record<string, unknown>, options: { follow: boolean; idSuffix?: string }) {
+  const { WorkflowFailedError } = await import('@temporalio/client');
   const def = FLOWS[flow];
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const handle = await app.client.workflow.start(def.workflow, {
@@ -68,6 +71,7 @@ export function buildProgram(): Command {
   /** Embedded server (unless TEMPORAL_ADDRESS), a worker, the schedules applied: the organizer's --serve. */
   async function serve(): Promise<App> {
     const app = await openApp({ configFile: program.opts().config, worker: 'always' });
+    const { startApiForApp } = await import('./api/server.js');
     const api = await startApiForApp(app);
     if (api) {
       // Stop taking requests before the worker and the server go.
@@ -77,6 +81,7 @@ export function buildProgram(): Command {
         await close();
       };
     }
+    const { applySchedules } = await import('./schedules/apply.js');
     const plan = await applySchedules(app.client, app.config);
     app.logger.info({ created: plan.create, updated: plan.update, deleted: plan.delete, unchanged: plan.unchanged.length }, 'schedules applied');
     if (app.target.uiUrl) {
@@ -209,6 +214,7 @@ export function buildProgram(): Command {
       const app = await openApp({ configFile: program.opts().config, worker: 'never', embedded: false });
       let healthy = false;
       try {
+        const { hasWorkers } = await import('./app.js');
         healthy = await hasWorkers(app.client, app.target);
         process.stdout.write(healthy ? 'healthy: workers poll the task queue\n' : `unhealthy: no worker polls ${app.target.taskQueue}\n`);
       } finally {

@@ -3,8 +3,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { openApp } from '../app.js';
-import { startApi } from './server.js';
 import { meterIdSchema } from './schemas.js';
 import { bulkTrainingStateQueryName, bulkWorkflowId, type BulkTrainingInput, type BulkTrainingState, type MeterRef } from './tasks.js';
 
@@ -52,6 +50,7 @@ export function buildTrainMetersCommand(configFile: () => string | undefined): C
     .addOption(new Option('-j, --concurrency <n>', 'trainings at once (default: api.bulkConcurrency)').argParser((v) => Number.parseInt(v, 10)))
     .option('--json', 'print the final state as JSON')
     .action(async (args: string[], opts: { type: string; file?: string; concurrency?: number; json?: boolean }) => {
+      const { openApp } = await import('../app.js');
       const app = await openApp({ configFile: configFile(), worker: 'if-none' });
       let code = 1;
       try {
@@ -108,6 +107,7 @@ export function buildApiCommand(configFile: () => string | undefined): Command {
   return new Command('api')
     .description('the meter training HTTP API alone (no worker); set TEMPORAL_ADDRESS for a real cluster')
     .action(async () => {
+      const [{ openApp }, { startApi }] = await Promise.all([import('../app.js'), import('./server.js')]);
       const app = await openApp({ configFile: configFile(), worker: 'never' });
       const api = await startApi(app);
       // Stop taking requests first, then close the Temporal connection.

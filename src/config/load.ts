@@ -170,3 +170,16 @@ export function loadConfig(file = defaultConfigFile(), options: { env?: NodeJS.P
   }
   return parseConfig(readFileSync(file, 'utf8'), file, options);
 }
+
+/** For commands: a config that cannot be used ends the process with exit code 2 and every problem listed. */
+export function loadConfigOrExit(file?: string): AppConfig {
+  try {
+    return loadConfig(file ?? defaultConfigFile());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`hea: invalid config ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

@@ -1,7 +1,6 @@
 // `hea schedules ...`: apply the table from config, and look after single schedules.
 import { Command } from 'commander';
 import type { App } from '../app.js';
-import { applySchedules, formatPlan } from './apply.js';
 import { MANAGED_BY, scheduleId } from './desired.js';
 
 type Open = () => Promise<App>;
@@ -32,6 +31,7 @@ export function schedulesCommand(open: Open): Command {
     .option('--dry-run', 'only print what would change')
     .action(async (opts: { dryRun?: boolean }) =>
       withApp(open, async (app) => {
+        const { applySchedules, formatPlan } = await import('./apply.js');
         const plan = await applySchedules(app.client, app.config, { dryRun: opts.dryRun });
         process.stdout.write(`${opts.dryRun ? '(dry run)\n' : ''}${formatPlan(plan)}\n`);
       }),
