@@ -80,7 +80,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     // The seed (FastAPI) redirected /health to /health/; here both spellings answer.
     routerOptions: { ignoreTrailingSlash: true },
+    // Health checks every few seconds would drown the log: requests are logged below, at debug when fine.
+    disableRequestLogging: true,
   }).withTypeProvider<ZodTypeProvider>();
+  app.addHook('onResponse', async (request, reply) => {
+    const entry = { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    if (reply.statusCode >= 500) request.log.warn(entry, 'request failed');
+    else if (reply.statusCode >= 400 || request.method !== 'GET') request.log.info(entry, 'request');
+    else request.log.debug(entry, 'request');
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
