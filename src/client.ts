@@ -29,7 +29,7 @@ export async function runFlow(app: App, flow: FlowName, params: Record<string, u
     taskQueue: app.target.taskQueue,
     workflowId: `${flow}-${options.idSuffix ?? 'manual'}-${stamp}`,
     args: [params],
-    staticSummary: `${flow} (started by hea run)`,
+    staticSummary: `${flow} (started by hea ${options.idSuffix === 'startup' ? 'start' : 'run'})`,
   });
   app.logger.info({ workflowId: handle.workflowId, ui: app.target.uiUrl ? `${app.target.uiUrl}/namespaces/${app.target.namespace}/workflows/${handle.workflowId}` : undefined }, `started ${flow}`);
   if (options.follow) await followRun(handle, process.stderr);
