@@ -53,6 +53,12 @@ child.on('error', (err) => {
 });
 
 child.on('exit', (code, signal) => {
+  // The worker is gone: nothing may outlive the job, not even children that ignored SIGTERM.
+  if (lifelineCut) {
+    try {
+      process.kill(-process.pid, 'SIGKILL');
+    } catch {}
+  }
   if (signal) {
     for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.removeListener(sig, ignore);
     process.kill(process.pid, signal);

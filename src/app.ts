@@ -41,7 +41,11 @@ export async function openApp(options: {
   const mode = options.worker ?? 'never';
   if (mode === 'always' || (mode === 'if-none' && !(await hasWorkers(client, target)))) {
     const created = await createWorker({ config, target, logger });
-    const running = created.worker.run();
+    const running = created.worker.run().catch((err: unknown) => {
+      logger.error({ err }, 'the worker stopped with an error');
+      throw err;
+    });
+    running.catch(() => undefined); // reported above; untilSignal and close() look at it
     worker = { ...created, running };
     if (mode === 'if-none') logger.info({ taskQueue: target.taskQueue }, 'no worker polls the task queue: running one in this process');
   }
@@ -56,13 +60,17 @@ export async function openApp(options: {
     async close() {
       if (closed) return;
       closed = true;
-      if (worker) {
-        worker.worker.shutdown();
-        await worker.running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
-        await worker.connection.close();
+      try {
+        if (worker) {
+          // A worker that already failed cannot be shut down (the SDK throws): just collect it.
+          if (worker.worker.getState() === 'RUNNING') worker.worker.shutdown();
+          await worker.running.catch(() => undefined);
+          await worker.connection.close().catch((err) => logger.warn({ err }, 'closing the worker connection failed'));
+        }
+        await connection.close().catch((err) => logger.warn({ err }, 'closing the client connection failed'));
+      } finally {
+        await target.embedded?.stop();
       }
-      await connection.close();
-      await target.embedded?.stop();
     },
   };
 }
@@ -82,14 +90,32 @@ export async function hasWorkers(client: Client, target: TemporalTarget, withinM
   });
 }
 
-/** Runs `main` until SIGINT/SIGTERM, then closes the app (worker drains within its grace time). */
+/**
+ * Waits for SIGINT/SIGTERM, then closes the app (running jobs get the worker's grace time). A worker that
+ * stops on its own (a fatal error) ends the wait too, with exit code 1: a process without its worker
+ * should be restarted, not left looking alive.
+ */
 export function untilSignal(app: App): Promise<void> {
   return new Promise((resolve) => {
-    const stop = (signal: string) => {
-      app.logger.info({ signal }, 'shutting down');
-      void app.close().then(resolve);
+    let stopping = false;
+    const stop = (why: string, failed = false) => {
+      if (stopping) return;
+      stopping = true;
+      app.logger.info({ why }, 'shutting down');
+      if (failed) process.exitCode = 1;
+      app
+        .close()
+        .catch((err) => {
+          app.logger.error({ err }, 'shutdown failed');
+          process.exitCode = 1;
+        })
+        .finally(resolve);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    app.worker?.running.then(
+      () => stop('the worker stopped', true),
+      () => stop('the worker failed', true),
+    );
   });
 }

@@ -231,8 +231,9 @@ export async function main(argv = process.argv): Promise<void> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    // The Temporal runtime keeps the event loop alive; a finished command is finished.
-    process.exit(0);
+    // The Temporal runtime keeps the event loop alive; a finished command is finished (with the exit
+    // code it set, if any).
+    process.exit(process.exitCode ?? 0);
   } catch (err) {
     if (err instanceof UsageProblem) usageError(err.message);
     if (err instanceof CommanderError) {

@@ -17,6 +17,7 @@ from jobs.battery import fqi
 from jobs.battery.env import BatteryEnv
 from jobs.common.protocol import EX_SOFTWARE, DataError, JobError
 
+SMOKE_FIT_TRANSITIONS = 600
 TOL = 1e-6
 
 
@@ -68,11 +69,17 @@ def check(env: BatteryEnv, steps: int, seed: int = 0, fit: bool = True) -> dict:
     out = {"steps": steps, "max_balance_error": worst["balance"], "max_storage_error": worst["storage"],
            "mean_reward": total_reward / max(steps, 1)}
     if fit and steps >= 2:
-        batch = fqi.collect(env, steps, rng)
+        # Enough transitions that every action's regressor is really fitted (the fitter skips actions
+        # with fewer than 20 samples per half), whatever the number of smoke steps asked for.
+        batch = fqi.collect(env, max(steps, SMOKE_FIT_TRANSITIONS), rng)
         agent = fqi.fit_q(batch, 0.9, 2, seed=seed, max_iter=5)
+        fitted = sum(m is not None for m in [*agent.models, *(agent.models_b or [])])
+        if fitted == 0:
+            raise EnvironmentBroken("sanity check: the smoke training fitted no action's model")
         q = agent.q_values(batch.arrays()[0][:8])
         if not np.all(np.isfinite(q)):
             raise EnvironmentBroken("sanity check: the smoke training produced non-finite Q-values")
         out["smoke_fit"] = True
+        out["smoke_fit_models"] = fitted
     out["seconds"] = time.perf_counter() - t0
     return out

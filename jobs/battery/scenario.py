@@ -112,7 +112,9 @@ def _price_known_end(index: pd.DatetimeIndex, tz: str) -> np.ndarray:
     """For each hour, the index of the first hour whose price is not yet published."""
     local = index.tz_convert(tz)
     midnight = local.normalize()
-    publish = midnight + pd.Timedelta(hours=PRICE_PUBLISH_HOUR)
+    # 13:00 on the local clock, also on the 23- and 25-hour days (adding 13 absolute hours to midnight
+    # would land at 12:00 or 14:00 then).
+    publish = (midnight.tz_localize(None) + pd.Timedelta(hours=PRICE_PUBLISH_HOUR)).tz_localize(tz)
     end_today = (midnight + pd.DateOffset(days=1))
     end_tomorrow = (midnight + pd.DateOffset(days=2))
     known = np.where(local >= publish, end_tomorrow.tz_convert("UTC").asi8, end_today.tz_convert("UTC").asi8)

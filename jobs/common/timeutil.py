@@ -14,17 +14,26 @@ Environment:
 from __future__ import annotations
 
 import os
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
+
+from jobs.common.protocol import ConfigError
 
 DEFAULT_TIMEZONE = "Europe/Stockholm"
 EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 
 
 def local_tz() -> str:
-    return os.environ.get("HEA_TIMEZONE", "").strip() or DEFAULT_TIMEZONE
+    name = os.environ.get("HEA_TIMEZONE", "").strip() or DEFAULT_TIMEZONE
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        # A setting, not a passing fault: exit 78, not retried.
+        raise ConfigError(f"HEA_TIMEZONE is not an IANA time zone: {name!r}") from err
+    return name
 
 
 def to_utc(value) -> pd.Timestamp:
@@ -44,7 +53,7 @@ def now() -> pd.Timestamp:
         try:
             return to_utc(fixed)
         except (ValueError, TypeError) as err:
-            raise ValueError(f"HEA_NOW is not an ISO 8601 timestamp: {fixed!r}") from err
+            raise ConfigError(f"HEA_NOW is not an ISO 8601 timestamp: {fixed!r}") from err
     return pd.Timestamp.now(tz="UTC")
 
 

@@ -191,8 +191,8 @@ def _main(args) -> dict:
         progress(96, "saving", f"best controller: {best}")
         version = registry.new_version(AGENT_DIR)
         holdout = {"start": timeutil.iso(ev["start"]), "end": timeutil.iso(ev["end"]), "hours": ev["hours"],
-                   "trained_until": timeutil.iso(sc.index[split]), "forecasts": sc.forecast_kind}
-        agent.meta.update(trained_from=timeutil.iso(sc.index[0]), trained_until=timeutil.iso(sc.index[train_end]),
+                   "trained_until": timeutil.iso(sc.index[split - 1]), "forecasts": sc.forecast_kind}
+        agent.meta.update(trained_from=timeutil.iso(sc.index[0]), trained_until=timeutil.iso(sc.index[train_end - 1]),
                           margin_selection=selection,
                           features=list(FEATURE_NAMES), battery=cfg.to_dict(), tariff=tariff.to_dict())
         path = registry.save_model(AGENT_DIR, version, agent, {"holdout": holdout, "train": agent.meta})

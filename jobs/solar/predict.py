@@ -32,7 +32,7 @@ import pandas as pd
 from jobs.common import forecasting as fc
 from jobs.common import registry, settings, timeutil
 from jobs.common.metrics import forecast_report, mae
-from jobs.common.protocol import UsageError, parser, progress, run_main
+from jobs.common.protocol import DataError, UsageError, parser, progress, run_main
 from jobs.common.store import Store
 from jobs.simulator.solar import clear_sky_ghi, interval_mid, pv_power_kw, sun_position
 
@@ -93,11 +93,15 @@ class PhysicalModel:
 
 def evaluator(production: pd.Series):
     def evaluate(model, rows: pd.DataFrame) -> dict:
-        pred = postprocess(model.predict(rows), rows)
+        pred = np.asarray(postprocess(model.predict(rows), rows), dtype=float)
         actual = production.reindex(rows.index)
-        report = forecast_report(actual, pred, production)
-        phys = postprocess(rows["pv_physical"].to_numpy(), rows)
-        report["baseline_physical_mae"] = mae(actual.to_numpy(), np.nan_to_num(phys))
+        phys = np.asarray(postprocess(rows["pv_physical"].to_numpy(), rows), dtype=float)
+        # The model, the physical yardstick and the naive baselines all on the same rows (the choice of
+        # what to serve compares the model with the physical estimate).
+        keep = np.isfinite(pred) & np.isfinite(phys)
+        report = forecast_report(actual[keep], pred[keep], production)
+        report["baseline_physical_mae"] = forecast_report(actual[keep], phys[keep], production)["mae"]
+        rows, actual, pred = rows[keep], actual[keep], pred[keep]
         day = rows["sun_elevation"].to_numpy() > 0
         report["daylight_mae"] = mae(actual.to_numpy()[day], pred[day])
         return report
@@ -117,7 +121,11 @@ def train(store, production_mode: bool = True) -> dict:
                         evaluate=evaluator(production), metric="mae",
                         base="pv_physical",
                         params={"n_estimators": 300, "max_depth": 4, "objective": "reg:absoluteerror"})
-    out = fc.train(store, spec, production_mode)
+    try:
+        out = fc.train(store, spec, production_mode)
+    except DataError as err:
+        # Too little history for a holdout yet (a young installation): the physical estimate serves.
+        return {"trained": False, "reason": f"{err} (using the physical estimate)"}
     out["weather_forecast_coverage"] = round(coverage, 3)
     out["trained"] = True
     return out
@@ -130,17 +138,20 @@ def _num(v) -> float:
         return float("nan")
 
 
-def needs_training(record: dict | None, now: pd.Timestamp) -> tuple[bool, str]:
-    if record is None:
+def needs_training(record: dict | None, now: pd.Timestamp, latest: dict | None = None) -> tuple[bool, str]:
+    """Whether to train now. The age counts from the newest version trained, promoted or not: a
+    challenger that lost is a training too, and must not make every later run train again."""
+    if record is None and latest is None:
         return True, "no model yet"
+    record = latest or record
     trained_at = (record.get("holdout") or {}).get("trained_at")
     days = settings.env_float("HEA_SOLAR_RETRAIN_DAYS", 7.0)
     if not trained_at:
         return True, "the champion has no training time"
     age = (now - timeutil.to_utc(trained_at)) / fc.DAY
     if age > days:
-        return True, f"the champion is {age:.1f} days old (HEA_SOLAR_RETRAIN_DAYS={days:g})"
-    return False, f"the champion is {age:.1f} days old"
+        return True, f"the newest model is {age:.1f} days old (HEA_SOLAR_RETRAIN_DAYS={days:g})"
+    return False, f"the newest model is {age:.1f} days old"
 
 
 def main(args) -> dict:
@@ -150,7 +161,8 @@ def main(args) -> dict:
     store = Store.open()
     now = timeutil.now()
     record = store.champion(NAME)
-    retrain, why = needs_training(record, now)
+    versions = store.models(NAME)
+    retrain, why = needs_training(record, now, versions[-1] if versions else None)
     out: dict = {}
     if retrain or args.retrain:
         progress(5, "training", why if not args.retrain else "--retrain")

@@ -84,3 +84,21 @@ def test_lp_shortcut_matches_branch_and_bound(seed):
     b = solve(cfg, buy, sell, load, pv, e0=3.0, lp_first=False)
     assert a.cost_eur == pytest.approx(b.cost_eur, abs=1e-5)
     assert _simultaneous(a) == (pytest.approx(0.0, abs=1e-6), pytest.approx(0.0, abs=1e-6))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lp_shortcut_taken_when_the_relaxation_does_not_cheat(seed):
+    # Positive prices with export always below import: the LP has no reason to charge and discharge at
+    # once, so its solution is accepted as it is, and must cost what branch and bound finds.
+    rng = np.random.default_rng(seed)
+    T = 36
+    cfg = BatteryConfig()
+    buy = rng.uniform(0.05, 0.5, T)
+    sell = buy * 0.5
+    load, pv = rng.uniform(0.2, 2.0, T), np.clip(rng.normal(0.5, 1.5, T), 0, None)
+    a = solve(cfg, buy, sell, load, pv, e0=3.0)
+    b = solve(cfg, buy, sell, load, pv, e0=3.0, lp_first=False)
+    assert "(lp)" in a.status, a.status
+    assert "(milp)" in b.status, b.status
+    assert a.cost_eur == pytest.approx(b.cost_eur, abs=1e-5)
+    assert _simultaneous(a) == (pytest.approx(0.0, abs=1e-6), pytest.approx(0.0, abs=1e-6))

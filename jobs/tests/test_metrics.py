@@ -52,6 +52,21 @@ def test_forecast_report_scores_the_model_and_both_baselines_on_the_same_rows():
     assert truth_shape["baseline_7day_mae"] < truth_shape["baseline_yesterday_mae"]
 
 
+def test_forecast_report_drops_rows_a_baseline_cannot_score_from_all_three_maes():
+    hours = 24 * 21
+    s = hourly("2025-03-01", hours, np.arange(hours, dtype=float))
+    history = s.copy()
+    # The day right before the holdout is missing: "same time yesterday" cannot score the first day.
+    history.iloc[-24 * 8:-24 * 7] = np.nan
+    hold = s.iloc[-24 * 7:]
+    pred = hold.to_numpy() + 1.0  # always 1 off
+    report = m.forecast_report(hold, pred, history)
+    assert report["holdout_rows"] == 24 * 6  # the first holdout day has no "same time yesterday"
+    assert report["mae"] == pytest.approx(1.0)
+    # Scored on the same rows as the model: yesterday's value is exactly 24 below.
+    assert report["baseline_yesterday_mae"] == pytest.approx(24.0)
+
+
 def test_within_day_rank_correlation_sign_and_constant_days():
     s = hourly("2025-06-01T22:00", 48, np.tile(np.arange(24.0), 2))
     assert m.within_day_rank_correlation(s, s.to_numpy()) == pytest.approx(1.0)

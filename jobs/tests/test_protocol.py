@@ -62,3 +62,16 @@ def test_an_unwritable_path_is_not_retried_and_is_named(tmp_path):
     res = run("--mode", "notdir", "--path", str(blocker))
     assert res.returncode == 73
     assert str(blocker) in res.stderr
+
+
+@pytest.mark.parametrize("setting", [{"HEA_NOW": "yesterday-ish"}, {"HEA_TIMEZONE": "Mars/Olympus_Mons"}])
+def test_a_bad_setting_is_a_config_error_not_retried(tmp_path, setting):
+    import os
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEA_")}
+    env.update(HEA_DATA_DIR=str(tmp_path / "data"), HEA_BACKFILL_DAYS="2", **setting)
+    res = subprocess.run([sys.executable, "-m", "jobs.prices.fetch"], cwd=Path(__file__).resolve().parents[2],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 78, res.stderr[-1000:]
+    assert list(setting)[0] in res.stderr

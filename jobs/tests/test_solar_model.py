@@ -42,8 +42,12 @@ def test_solar_predict_trains_itself_then_reuses_the_model(tmp_path):
     assert len(night) and np.allclose(night.to_numpy(), 0.0)
 
 
-def test_solar_with_little_history_uses_the_physical_estimate(tmp_path):
-    env = small_env(tmp_path, days=10)
+import pytest
+
+
+@pytest.mark.parametrize("days, holdout", [(10, "7"), (30, "28")])  # below the 21-day minimum; too little for a 28-day holdout
+def test_solar_with_little_history_uses_the_physical_estimate(tmp_path, days, holdout):
+    env = {**small_env(tmp_path, days=days), "HEA_HOLDOUT_DAYS": holdout}
     fetch_solar_inputs(env)
     res = check_protocol(run_job_process("jobs.solar.predict", env=env))
     assert res["training"]["trained"] is False and "physical" in res["training"]["reason"]

@@ -15,6 +15,8 @@ export interface DatasetFreshness {
   latest?: string;
   age_hours?: number;
   max_age_hours: number;
+  /** The store's status could not be read: neither fresh nor stale, and no alert or remediation. */
+  unknown?: boolean;
   remediate?: { flow: string; workflow: string };
 }
 
@@ -29,7 +31,7 @@ const hours = (ms: number) => Math.round((ms / 3_600_000) * 100) / 100;
 /** Pure: the verdict for every configured dataset, given what the store holds and the files' times. */
 export function evaluateFreshness(
   rules: FreshnessConfig['datasets'],
-  series: Record<string, SeriesStatus>,
+  series: Record<string, SeriesStatus> | undefined,
   fileTimes: Record<string, number | undefined>,
   now: number,
 ): DatasetFreshness[] {
@@ -43,6 +45,7 @@ export function evaluateFreshness(
     };
     let latestMs: number | undefined;
     if (rule.series !== undefined) {
+      if (series === undefined) return { ...base, is_fresh: false, unknown: true, reason: 'unknown: the data store status could not be read' };
       const s = series[rule.series];
       if (!s || !s.rows || !s.latest) return { ...base, is_fresh: false, reason: `series ${rule.series} has no data` };
       latestMs = Date.parse(s.latest);
@@ -63,7 +66,7 @@ export function evaluateFreshness(
 export function createFreshnessActivities(config: AppConfig, logger: Logger) {
   const log = logger.child({ component: 'freshness' });
   return {
-    async checkFreshness(series: Record<string, SeriesStatus>): Promise<DatasetFreshness[]> {
+    async checkFreshness(series: Record<string, SeriesStatus> | undefined): Promise<DatasetFreshness[]> {
       const fileTimes: Record<string, number | undefined> = {};
       for (const rule of Object.values(config.freshness.datasets)) {
         if (rule.file === undefined) continue;

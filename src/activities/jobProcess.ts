@@ -34,7 +34,7 @@ export interface JobRun {
 }
 
 /** Variables that must not leak into jobs: they are the worker's credentials, not the job's. */
-const WITHHELD_ENV = /^TEMPORAL_(API_KEY|TLS_.*|CLIENT_.*)$/;
+const WITHHELD_ENV = /^(TEMPORAL_(API_KEY|TLS_.*|CLIENT_.*|CONFIG_FILE|PROFILE)|HEA_API_TOKEN)$/;
 
 function jobEnvironment(spec: JobSpec, extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
@@ -153,6 +153,12 @@ export async function runJobProcess(spec: JobSpec, options: JobRunOptions): Prom
     }
   })();
 
+  // execa resolves once stdout and stderr close, not when the process exits: a grandchild the job left
+  // behind would hold the pipes open and hang a job that already succeeded. When the supervisor exits,
+  // whatever is left of the group goes, which also closes the pipes.
+  child.once('exit', () => {
+    if (pid !== undefined) signalGroup(pid, 'SIGKILL');
+  });
   const ended = await child;
   await Promise.allSettled([readStdout, readStderr]);
   clearTimeout(deadline);

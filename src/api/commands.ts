@@ -17,7 +17,9 @@ export function parseMeters(specs: string[], defaultType: string, meterTypes: re
   const problems: string[] = [];
   const seen = new Set<string>();
   for (const spec of specs) {
-    const [meterType, meterId] = spec.includes(':') ? (spec.split(':', 2) as [string, string]) : [defaultType, spec];
+    // type:id, or a bare id of the default type; only the first ':' separates (the id is validated below).
+    const colon = spec.indexOf(':');
+    const [meterType, meterId] = colon >= 0 ? [spec.slice(0, colon), spec.slice(colon + 1)] : [defaultType, spec];
     if (!meterTypes.includes(meterType)) {
       problems.push(`${spec}: meter type must be one of ${meterTypes.join(', ')}`);
       continue;

@@ -28,6 +28,7 @@ export const scheduleEntrySchema = z
     overlap: overlapPolicy.optional(),
     catchupWindow: durationMs.optional(),
     pauseOnFailure: z.boolean().optional(),
+    /** Whether the schedule starts paused. Only at creation: later, `hea schedules pause|unpause` decide. */
     paused: z.boolean().default(false),
   })
   .strict()

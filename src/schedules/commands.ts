@@ -78,8 +78,8 @@ export function schedulesCommand(open: Open): Command {
         }),
       );
 
-  single('pause', 'pause a schedule (a later apply keeps it paused)', async (app, id) => {
-    await app.client.schedule.getHandle(id).pause('paused with hea schedules pause');
+  single('pause', 'pause a schedule (a later apply keeps it paused)', async (app, id, opts) => {
+    await app.client.schedule.getHandle(id).pause(opts.note ?? 'paused with hea schedules pause');
     return `paused ${id}`;
   }).option('--note <text>', 'why');
   single('unpause', 'unpause a schedule', async (app, id) => {

@@ -25,14 +25,16 @@ export async function dataFreshness(input: FreshnessParams = {}): Promise<RunRep
   const run = new RunRecorder(p);
   await run.prepare(['store_status']);
   const status = await run.step('data store status', 'store_status');
-  const series = (status.result?.series ?? {}) as Record<string, SeriesStatus>;
+  // A failed status read says nothing about the data: those datasets are unknown, not stale (no false
+  // alarm, no refetch of everything).
+  const series = status.status === 'success' ? ((status.result?.series ?? {}) as Record<string, SeriesStatus>) : undefined;
   const verdicts: DatasetFreshness[] = await checkFreshness(series);
   run.table({
     title: 'Datasets',
     columns: ['dataset', 'source', 'fresh', 'latest', 'age (h)', 'max age (h)', 'reason'],
-    rows: verdicts.map((v) => [v.dataset, v.target, v.is_fresh ? 'yes' : 'NO', v.latest ?? null, v.age_hours ?? null, v.max_age_hours, v.reason]),
+    rows: verdicts.map((v) => [v.dataset, v.target, v.unknown ? '?' : v.is_fresh ? 'yes' : 'NO', v.latest ?? null, v.age_hours ?? null, v.max_age_hours, v.reason]),
   });
-  const stale = verdicts.filter((v) => !v.is_fresh);
+  const stale = verdicts.filter((v) => !v.is_fresh && !v.unknown);
   if (stale.length > 0 && p.alert) {
     try {
       const sent = await sendFreshnessAlert(stale);

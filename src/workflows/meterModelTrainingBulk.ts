@@ -24,7 +24,8 @@ import { meterModelTraining } from './meterModelTraining.js';
 export const bulkTrainingStateQuery = defineQuery<BulkTrainingState>(bulkTrainingStateQueryName);
 
 /** How long a meter that is already in training (started outside this request) waits before a new try. */
-const BUSY_RETRY = '5 seconds';
+const BUSY_RETRY_MS = 5_000;
+const BUSY_RETRY_MAX_MS = 60_000;
 
 /**
  * Trains each meter as a child meterModelTraining (the same workflow id as a single POST, so a meter is never
@@ -53,6 +54,9 @@ export async function meterModelTrainingBulk(input: BulkTrainingInput): Promise<
 
   const trainOne = async (item: BulkItem) => {
     const ctx = { bulkId: input.bulkId, meterId: item.meter_id, meterType: item.meter_type };
+    // Waiting on another request's training: back off, so an hour-long training costs a few dozen
+    // history events rather than hundreds.
+    let wait = BUSY_RETRY_MS;
     for (;;) {
       try {
         const child = await startChild(meterModelTraining, {
@@ -84,7 +88,8 @@ export async function meterModelTrainingBulk(input: BulkTrainingInput): Promise<
           if (item.status !== 'WAITING') log.info('meter already in training; waiting for it to end', ctx);
           Object.assign(item, { status: 'WAITING', message: 'already in training (another request); starts when that ends' });
           touch();
-          await sleep(BUSY_RETRY);
+          await sleep(wait);
+          wait = Math.min(wait * 2, BUSY_RETRY_MAX_MS);
           continue;
         }
         const cause = err instanceof ChildWorkflowFailure ? err.cause : err;

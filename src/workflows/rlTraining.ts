@@ -2,7 +2,7 @@ import { workflowInfo } from '@temporalio/workflow';
 import { parseParams, rlTrainingParams, type RlTrainingParams } from './params.js';
 import { RunRecorder } from './run.js';
 import type { RunReport } from './report.js';
-import { refreshData } from './updates.js';
+import { isTraining, refreshData } from './updates.js';
 
 /** Weekly: trains the battery agent and evaluates every controller against the optimum. */
 export async function rlTraining(input: RlTrainingParams = {}): Promise<RunReport> {
@@ -20,5 +20,6 @@ export async function rlTraining(input: RlTrainingParams = {}): Promise<RunRepor
   if (p.startDate) args.push('--start-date', p.startDate);
   if (p.totalTimesteps !== undefined) args.push('--total-timesteps', String(p.totalTimesteps));
   await run.step('battery agent', 'rl_train', args);
-  return run.finish();
+  // Fetches alone succeeding do not make a training run a success: it fails when no training did.
+  return run.finish({ essential: isTraining });
 }

@@ -73,10 +73,15 @@ export class RunRecorder {
     return line;
   }
 
-  /** Finish: write the Markdown report; a run where nothing succeeded fails (so schedules can pause). */
-  async finish(): Promise<RunReport> {
+  /**
+   * Finish: write the Markdown report. A run where nothing succeeded fails (so schedules can pause), and
+   * so does one where every `essential` step failed (a training whose data updates alone succeeded).
+   */
+  async finish(options: { essential?: (step: StepReport) => boolean } = {}): Promise<RunReport> {
     const finished = new Date();
     this.report.status = runStatus(this.report.steps);
+    const essential = options.essential ? this.report.steps.filter(options.essential) : [];
+    if (essential.length > 0 && !essential.some((s) => s.status === 'success')) this.report.status = 'failed';
     this.report.finishedAt = finished.toISOString();
     this.report.durationMs = finished.getTime() - Date.parse(this.report.startedAt);
     this.report.reportFile = await writeReport(this.report);
@@ -84,7 +89,7 @@ export class RunRecorder {
     if (this.report.status === 'failed') {
       throw ApplicationFailure.create({
         type: 'RunFailed',
-        message: `${this.report.workflow}: every step failed (report: ${this.report.reportFile})`,
+        message: `${this.report.workflow}: ${essential.length ? 'every essential step' : 'every step'} failed (report: ${this.report.reportFile})`,
         nonRetryable: true,
         details: [this.report],
       });

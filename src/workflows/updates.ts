@@ -16,6 +16,13 @@ export type DataJob = keyof typeof DATA_UPDATES;
  * Runs the given fetches in parallel before a training. A failed fetch is reported but does not stop
  * the training: the models then learn from the data already stored, which is what a retraining wants.
  */
+const UPDATE_PREFIX = 'update: ';
+
+/** The steps of a run that are not its data updates. */
+export function isTraining(step: { step: string }): boolean {
+  return !step.step.startsWith(UPDATE_PREFIX);
+}
+
 export async function refreshData(run: RunRecorder, jobs: DataJob[]): Promise<void> {
-  await Promise.all(jobs.map((job) => run.step(`update: ${DATA_UPDATES[job]}`, job)));
+  await Promise.all(jobs.map((job) => run.step(`${UPDATE_PREFIX}${DATA_UPDATES[job]}`, job)));
 }

@@ -1,7 +1,7 @@
 import { parseParams, weeklyTrainingParams, type WeeklyTrainingParams } from './params.js';
 import { RunRecorder } from './run.js';
 import type { RunReport } from './report.js';
-import { refreshData, type DataJob } from './updates.js';
+import { isTraining, refreshData, type DataJob } from './updates.js';
 
 /**
 
@@ -26,5 +26,6 @@ export async function weeklyModelTraining(input: WeeklyTrainingParams = {}): Pro
   if (p.trainDemandModel) {
     await run.step('demand model', 'demand_train', ['--production', '--trials', String(p.demandTrials)]);
   }
-  return run.finish();
+  // Fetches alone succeeding do not make a training run a success: it fails when no training did.
+  return run.finish({ essential: isTraining });
 }

@@ -85,16 +85,18 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
 /** Polls a task until it ends, recording every distinct status seen on the way. */
 async function follow(taskId: string, timeoutMs = 60_000) {
   const seen: Record<string, any>[] = [];
+  const badAnswers: number[] = []; // asserted after the wait: waitFor retries on a thrown expectation
   const final = await waitFor(
     `task ${taskId} to end`,
     async () => {
       const res = await call('GET', `/trainmodel/status/${taskId}`);
-      expect(res.status).toBe(200);
+      if (res.status !== 200) badAnswers.push(res.status);
       if (seen.at(-1)?.status !== res.body.status) seen.push(res.body);
       return ['SUCCESS', 'FAILED'].includes(res.body.status) ? res.body : undefined;
     },
     timeoutMs,
   );
+  expect(badAnswers).toEqual([]);
   return { seen, final };
 }
 
@@ -280,20 +282,22 @@ test('bulk: bounded concurrency, an aggregate status, and a failed meter does no
   expect(post.body).toMatchObject({ status: 'PENDING', total: 3, concurrency: 2 });
   let maxRunning = 0;
   let sawWaiting = false;
+  const violations: string[] = []; // asserted after the wait: waitFor retries on a thrown expectation
   const final = await waitFor(
     'the bulk request to complete',
     async () => {
       const res = await call('GET', `/trainmodel/bulk/${post.body.bulk_id}`);
-      expect(res.status).toBe(200);
+      if (res.status !== 200) violations.push(`status ${res.status}`);
       maxRunning = Math.max(maxRunning, res.body.counts?.RUNNING ?? 0);
       sawWaiting ||= res.body.items.some((i: { meter_id: string; status: string }) => i.meter_id === 'meter_bulk_2' && i.status === 'WAITING');
-      if (res.body.status === 'RUNNING') {
-        for (const item of res.body.items.filter((i: { status: string }) => i.status === 'RUNNING')) expect(item.task_id).toBeTruthy();
+      for (const item of res.body.items.filter((i: { status: string }) => i.status === 'RUNNING')) {
+        if (!item.task_id) violations.push(`${item.meter_id} RUNNING without a task_id`);
       }
       return res.body.status === 'COMPLETED' ? res.body : undefined;
     },
     90_000,
   );
+  expect(violations).toEqual([]);
   expect(maxRunning).toBeLessThanOrEqual(2);
   expect(sawWaiting).toBe(true);
   const second = final.items.find((i: { meter_id: string }) => i.meter_id === 'meter_bulk_2');

@@ -45,8 +45,8 @@ test('train-meters reads type:id, bare ids of --type, and reports each bad one',
     meters: [{ meterType: 'heat', meterId: 'm1' }, { meterType: 'electricity', meterId: 'm2' }],
     problems: [],
   });
-  const bad = parseMeters(['steam:m1', 'heat:../x'], 'electricity', types);
+  const bad = parseMeters(['steam:m1', 'heat:../x', 'heat:a:b'], 'electricity', types);
   expect(bad.meters).toEqual([]);
-  expect(bad.problems).toHaveLength(2);
+  expect(bad.problems).toHaveLength(3);
   expect(bad.problems[0]).toContain('steam:m1');
 });

@@ -13,6 +13,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
   volumes?: string[];
+  restart?: string;
 }
 
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
@@ -30,7 +31,8 @@ test('the meter API and InfluxDB: the API talks to the cluster and listens on al
   const api = services.api!;
   expect(api.command).toEqual(['node', 'bin/hea.js', 'api']);
   expect(api.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', HEA_API_HOST: '0.0.0.0', HEA_API_PORT: '8000' });
-  expect(api.ports).toContain('8000:8000');
+  // Loopback only: nobody on the network can start trainings on an API without a token.
+  expect(api.ports).toEqual(['127.0.0.1:8000:8000']);
   expect(services.influxdb!.image).toMatch(/^influxdb:1\./);
   expect(services.worker!.environment!.HEA_INFLUX_URL).toBe('http://influxdb:8086');
 });
@@ -42,8 +44,11 @@ test('ports: gRPC 7233 and the Web UI are published', () => {
 
 test('every service has a health check and starts after what it needs is healthy', () => {
   for (const [name, service] of Object.entries(services)) {
+    if (service.restart === 'no') continue; // a one-shot job, not a service to watch
     expect([name, Array.isArray(service.healthcheck?.test)]).toEqual([name, true]);
   }
+  expect(services.schedules).toMatchObject({ command: ['node', 'bin/hea.js', 'schedules', 'apply'], restart: 'no' });
+  expect(services.schedules!.depends_on!.temporal!.condition).toBe('service_healthy');
   expect(services.temporal!.depends_on!.postgresql!.condition).toBe('service_healthy');
   expect(services.worker!.depends_on!.temporal!.condition).toBe('service_healthy');
   expect(services.worker!.healthcheck!.test).toEqual(['CMD', 'node', 'bin/hea.js', 'health']);
@@ -59,7 +64,8 @@ test('the worker is built from the Dockerfile and pointed at the cluster, with p
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
   expect(dockerfile).toMatch(/pip install .*-r jobs\/requirements\.txt/);
   expect(dockerfile).toMatch(/CMD \["node", "bin\/hea\.js", "worker"\]/);
-  for (const copied of dockerfile.matchAll(/^COPY (\S+) /gm)) {
-    for (const path of copied[1]!.split(' ')) expect([path, existsSync(join(ROOT, path))]).toEqual([path, true]);
+  for (const copied of dockerfile.matchAll(/^COPY (.+)$/gm)) {
+    const sources = copied[1]!.trim().split(/\s+/).slice(0, -1); // the last word is the destination
+    for (const path of sources) expect([path, existsSync(join(ROOT, path))]).toEqual([path, true]);
   }
 });

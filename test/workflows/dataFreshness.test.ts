@@ -45,6 +45,12 @@ test('the verdicts: fresh, too old, missing series, missing file, file by modifi
   expect(by.solar).toMatchObject({ is_fresh: false, reason: 'series solar.production has no data' });
   expect(by.csv).toMatchObject({ is_fresh: true, age_hours: 5 });
   expect(by.gone).toMatchObject({ is_fresh: false, reason: 'file data/none.csv does not exist' });
+  // When the store's status could not be read, its datasets are unknown (no alarm), files still count.
+  const blind = Object.fromEntries(
+    evaluateFreshness({ prices: { series: 'price.spot', maxAge: 2 * H }, gone: { file: 'x.csv', maxAge: H } }, undefined, {}, now).map((v) => [v.dataset, v]),
+  );
+  expect(blind.prices).toMatchObject({ unknown: true, is_fresh: false });
+  expect(blind.gone!.unknown).toBeUndefined();
 });
 
 test('stale data: an alert to the webhook, and one remediation run however many checks overlap', async () => {

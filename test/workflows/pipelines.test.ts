@@ -120,6 +120,11 @@ test('rlTraining passes its dates; endDate defaults to the workflow date', async
   expect(report.steps.at(-1)!.result).toEqual({
     args: ['--sanity-check-steps', '3', '--end-date', today, '--start-date', '2026-01-01', '--total-timesteps', '5000'],
   });
+  // The fetches succeeding does not make a failed training a success: the run fails (schedules pause).
+  const failed = await execute('rlTraining', [{}], ['rl_train']).catch((e: unknown) => e);
+  const failure = (failed as WorkflowFailedError).cause as { type?: string; message: string };
+  expect(failure.type).toBe('RunFailed');
+  expect(failure.message).toContain('every essential step failed');
   const err = await execute('rlTraining', [{ startDate: '2026-02-01', endDate: '2026-01-01' }]).catch((e: unknown) => e);
   expect(((err as WorkflowFailedError).cause as { type?: string }).type).toBe('InvalidParameters');
 });
