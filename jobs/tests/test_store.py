@@ -188,7 +188,8 @@ def test_now_honours_hea_now(monkeypatch):
     monkeypatch.setenv("HEA_NOW", "2025-01-15 12:00")
     assert timeutil.now() == pd.Timestamp("2025-01-15T12:00Z")
     monkeypatch.setenv("HEA_NOW", "yesterday-ish")
-    with pytest.raises(ValueError, match="HEA_NOW"):
+    # A bad setting is a ConfigError (exit 78, not retried), not a crash that would be retried.
+    with pytest.raises(ConfigError, match="HEA_NOW"):
         timeutil.now()
     monkeypatch.delenv("HEA_NOW")
     assert abs(timeutil.now() - pd.Timestamp.now(tz="UTC")) < pd.Timedelta(minutes=1)
