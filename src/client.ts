@@ -17,10 +17,10 @@ function usageError(message: string): never {
   process.exit(EXIT_USAGE);
 }
 
-/** Starts a flow and waits for its report. */
 const openApp: typeof import('./app.js').openApp = async (options) => (await import('./app.js')).openApp(options);
 const untilSignal: typeof import('./app.js').untilSignal = async (app) => (await import('./app.js')).untilSignal(app);
 
+/** Starts a flow and waits for its report. */
 export async function runFlow(app: App, flow: FlowName, params: Record<string, unknown>, options: { follow: boolean; idSuffix?: string }) {
   const { WorkflowFailedError } = await import('@temporalio/client');
   const def = FLOWS[flow];
