@@ -7,42 +7,23 @@
 // it skips, child workflows, queries. Re-record after a deliberate, patched change of workflow code and
 // commit the new files next to the old ones (keep the old: running workflows still have old histories).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { pino } from 'pino';
-import { stringify } from 'yaml';
+import { Worker } from '@temporalio/worker';
 import * as workflows from '../src/workflows/index.js';
 import { createActivities } from '../src/activities/index.js';
-import { parseConfig } from '../src/config/load.js';
-import { bundleWorkflows } from '../src/worker.js';
+import { FIXTURES, ROOT, TEMPORAL_BIN as TEMPORAL, createTestServer, testLogger, workflowBundle, writeFixtureConfig } from '../test/helpers/env.js';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-const FIXTURES = join(ROOT, 'test', 'fixtures', 'jobs');
 const OUT = join(ROOT, 'test', 'histories');
-const PYTHON = join(ROOT, '.venv', 'bin', 'python');
-const TEMPORAL = join(ROOT, '.venv', 'bin', 'temporal');
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
 const only = values.only ? new Set(values.only.split(',')) : undefined;
 
 const fixture = (script: string, ...args: string[]) => ({ args: [join(FIXTURES, script), ...args] });
 const echo = fixture('echo_job.py');
-const dir = mkdtempSync(join(tmpdir(), 'hea-record-'));
-const configText = stringify({
-  paths: { dataDir: join(dir, 'data'), modelsDir: join(dir, 'models'), reportsDir: join(dir, 'reports') },
-  jobDefaults: {
-    command: PYTHON,
-    timeout: '1m',
-    heartbeatTimeout: '10s',
-    killGrace: '2s',
-    retry: { initialInterval: '100ms', backoffCoefficient: 1, maximumInterval: '1s', maximumAttempts: 3 },
-  },
-  jobs: {
+const config = writeFixtureConfig(
+  {
     prices_data: fixture('fetch_fixture.py', 'prices', 'flaky'), // attempt 1 fails: a retry in the history
     co2_gas_coal: fixture('fetch_fixture.py', 'commodities'),
     weather_data: fixture('fetch_fixture.py', 'weather'),
@@ -59,14 +40,15 @@ const configText = stringify({
     store_status: fixture('status_fixture.py', 'price.spot=30', 'home.consumption=0.1'),
     meter_train: echo,
   },
-  freshness: {
-    datasets: {
-      prices: { series: 'price.spot', maxAge: '2h', remediate: 'hourly-exogenic' },
-      consumption: { series: 'home.consumption', maxAge: '2h', remediate: 'home-data' },
+  {
+    freshness: {
+      datasets: {
+        prices: { series: 'price.spot', maxAge: '2h', remediate: 'hourly-exogenic' },
+        consumption: { series: 'home.consumption', maxAge: '2h', remediate: 'home-data' },
+      },
     },
   },
-});
-const config = parseConfig(configText, join(dir, 'hea.yaml'), { env: {} });
+);
 
 // [workflow type, input] per recording: the types are checked against the module's exports below.
 const RUNS: [string, unknown[]][] = [
@@ -83,21 +65,18 @@ const RUNS: [string, unknown[]][] = [
 ];
 
 async function main() {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const exported = Object.keys(workflows).filter((k) => typeof (workflows as Record<string, unknown>)[k] === 'function');
   const missing = exported.filter((w) => !RUNS.some(([t]) => t === w));
   if (missing.length) throw new Error(`no recording defined for ${missing.join(', ')}: add it to RUNS`);
 
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: TEMPORAL }, ui: false, log: { format: 'pretty', level: 'error' } },
-  });
+  const env = await createTestServer();
   try {
     const taskQueue = 'record-histories';
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
-      workflowBundle: await bundleWorkflows(pino({ level: 'warn' })),
-      activities: createActivities(config, pino({ level: 'silent' })),
+      workflowBundle: await workflowBundle(),
+      activities: createActivities(config, testLogger()),
     });
     await worker.runUntil(async () => {
       mkdirSync(OUT, { recursive: true });

@@ -2,19 +2,10 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RunReport } from '../src/workflows/report.js';
-import { ROOT, createTestServer, fixtureConfig, tmpDir, uniqueTaskQueue } from './helpers/env.js';
+import { ROOT, fixtureConfig, tmpDir, uniqueTaskQueue, useTestServer } from './helpers/env.js';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await createTestServer();
-}, 120_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const env = useTestServer({ bundle: false });
 
 const config = fixtureConfig(
   {

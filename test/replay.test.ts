@@ -6,8 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
-import { ROOT, workflowBundle } from './helpers/env.js';
-import { quietRuntime } from './helpers/faults.js';
+import { ROOT, quietRuntime, workflowBundle } from './helpers/env.js';
+
 
 quietRuntime();
 

@@ -1,23 +1,11 @@
 // The job runner against a real Temporal dev server and real child processes.
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../src/activities/index.js';
 import type { AppConfig } from '../../src/config/load.js';
 import type { JobHeartbeat, JobOutcome } from '../../src/activities/index.js';
-import { createTestServer, fixtureConfig, pidAlive, testLogger, uniqueTaskQueue, waitFor, workflowBundle } from '../helpers/env.js';
+import { fixtureConfig, fixtureWorker, pidAlive, uniqueTaskQueue, useTestServer, waitFor } from '../helpers/env.js';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await createTestServer();
-  await workflowBundle();
-}, 120_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const env = useTestServer();
 
 const config: AppConfig = fixtureConfig({
   progress: { script: 'progress_job.py', args: ['6', '0.5'], heartbeatTimeout: '1s' },
@@ -31,12 +19,7 @@ const config: AppConfig = fixtureConfig({
 /** Runs `jobWorkflow` (a test-only workflow: one runJob call) with a worker on a fresh task queue. */
 async function withWorker<T>(fn: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = uniqueTaskQueue('runjob');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(config, testLogger()),
-  });
+  const worker = await fixtureWorker(env, config, taskQueue);
   return worker.runUntil(fn(taskQueue));
 }
 

@@ -2,21 +2,10 @@
 // new worker picks the job up once the heartbeat timeout has passed.
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities, type JobHeartbeat, type JobOutcome } from '../../src/activities/index.js';
-import { ROOT, createTestServer, fixtureConfig, pidAlive, testLogger, uniqueTaskQueue, waitFor, workflowBundle } from '../helpers/env.js';
+import { type JobHeartbeat, type JobOutcome } from '../../src/activities/index.js';
+import { ROOT, fixtureConfig, fixtureWorker, pidAlive, uniqueTaskQueue, useTestServer, waitFor } from '../helpers/env.js';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await createTestServer();
-  await workflowBundle();
-}, 120_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const env = useTestServer();
 
 test('a new worker takes over a job after the first worker is killed', async () => {
   const config = fixtureConfig({
@@ -48,12 +37,7 @@ test('a new worker takes over a job after the first worker is killed', async () 
   // The job's supervisor notices that its worker is gone and takes the job's process group down.
   await waitFor('the orphaned job to be killed', () => !pidAlive(beat.pid!), 20_000);
 
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(config, testLogger()),
-  });
+  const worker = await fixtureWorker(env, config, taskQueue);
   const outcome = (await worker.runUntil(handle.result())) as JobOutcome;
   expect(outcome.attempt).toBe(2);
   expect(outcome.result).toMatchObject({ steps: 20, attempt: 2 });

@@ -1,10 +1,8 @@
 // A burst of concurrent POSTs, for one meter and for several: no duplicate trainings, no lost tasks.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../src/activities/index.js';
 import { startApi, type RunningApi } from '../../src/api/server.js';
 import { meterWorkflowId } from '../../src/api/tasks.js';
-import { PYTHON, createTestServer, fixtureConfig, testLogger, uniqueTaskQueue, waitFor, workflowBundle } from '../helpers/env.js';
+import { PYTHON, createTestServer, fixtureConfig, fixtureWorker, testLogger, uniqueTaskQueue, waitFor } from '../helpers/env.js';
 
 let env: TestWorkflowEnvironment;
 let api: RunningApi;
@@ -64,13 +62,7 @@ test('30 concurrent POSTs for 1 + 5 meters: one training per meter, every answer
   expect(metrics).toMatch(/hea_api_request_duration_seconds_count\{method="POST",route="\/trainmodel\/",status_code="202"\} 30/);
   expect(metrics).toContain('hea_api_process_resident_memory_bytes');
 
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(config, testLogger()),
-    maxConcurrentActivityTaskExecutions: 3,
-  });
+  const worker = await fixtureWorker(env, config, taskQueue, { maxConcurrentActivityTaskExecutions: 3 });
   await worker.runUntil(async () => {
     for (const [meter, ids] of byMeter) {
       const [taskId] = [...ids];

@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { createActivities } from '../../src/activities/index.js';
 import type { AppConfig } from '../../src/config/load.js';
 import { startApi, type RunningApi } from '../../src/api/server.js';
 import { STATUSES } from '../../src/api/schemas.js';
 import { meterWorkflowId } from '../../src/api/tasks.js';
-import { PYTHON, createTestServer, fixtureConfig, testLogger, uniqueTaskQueue, waitFor, workflowBundle } from '../helpers/env.js';
+import { PYTHON, createTestServer, fixtureConfig, fixtureWorker, testLogger, uniqueTaskQueue, waitFor, workflowBundle } from '../helpers/env.js';
 
 const TOKEN = 'a-test-token-of-some-length';
 const FIXED_NOW = '2025-11-03T10:30:00Z';
@@ -47,13 +46,7 @@ let running: Promise<void> | undefined;
 let api: RunningApi;
 
 async function startWorker(): Promise<void> {
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(config, testLogger()),
-    maxConcurrentActivityTaskExecutions: 4,
-  });
+  worker = await fixtureWorker(env, config, taskQueue, { maxConcurrentActivityTaskExecutions: 4 });
   running = worker.run();
 }
 

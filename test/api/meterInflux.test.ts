@@ -1,10 +1,9 @@
 // The meter training API with the InfluxDB source: a real influxd, a real worker, the real job.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../src/activities/index.js';
 import type { AppConfig } from '../../src/config/load.js';
 import { startApi, type RunningApi } from '../../src/api/server.js';
-import { PYTHON, createTestServer, fixtureConfig, testLogger, uniqueTaskQueue, waitFor, workflowBundle } from '../helpers/env.js';
+import { PYTHON, createTestServer, fixtureConfig, fixtureWorker, testLogger, uniqueTaskQueue, waitFor } from '../helpers/env.js';
 import { influxdBinary, startInflux, type Influx } from '../helpers/influx.js';
 
 const FIXED_NOW = Date.parse('2025-11-03T10:00:00Z');
@@ -65,12 +64,7 @@ maybe('InfluxDB source', () => {
       },
     );
     const taskQueue = uniqueTaskQueue('influx');
-    worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: createActivities(config, testLogger()),
-    });
+    worker = await fixtureWorker(env, config, taskQueue);
     running = worker.run();
     api = await startApi({ config, client: env.client, target: { taskQueue, namespace: 'default' }, logger: testLogger() }, { host: '127.0.0.1', port: 0 });
   }, 120_000);

@@ -4,11 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../src/activities/index.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { RunReport, StepReport } from '../../src/workflows/report.js';
-import { ROOT, createTestServer, testLogger, tmpDir, uniqueTaskQueue, workflowBundle } from '../helpers/env.js';
+import { ROOT, createTestServer, fixtureWorker, tmpDir, uniqueTaskQueue, workflowBundle } from '../helpers/env.js';
 
 const NOW = '2026-06-15T10:30:00Z';
 let env: TestWorkflowEnvironment;
@@ -43,12 +41,7 @@ const step = (report: RunReport, name: string) => report.steps.find((s) => s.ste
 
 test('weekly training, RL training, then the daily pipeline: real jobs, reports with metrics against baselines', async () => {
   const taskQueue = uniqueTaskQueue('e2e');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(config, testLogger()),
-  });
+  const worker = await fixtureWorker(env, config, taskQueue);
   await worker.runUntil(async () => {
     const run = (workflow: string, params: Record<string, unknown>) =>
       env.client.workflow.execute(workflow, { taskQueue, workflowId: `${workflow}-${taskQueue}`, args: [params] }) as Promise<RunReport>;

@@ -6,24 +6,14 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { createActivities } from '../../src/activities/index.js';
 import { startApi } from '../../src/api/server.js';
-import { FIXTURES, ROOT, createTestServer, testLogger, tmpDir, uniqueTaskQueue, workflowBundle } from '../helpers/env.js';
+import { FIXTURES, ROOT, testLogger, tmpDir, uniqueTaskQueue, useTestServer, workflowBundle } from '../helpers/env.js';
 import { writeConfig } from '../helpers/faults.js';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await createTestServer();
-  await workflowBundle();
-}, 120_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const env = useTestServer();
 
 const dir = tmpDir('hea-badinput-');
 const echo = { args: [join(FIXTURES, 'echo_job.py')] };

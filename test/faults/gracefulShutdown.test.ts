@@ -3,22 +3,12 @@
 // over at once (a new attempt on another worker, without waiting for a heartbeat timeout); the worker
 // exits within the bound.
 import { join } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities, type JobOutcome } from '../../src/activities/index.js';
-import { createTestServer, pidAlive, testLogger, tmpDir, uniqueTaskQueue, waitFor, workflowBundle } from '../helpers/env.js';
+import { pidAlive, testLogger, tmpDir, uniqueTaskQueue, useTestServer, waitFor, workflowBundle } from '../helpers/env.js';
 import { RUNLOG_JOB, pendingHeartbeat, readRuns, startWorkerProcess, writeConfig, writeScript } from '../helpers/faults.js';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await createTestServer();
-  await workflowBundle();
-}, 120_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const env = useTestServer();
 
 const GRACE_MS = 3_000;
 const KILL_GRACE_MS = 1_000;

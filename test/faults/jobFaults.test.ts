@@ -4,22 +4,12 @@
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities, type JobFailureDetails, type JobOutcome } from '../../src/activities/index.js';
-import { FIXTURES, createTestServer, pidAlive, tmpDir, uniqueTaskQueue, waitFor, workflowBundle } from '../helpers/env.js';
+import { FIXTURES, pidAlive, tmpDir, uniqueTaskQueue, useTestServer, waitFor, workflowBundle } from '../helpers/env.js';
 import { capturingLogger, pendingHeartbeat, writeConfig, writeScript } from '../helpers/faults.js';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await createTestServer();
-  await workflowBundle();
-}, 120_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const env = useTestServer();
 
 const dir = tmpDir('hea-jobfaults-');
 

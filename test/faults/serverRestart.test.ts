@@ -8,8 +8,8 @@ import { createActivities } from '../../src/activities/index.js';
 import { applySchedules } from '../../src/schedules/apply.js';
 import { bundleWorkflows } from '../../src/worker.js';
 import type { RunReport } from '../../src/workflows/report.js';
-import { testLogger, tmpDir, waitFor } from '../helpers/env.js';
-import { RUNLOG_JOB, pendingHeartbeat, quietRuntime, readRuns, runJobActivities, startFileServer, writeConfig, writeScript } from '../helpers/faults.js';
+import { quietRuntime, testLogger, tmpDir, waitFor } from '../helpers/env.js';
+import { RUNLOG_JOB, pendingHeartbeat, readRuns, runJobActivities, startFileServer, writeConfig, writeScript } from '../helpers/faults.js';
 
 test('schedules, a running pipeline and its history survive a restart of the embedded server', async () => {
   quietRuntime();

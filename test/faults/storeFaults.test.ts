@@ -7,24 +7,14 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities, type JobOutcome } from '../../src/activities/index.js';
 import type { AppConfig } from '../../src/config/load.js';
 import { startEmbeddedServer } from '../../src/temporal/embedded.js';
-import { FIXTURES, PYTHON, ROOT, TEMPORAL_BIN, createTestServer, testLogger, tmpDir, uniqueTaskQueue, workflowBundle } from '../helpers/env.js';
+import { FIXTURES, PYTHON, ROOT, TEMPORAL_BIN, fixtureWorker, testLogger, tmpDir, uniqueTaskQueue, useTestServer, workflowBundle } from '../helpers/env.js';
 import { freePort, writeConfig, writeScript, type JobDef } from '../helpers/faults.js';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await createTestServer();
-  await workflowBundle();
-}, 120_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const env = useTestServer();
 
 // Reproducible: the simulator's prices for a year up to this instant.
 const JOB_ENV = { HEA_NOW: '2026-01-15T12:00:00Z', HEA_PRICE_SOURCE: 'simulator', HEA_BACKFILL_DAYS: '365' };
@@ -55,12 +45,7 @@ sys.exit(p.wait())
 
 async function runJob(config: AppConfig, job: string, args: string[] = []): Promise<JobOutcome> {
   const taskQueue = uniqueTaskQueue('store');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(config, testLogger()),
-  });
+  const worker = await fixtureWorker(env, config, taskQueue);
   return worker.runUntil(env.client.workflow.execute('runSingleJob', { taskQueue, workflowId: `${job}-${taskQueue}`, args: [{ job, args }] })) as Promise<JobOutcome>;
 }
 

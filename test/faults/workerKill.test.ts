@@ -3,23 +3,11 @@
 // ActivityTaskStarted events agree), and the interrupted job starts again once its heartbeat timeout
 // has passed.
 import { join } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../src/activities/index.js';
 import type { RunReport } from '../../src/workflows/report.js';
-import { createTestServer, pidAlive, testLogger, tmpDir, uniqueTaskQueue, waitFor, workflowBundle } from '../helpers/env.js';
+import { fixtureWorker, pidAlive, tmpDir, uniqueTaskQueue, useTestServer, waitFor } from '../helpers/env.js';
 import { RUNLOG_JOB, pendingHeartbeat, readRuns, runJobActivities, startWorkerProcess, writeConfig, writeScript, type JobDef } from '../helpers/faults.js';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await createTestServer();
-  await workflowBundle();
-}, 120_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const env = useTestServer();
 
 const HEARTBEAT_TIMEOUT_MS = 3_000;
 
@@ -65,12 +53,7 @@ test('a worker killed mid-pipeline: finished steps are not re-run, the killed jo
   await first;
   await waitFor('the orphaned job to die with its worker', () => !pidAlive(beat.pid!), 20_000);
 
-  const second = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(config, testLogger()),
-  });
+  const second = await fixtureWorker(env, config, taskQueue);
   const report = (await second.runUntil(handle.result())) as RunReport;
   expect(report.status).toBe('success');
 

@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkerOptions, type WorkflowBundle } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { pino } from 'pino';
 import { parseConfig, type AppConfig } from '../../src/config/load.js';
 import type { Logger } from '../../src/logging.js';
+import { createActivities } from '../../src/activities/index.js';
 import { bundleWorkflows } from '../../src/worker.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -19,11 +20,15 @@ export const FIXTURES = join(ROOT, 'test', 'fixtures', 'jobs');
 
 let runtimeInstalled = false;
 
+/** A Runtime that only logs errors (TEST_SDK_LOG_LEVEL for more); installed once per test file. */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'WARN' | undefined) ?? 'ERROR') });
+}
+
 export function createTestServer(): Promise<TestWorkflowEnvironment> {
-  if (!runtimeInstalled) {
-    runtimeInstalled = true;
-    Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'WARN' | undefined) ?? 'ERROR') });
-  }
+  quietRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: TEMPORAL_BIN },
@@ -33,11 +38,49 @@ export function createTestServer(): Promise<TestWorkflowEnvironment> {
   });
 }
 
+/**
+ * The dev server of a test file: started (and the workflow code bundled) before its tests, torn down
+ * after them. The value forwards to the running environment, so it reads like one.
+ */
+export function useTestServer(options: { bundle?: boolean } = {}): TestWorkflowEnvironment {
+  let current: TestWorkflowEnvironment | undefined;
+  beforeAll(async () => {
+    current = await createTestServer();
+    if (options.bundle ?? true) await workflowBundle();
+  }, 120_000);
+  afterAll(async () => {
+    await current?.teardown();
+  });
+  return new Proxy({} as TestWorkflowEnvironment, {
+    get(_target, key) {
+      if (!current) throw new Error('the test server is not started yet: use it inside a test or a hook');
+      const value: unknown = Reflect.get(current, key, current);
+      return typeof value === 'function' ? value.bind(current) : value;
+    },
+  });
+}
+
 let bundle: Promise<WorkflowBundle> | undefined;
 /** Workflow code is bundled once per test file (webpack takes seconds). */
 export function workflowBundle(): Promise<WorkflowBundle> {
   bundle ??= bundleWorkflows(testLogger());
   return bundle;
+}
+
+/** A worker on `taskQueue` of the test server, running the project's workflows and activities for `config`. */
+export async function fixtureWorker(
+  env: TestWorkflowEnvironment,
+  config: AppConfig,
+  taskQueue: string,
+  options: Partial<WorkerOptions> = {},
+): Promise<Worker> {
+  return Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities(config, testLogger()),
+    ...options,
+  });
 }
 
 export function testLogger(): Logger {
@@ -58,19 +101,36 @@ export interface FixtureJob {
   retry?: Record<string, unknown>;
 }
 
-/** A config whose jobs run fixture scripts, with data/models/reports in a temporary directory. */
-export function fixtureConfig(jobs: Record<string, FixtureJob>, extra: Record<string, unknown> = {}): AppConfig {
-  const dir = tmpDir();
+/** What fixture jobs inherit: short timeouts and quick retries, so a failing test fails fast. */
+export const FIXTURE_JOB_DEFAULTS = {
+  command: PYTHON,
+  timeout: '1m',
+  heartbeatTimeout: '10s',
+  killGrace: '2s',
+  retry: { initialInterval: '100ms', backoffCoefficient: 1, maximumInterval: '1s', maximumAttempts: 3 },
+};
+
+/**
+ * Writes a config (jobs as config/hea.yaml spells them) with data, models and reports under `dir`, and
+ * parses it. The file is on disk for tests that start `hea` as a separate process with HEA_CONFIG.
+ */
+export function writeFixtureConfig(jobs: Record<string, unknown>, extra: Record<string, unknown> = {}, dir = tmpDir()): AppConfig {
   const doc = {
     paths: { dataDir: join(dir, 'data'), modelsDir: join(dir, 'models'), reportsDir: join(dir, 'reports') },
-    jobDefaults: {
-      command: PYTHON,
-      timeout: '1m',
-      heartbeatTimeout: '10s',
-      killGrace: '2s',
-      retry: { initialInterval: '100ms', backoffCoefficient: 1, maximumInterval: '1s', maximumAttempts: 3 },
-    },
-    jobs: Object.fromEntries(
+    jobDefaults: FIXTURE_JOB_DEFAULTS,
+    jobs,
+    ...extra,
+  };
+  const file = join(dir, 'hea.yaml');
+  const text = stringify(doc);
+  writeFileSync(file, text);
+  return parseConfig(text, file, { env: {} });
+}
+
+/** A config whose jobs run fixture scripts, with data/models/reports in a temporary directory. */
+export function fixtureConfig(jobs: Record<string, FixtureJob>, extra: Record<string, unknown> = {}): AppConfig {
+  return writeFixtureConfig(
+    Object.fromEntries(
       Object.entries(jobs).map(([name, job]) => [
         name,
         {
@@ -83,12 +143,8 @@ export function fixtureConfig(jobs: Record<string, FixtureJob>, extra: Record<st
         },
       ]),
     ),
-    ...extra,
-  };
-  const file = join(dir, 'hea.yaml');
-  const text = stringify(doc);
-  writeFileSync(file, text); // for tests that start `hea` as a separate process with HEA_CONFIG
-  return parseConfig(text, file, { env: {} });
+    extra,
+  );
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after the deadline. */

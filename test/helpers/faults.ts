@@ -6,15 +6,13 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { pino } from 'pino';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { stringify } from 'yaml';
-import { parseConfig, type AppConfig } from '../../src/config/load.js';
+import type { AppConfig } from '../../src/config/load.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../../src/temporal/embedded.js';
 import type { JobHeartbeat } from '../../src/activities/index.js';
 import type { Logger } from '../../src/logging.js';
-import { PYTHON, ROOT, TEMPORAL_BIN, testLogger, tmpDir } from './env.js';
+import { ROOT, TEMPORAL_BIN, testLogger, tmpDir, writeFixtureConfig } from './env.js';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -103,22 +101,7 @@ export interface JobDef {
 
 /** A config file (in a fresh temporary directory) for the given jobs; returns the parsed config. */
 export function writeConfig(jobs: Record<string, JobDef>, extra: Record<string, unknown> = {}, dir = tmpDir('hea-fault-')): AppConfig {
-  const doc = {
-    paths: { dataDir: join(dir, 'data'), modelsDir: join(dir, 'models'), reportsDir: join(dir, 'reports') },
-    jobDefaults: {
-      command: PYTHON,
-      timeout: '1m',
-      heartbeatTimeout: '10s',
-      killGrace: '2s',
-      retry: { initialInterval: '100ms', backoffCoefficient: 1, maximumInterval: '1s', maximumAttempts: 3 },
-    },
-    jobs,
-    ...extra,
-  };
-  const file = join(dir, 'hea.yaml');
-  const text = stringify(doc);
-  writeFileSync(file, text);
-  return parseConfig(text, file, { env: {} });
+  return writeFixtureConfig(jobs, extra, dir);
 }
 
 /** `hea worker` as its own process (so it can be SIGKILLed), its output in a log file. */
@@ -208,18 +191,6 @@ export function rssKb(pid: number): number | undefined {
     return m ? Number(m[1]) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-let runtimeInstalled = false;
-/** A Runtime that only logs errors (a restarting server makes core warn loudly); once per test file. */
-export function quietRuntime(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  try {
-    Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'WARN' | undefined) ?? 'ERROR') });
-  } catch {
-    // already installed by another helper in this file
   }
 }
 

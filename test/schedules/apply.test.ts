@@ -1,23 +1,14 @@
 // `hea schedules apply` and the schedules it makes, against a real dev server.
 import type { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../src/activities/index.js';
 import type { AppConfig } from '../../src/config/load.js';
 import { applySchedules } from '../../src/schedules/apply.js';
-import { createTestServer, fixtureConfig, testLogger, uniqueTaskQueue, waitFor, workflowBundle } from '../helpers/env.js';
+import { fixtureConfig, fixtureWorker, uniqueTaskQueue, useTestServer, waitFor } from '../helpers/env.js';
 
-let env: TestWorkflowEnvironment;
+const env = useTestServer();
 let client: Client;
 
-beforeAll(async () => {
-  env = await createTestServer();
+beforeAll(() => {
   client = env.client;
-  await workflowBundle();
-}, 120_000);
-
-afterAll(async () => {
-  await env?.teardown();
 });
 
 const fetchJobs = {
@@ -92,12 +83,7 @@ test('apply deletes schedules it made that config dropped, and never anyone else
 test('a schedule fires on its own, and backfill starts the expected runs', async () => {
   const taskQueue = uniqueTaskQueue('sched');
   const config = withSchedules('t3-', { home: { flow: 'home-data', every: '2s' } }, taskQueue);
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(config, testLogger()),
-  });
+  const worker = await fixtureWorker(env, config, taskQueue);
   await worker.runUntil(async () => {
     await applySchedules(client, config);
     const handle = client.schedule.getHandle('t3-home');

@@ -2,23 +2,11 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../src/activities/index.js';
 import { evaluateFreshness } from '../../src/activities/freshness.js';
 import type { RunReport } from '../../src/workflows/report.js';
-import { createTestServer, fixtureConfig, testLogger, tmpDir, uniqueTaskQueue, waitFor, workflowBundle } from '../helpers/env.js';
+import { fixtureConfig, fixtureWorker, tmpDir, uniqueTaskQueue, useTestServer, waitFor } from '../helpers/env.js';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await createTestServer();
-  await workflowBundle();
-}, 120_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const env = useTestServer();
 
 const H = 3_600_000;
 
@@ -90,12 +78,7 @@ test('stale data: an alert to the webhook, and one remediation run however many 
     },
   );
   const taskQueue = uniqueTaskQueue('fresh');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(config, testLogger()),
-  });
+  const worker = await fixtureWorker(env, config, taskQueue);
   try {
     await worker.runUntil(async () => {
       // Three checks at once, as overlapping schedule runs or a manual check could make.

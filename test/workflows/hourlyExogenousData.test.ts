@@ -1,31 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../src/activities/index.js';
 import type { AppConfig } from '../../src/config/load.js';
 import type { RunReport } from '../../src/workflows/report.js';
-import { createTestServer, fixtureConfig, testLogger, uniqueTaskQueue, workflowBundle } from '../helpers/env.js';
+import { fixtureConfig, fixtureWorker, uniqueTaskQueue, useTestServer } from '../helpers/env.js';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await createTestServer();
-  await workflowBundle();
-}, 120_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const env = useTestServer();
 
 async function run(config: AppConfig): Promise<RunReport> {
   const taskQueue = uniqueTaskQueue('hourly');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(config, testLogger()),
-  });
+  const worker = await fixtureWorker(env, config, taskQueue);
   return worker.runUntil(env.client.workflow.execute('hourlyExogenousData', { taskQueue, workflowId: `hourly-${taskQueue}` }));
 }
 

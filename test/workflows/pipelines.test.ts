@@ -1,21 +1,11 @@
 // Every pipeline workflow against a real dev server, with fixture jobs that echo their arguments.
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.js';
 import type { RunReport, StepReport } from '../../src/workflows/report.js';
-import { createTestServer, fixtureConfig, testLogger, uniqueTaskQueue, workflowBundle, type FixtureJob } from '../helpers/env.js';
+import { fixtureConfig, testLogger, uniqueTaskQueue, useTestServer, workflowBundle, type FixtureJob } from '../helpers/env.js';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await createTestServer();
-  await workflowBundle();
-}, 120_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const env = useTestServer();
 
 const JOBS = [
   'prices_data', 'co2_gas_coal', 'weather_data', 'consumption_data', 'thermia_data', 'solar_actual',
