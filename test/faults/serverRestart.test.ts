@@ -9,7 +9,7 @@ import { applySchedules } from '../../src/schedules/apply.js';
 import { bundleWorkflows } from '../../src/worker.js';
 import type { RunReport } from '../../src/workflows/report.js';
 import { quietRuntime, testLogger, tmpDir, waitFor } from '../helpers/env.js';
-import { RUNLOG_JOB, pendingHeartbeat, readRuns, runJobActivities, startFileServer, writeConfig, writeScript } from '../helpers/faults.js';
+import { RUNLOG_JOB, pendingHeartbeat, readRuns, readStep, runJobActivities, startFileServer, writeConfig, writeScript } from '../helpers/faults.js';
 
 test('schedules, a running pipeline and its history survive a restart of the embedded server', async () => {
   quietRuntime();
@@ -46,12 +46,13 @@ test('schedules, a running pipeline and its history survive a restart of the emb
     const handle = await client.workflow.start('solarData', { taskQueue, workflowId: 'solar-restart', args: [{}] });
     // Its first heartbeat (sent at once; later ones are throttled to 0.8 x the heartbeat timeout) carries its pid.
     await waitFor('the solar forecast to be running', async () => (await pendingHeartbeat(client, handle, 'solar_predictions'))?.pid, 60_000);
-    await new Promise((r) => setTimeout(r, 1_000));
+    await waitFor('the solar forecast to get going', () => readStep(config.dirs.data, 'solar_predictions') >= 2, 30_000);
     const historyBefore = (await handle.fetchHistory()).events ?? [];
 
     await server.stop();
-    // The job goes on while the server is down: its progress reaches the run log, not the server.
-    await new Promise((r) => setTimeout(r, 1_500));
+    // The job goes on while the server is down: its progress reaches its step file, not the server.
+    const stepAtStop = readStep(config.dirs.data, 'solar_predictions');
+    await waitFor('the job to progress with the server down', () => readStep(config.dirs.data, 'solar_predictions') >= stepAtStop + 3, 30_000);
     server = await startFileServer(dbFile, ports);
     expect(server.owned).toBe(true);
 

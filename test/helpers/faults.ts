@@ -46,7 +46,8 @@ export async function startFileServer(dbFile: string, ports?: { port: number; ui
 
 /**
  * A job that logs each run to $HEA_DATA_DIR/runs.jsonl (so a test can count how often each job really
- * ran, whatever the history says), reports progress, then a result. Args: steps, seconds per step.
+ * ran, whatever the history says), reports progress (also as its current step in $HEA_DATA_DIR/<job>.step,
+ * readable while Temporal is down), then a result. Args: steps, seconds per step.
  */
 export const RUNLOG_JOB = `
 import json, os, sys, time
@@ -59,6 +60,8 @@ with open(os.path.join(data, "runs.jsonl"), "a") as f:
                         "pid": os.getpid(), "t": time.time(), "args": sys.argv[1:]}) + "\\n")
 for i in range(1, steps + 1):
     print(json.dumps({"progress": 100 * i / steps, "stage": f"step-{i}"}), flush=True)
+    with open(os.path.join(data, os.environ["HEA_JOB_NAME"] + ".step"), "w") as f:
+        f.write(str(i))
     time.sleep(pause)
 print(json.dumps({"result": {"job": os.environ["HEA_JOB_NAME"], "attempt": int(os.environ["HEA_ATTEMPT"]), "pid": os.getpid()}}))
 `;
@@ -86,6 +89,12 @@ export function readRuns(dataDir: string): RunLogEntry[] {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as RunLogEntry);
+}
+
+/** The step a RUNLOG_JOB job has reached (0 before its first). */
+export function readStep(dataDir: string, job: string): number {
+  const file = join(dataDir, `${job}.step`);
+  return existsSync(file) ? Number(readFileSync(file, 'utf8')) || 0 : 0;
 }
 
 export interface JobDef {
