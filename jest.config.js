@@ -8,6 +8,8 @@ export default {
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // The cluster suite (PostgreSQL, a Temporal server built from Go, separate processes) is `npm run test:cluster`.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/'],
   testTimeout: 180_000,
   // Each file starts its own Temporal dev server on free ports; the machine has 2 cores.
   maxWorkers: 1,

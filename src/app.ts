@@ -1,12 +1,13 @@
 // Process-level plumbing shared by the CLI commands: config, logging, Temporal, an in-process worker.
 import { Client, Connection } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { loadConfigOrExit, type AppConfig } from './config/load.js';
 import { createLogger, type Logger } from './logging.js';
 import { resolveTemporal, type TemporalTarget } from './temporal/connection.js';
 import { installRuntime } from './temporal/runtime.js';
-import { createWorker } from './worker.js';
+import { createWorker, type WorkerGroup } from './worker.js';
+import type { WorkerRole } from './workerRoles.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -18,7 +19,7 @@ export interface App {
   target: TemporalTarget;
   client: Client;
   connection: Connection;
-  worker?: { worker: Worker; connection: NativeConnection; running: Promise<void> };
+  worker?: { worker: WorkerGroup; connection: NativeConnection; running: Promise<void> };
   close(): Promise<void>;
 }
 
@@ -29,6 +30,9 @@ export async function openApp(options: {
   logger?: Logger;
   /** false: connect to whatever answers at the configured address, never start a server. */
   embedded?: boolean;
+  /** The worker's task queues (`hea worker --role`) and identity; default all queues. */
+  role?: WorkerRole;
+  identity?: string;
 }): Promise<App> {
   const logger = options.logger ?? createLogger();
   const config = loadConfigOrExit(options.configFile);
@@ -40,7 +44,7 @@ export async function openApp(options: {
   let worker: App['worker'];
   const mode = options.worker ?? 'never';
   if (mode === 'always' || (mode === 'if-none' && !(await hasWorkers(client, target)))) {
-    const created = await createWorker({ config, target, logger });
+    const created = await createWorker({ config, target, logger, role: options.role, identity: options.identity });
     const running = created.worker.run().catch((err: unknown) => {
       logger.error({ err }, 'the worker stopped with an error');
       throw err;

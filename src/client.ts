@@ -6,6 +6,7 @@ import { loadConfigOrExit } from './config/load.js';
 import { FLOWS, FLOW_NAMES, isFlowName, parseFlowParams, type FlowName } from './flows.js';
 import { UsageProblem, schedulesCommand } from './schedules/commands.js';
 import { buildApiCommand, buildTrainMetersCommand } from './api/commands.js';
+import { buildWorkerCommand } from './cli/worker.js';
 import { followRun } from './follow.js';
 import type { RunReport } from './workflows/report.js';
 import { isDebug } from './logging.js';
@@ -115,14 +116,7 @@ export function buildProgram(): Command {
       await untilSignal(app);
     });
 
-  program
-    .command('worker')
-    .description('a worker alone (for a real cluster; set TEMPORAL_ADDRESS)')
-    .action(async () => {
-      const app = await openApp({ configFile: program.opts().config, worker: 'always' });
-      app.logger.info({ taskQueue: app.target.taskQueue }, 'worker running; press Ctrl-C to stop');
-      await untilSignal(app);
-    });
+  program.addCommand(buildWorkerCommand(() => program.opts().config));
 
   program
     .command('run')

@@ -4,6 +4,7 @@ import { createActivities } from './activities/index.js';
 import type { AppConfig } from './config/load.js';
 import { TemporalPinoLogger, isDebug, type Logger } from './logging.js';
 import type { TemporalTarget } from './temporal/connection.js';
+import { roleQueues, type WorkerRole } from './workerRoles.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -23,10 +24,37 @@ export function bundleWorkflows(logger?: Logger): Promise<WorkflowBundle> {
   });
 }
 
+type WorkerState = ReturnType<Worker['getState']>;
+
+/**
+ * The SDK's workers of one process (one per task queue), run and stopped together: when one stops, for
+ * good or with an error, the others are shut down too, so a process never looks alive with half its work.
+ */
+export class WorkerGroup {
+  constructor(readonly workers: Worker[]) {}
+
+  async run(): Promise<void> {
+    const results = await Promise.allSettled(this.workers.map((w) => w.run().finally(() => this.shutdown())));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  shutdown(): void {
+    for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
+  }
+
+  /** RUNNING while any worker runs. */
+  getState(): WorkerState {
+    return this.workers.find((w) => w.getState() === 'RUNNING')?.getState() ?? this.workers[0]!.getState();
+  }
+}
+
 export interface WorkerOptions {
   config: AppConfig;
   target: TemporalTarget;
   logger: Logger;
+  /** Which task queues this process serves (default all). */
+  role?: WorkerRole;
   connection?: NativeConnection;
   workflowBundle?: WorkflowBundle;
   /** Overrides config.worker.shutdownGraceTime (tests use a short one). */
@@ -34,23 +62,29 @@ export interface WorkerOptions {
   identity?: string;
 }
 
-/** A worker for the project's task queue, with every workflow and activity registered. */
-export async function createWorker(options: WorkerOptions): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
+/** The workers of a role, with every workflow and activity registered (one bundle, one connection). */
+export async function createWorker(options: WorkerOptions): Promise<{ worker: WorkerGroup; connection: NativeConnection; ownsConnection: boolean }> {
   const { config, target, logger } = options;
   const connection = options.connection ?? (await NativeConnection.connect(target.connectionOptions));
-  const worker = await Worker.create({
-    connection,
-    namespace: target.namespace,
-    taskQueue: target.taskQueue,
-    workflowBundle: options.workflowBundle ?? (await bundleWorkflows(logger)),
-    activities: createActivities(config, logger),
-    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
-    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
-    shutdownGraceTime: options.shutdownGraceTimeMs ?? config.worker.shutdownGraceTime,
-    // Progress reaches the server (and so the Web UI, `hea run` and the API) within seconds, whatever
-    // the job's heartbeat timeout; the SDK would otherwise wait up to 0.8 x that timeout.
-    maxHeartbeatThrottleInterval: '2s',
-    ...(options.identity ? { identity: options.identity } : {}),
-  });
-  return { worker, connection, ownsConnection: !options.connection };
+  const workflowBundle = options.workflowBundle ?? (await bundleWorkflows(logger));
+  const activities = createActivities(config, logger);
+  const workers = await Promise.all(
+    roleQueues(config, target, options.role ?? 'all').map((queue) =>
+      Worker.create({
+        connection,
+        namespace: target.namespace,
+        taskQueue: queue.taskQueue,
+        workflowBundle,
+        activities,
+        maxConcurrentActivityTaskExecutions: queue.maxConcurrentActivities,
+        maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+        shutdownGraceTime: options.shutdownGraceTimeMs ?? config.worker.shutdownGraceTime,
+        // Progress reaches the server (and so the Web UI, `hea run` and the API) within seconds, whatever
+        // the job's heartbeat timeout; the SDK would otherwise wait up to 0.8 x that timeout.
+        maxHeartbeatThrottleInterval: '2s',
+        ...(options.identity ? { identity: options.identity } : {}),
+      }),
+    ),
+  );
+  return { worker: new WorkerGroup(workers), connection, ownsConnection: !options.connection };
 }

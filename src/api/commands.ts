@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { meterIdSchema } from './schemas.js';
-import { bulkTrainingStateQueryName, bulkWorkflowId, type BulkTrainingInput, type BulkTrainingState, type MeterRef } from './tasks.js';
+import { bulkTrainingStateQueryName, bulkWorkflowId, onMeterTaskQueue, type BulkTrainingInput, type BulkTrainingState, type MeterRef } from './tasks.js';
 
 export interface ParsedMeters {
   meters: MeterRef[];
@@ -67,7 +67,7 @@ export function buildTrainMetersCommand(configFile: () => string | undefined): C
         const bulkId = randomUUID();
         const input: BulkTrainingInput = { bulkId, meters, concurrency };
         const handle = await app.client.workflow.start('meterModelTrainingBulk', {
-          taskQueue: app.target.taskQueue,
+          taskQueue: app.config.temporal.meterTaskQueue,
           workflowId: bulkWorkflowId(bulkId),
           args: [input],
           staticSummary: `bulk training of ${meters.length} meters (hea train-meters)`,
@@ -111,7 +111,7 @@ export function buildApiCommand(configFile: () => string | undefined): Command {
     .action(async () => {
       const [{ openApp }, { startApi }] = await Promise.all([import('../app.js'), import('./server.js')]);
       const app = await openApp({ configFile: configFile(), worker: 'never' });
-      const api = await startApi(app);
+      const api = await startApi(onMeterTaskQueue(app));
       // Stop taking requests first, then close the Temporal connection.
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

@@ -36,6 +36,7 @@ import {
   countItems,
   makeTaskId,
   meterWorkflowId,
+  onMeterTaskQueue,
   type BulkTrainingInput,
   type BulkTrainingState,
   type MeterTrainingInput,
@@ -435,5 +436,5 @@ export { BULK_PREFIX };
  */
 export async function startApiForApp(app: ApiDeps): Promise<RunningApi | undefined> {
   if (!app.config.api.enabled) return undefined;
-  return startApi(app);
+  return startApi(onMeterTaskQueue(app));
 }

@@ -62,6 +62,8 @@ export const temporalSchema = z
     address: z.string().min(1).optional(),
     namespace: z.string().min(1).default('default'),
     taskQueue: z.string().min(1).default('home-energy'),
+    /** Meter trainings (the API, `hea train-meters`) run here, so a burst of them never starves the pipelines. */
+    meterTaskQueue: z.string().min(1).default('home-energy-meters'),
     embedded: z
       .object({
         binary: z.string().min(1).default('.venv/bin/temporal'),
@@ -81,6 +83,8 @@ export const workerSchema = z
   .object({
     maxConcurrentActivities: z.number().int().min(1).max(256).default(4),
     maxConcurrentWorkflowTasks: z.number().int().min(1).max(256).default(20),
+    /** Job slots of the meter task queue (its own, next to maxConcurrentActivities of the pipelines). */
+    maxConcurrentMeterActivities: z.number().int().min(1).max(256).default(2),
     /** How long running jobs may go on after SIGTERM before they are cancelled (and retried elsewhere). */
     shutdownGraceTime: durationMs.default(30_000),
     /** host:port for the worker's Prometheus metrics (the SDK's runtime telemetry, at /metrics); unset: off. */
