@@ -16,6 +16,9 @@ RUN npm install --omit=dev --no-audit --no-fund
 
 COPY bin bin
 COPY src src
+# The namespace one-shot of docker-compose.yml (scripts/cluster-namespace.ts).
+COPY scripts/cluster-namespace.ts scripts/cluster-namespace.ts
+COPY scripts/cluster scripts/cluster
 COPY jobs jobs
 COPY config config
 COPY tsconfig.json ./
@@ -26,4 +29,4 @@ USER node
 ENV NODE_ENV=production
 # tini forwards SIGTERM so the worker drains running jobs (worker.shutdownGraceTime) before exiting.
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "bin/hea.js", "worker"]
+CMD ["node", "bin/hea.js", "worker", "--role", "all"]

@@ -1,7 +1,7 @@
 // The Temporal server and its SQL schema tool, built from the server's Go module at a pinned version and
 // cached under var/cache/ (ignored by git): the first start builds them (minutes), later starts reuse them.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The server version everything here is tested with; docker-compose.yml uses the same. */
@@ -13,6 +13,8 @@ const MODULE = 'go.temporal.io/server';
 export interface TemporalBinaries {
   server: string;
   sqlTool: string;
+  /** The module's own server config template (config/docker.yaml: every setting from the environment). */
+  configTemplate: string;
   /** Seconds the build took, when this call built them. */
   builtSeconds?: number;
 }
@@ -32,10 +34,16 @@ export function binariesDir(root: string): string {
 /** The cached binaries; builds them with `go install` when one is missing. */
 export function ensureTemporalBinaries(root: string, log: (msg: string) => void): TemporalBinaries {
   const dir = binariesDir(root);
-  const binaries = { server: join(dir, 'server'), sqlTool: join(dir, 'sql') };
-  if (existsSync(binaries.server) && existsSync(binaries.sqlTool)) return binaries;
+  const binaries = { server: join(dir, 'server'), sqlTool: join(dir, 'sql'), configTemplate: join(dir, 'docker.yaml') };
+  if (existsSync(binaries.server) && existsSync(binaries.sqlTool) && existsSync(binaries.configTemplate)) return binaries;
   mkdirSync(dir, { recursive: true });
   const go = goCommand();
+  if (!existsSync(binaries.configTemplate)) {
+    const mod = spawnSync(go, ['mod', 'download', '-json', `${MODULE}@v${TEMPORAL_SERVER_VERSION}`], { encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: GO_TOOLCHAIN } });
+    if (mod.status !== 0) throw new Error(`go mod download ${MODULE}@v${TEMPORAL_SERVER_VERSION} failed: ${mod.stderr}`);
+    copyFileSync(join((JSON.parse(mod.stdout) as { Dir: string }).Dir, 'config', 'docker.yaml'), binaries.configTemplate);
+  }
+  if (existsSync(binaries.server) && existsSync(binaries.sqlTool)) return binaries;
   const packages = [`${MODULE}/cmd/server@v${TEMPORAL_SERVER_VERSION}`, `${MODULE}/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`];
   log(`building the Temporal server v${TEMPORAL_SERVER_VERSION} from its Go module (${GO_TOOLCHAIN}; several minutes, once): go install ${packages.join(' ')}`);
   const started = Date.now();

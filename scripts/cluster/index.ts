@@ -13,7 +13,16 @@ import { loadConfig, type AppConfig } from '../../src/config/load.js';
 import { ensureTemporalBinaries, type TemporalBinaries } from './build.js';
 import { startPostgres, type Postgres } from './postgres.js';
 import { ManagedProcess, freePorts, until } from './processes.js';
-import { pickServerPorts, setupSchema, temporalServerProcess, waitForTemporal, writeServerConfig } from './temporalServer.js';
+import { pickServerPorts, setupSchema, temporalServerProcess, waitForTemporal } from './temporalServer.js';
+
+/** The project's processes and their `hea` commands; docker-compose.yml has a service for each role. */
+export const PROCESS_ROLES = {
+  'pipeline-worker': { hea: ['worker', '--role', 'pipelines'], replicas: 1 },
+  'meter-worker': { hea: ['worker', '--role', 'meters'], replicas: 2 },
+  api: { hea: ['api'], replicas: 1 },
+} as const;
+/** Run once the server answers (and again after a change of config/hea.yaml). */
+export const SCHEDULES_COMMAND = ['schedules', 'apply'];
 
 export interface ClusterOptions {
   /** The project root (where bin/hea.js and config/ are). */
@@ -73,14 +82,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     for (const p of [...started].reverse()) await p.stop().catch(() => undefined);
   };
   try {
-    const [pgPort, apiPortFree, ...metricPorts] = await freePorts(3 + (options.meterWorkers ?? 2));
+    const [pgPort, apiPortFree, ...metricPorts] = await freePorts(3 + (options.meterWorkers ?? PROCESS_ROLES['meter-worker'].replicas));
     const postgres = await startPostgres({ dir: join(dir, 'postgresql'), port: pgPort!, log });
     started.push(postgres.process);
     setupSchema(binaries, postgres, log);
 
     const ports = await pickServerPorts();
-    const serverConfig = writeServerConfig(dir, postgres, ports);
-    const temporal = temporalServerProcess(binaries, dir, serverConfig);
+    const temporal = temporalServerProcess(root, binaries, dir, postgres, ports);
     const temporalAddress = `127.0.0.1:${ports.frontend}`;
     started.push(temporal.start());
     log(`Temporal server starting at ${temporalAddress} (pid ${temporal.pid})`);
@@ -107,14 +115,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         // Running jobs get the worker's shutdown grace time, then a margin.
         stopGraceMs: config.worker.shutdownGraceTime + 15_000,
       });
-    const worker = (role: 'pipelines' | 'meters', identity: string, metricsPort: number) => {
+    const worker = (role: 'pipeline-worker' | 'meter-worker', identity: string, metricsPort: number) => {
       metrics[identity] = `127.0.0.1:${metricsPort}`;
-      return hea(identity, ['worker', '--role', role, '--identity', identity], { HEA_METRICS_ADDRESS: metrics[identity] });
+      return hea(identity, [...PROCESS_ROLES[role].hea, '--identity', identity], { HEA_METRICS_ADDRESS: metrics[identity] });
     };
 
-    const pipelines = worker('pipelines', 'pipelines-1', metricPorts[0]!);
-    const meters = Array.from({ length: options.meterWorkers ?? 2 }, (_, i) => worker('meters', `meters-${i + 1}`, metricPorts[i + 1]!));
-    const api = hea('api', ['api'], { HEA_API_HOST: '127.0.0.1', HEA_API_PORT: String(apiPort) });
+    const pipelines = worker('pipeline-worker', 'pipelines-1', metricPorts[0]!);
+    const meterCount = options.meterWorkers ?? PROCESS_ROLES['meter-worker'].replicas;
+    const meters = Array.from({ length: meterCount }, (_, i) => worker('meter-worker', `meters-${i + 1}`, metricPorts[i + 1]!));
+    const api = hea('api', [...PROCESS_ROLES.api.hea], { HEA_API_HOST: '127.0.0.1', HEA_API_PORT: String(apiPort) });
     for (const p of [pipelines, ...meters, api]) started.push(p.start());
 
     const client = new Client({ connection: await Connection.connect({ address: temporalAddress }), namespace });
@@ -148,7 +157,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ...[pipelines, ...meters].map((p) => waitForWorker(p.name)),
       until('the API', async () => (await fetch(`${apiUrl}/health/`)).ok, 180_000, () => (api.pid ? undefined : `it exited: see ${api.spec.logFile}`)),
     ]);
-    const applied = await runHea(['schedules', 'apply']);
+    const applied = await runHea(SCHEDULES_COMMAND);
     if (applied.code !== 0) throw new Error(`hea schedules apply failed:\n${applied.stderr}`);
     log(`schedules applied:\n${applied.stdout.trim()}`);
 

@@ -1,40 +1,48 @@
-// The Temporal server on PostgreSQL: its two databases set up with Temporal's own SQL tool, a generated
-// server config (the postgres12 plugin, every service's ports free ones on 127.0.0.1), the server process,
-// and the `default` namespace registered once it answers.
+// The Temporal server on PostgreSQL: its two databases set up with Temporal's own SQL tool, the server
+// process with the module's own config template (postgres12 plugin, every service's ports free ones on
+// 127.0.0.1), and the `default` namespace registered once it answers.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Connection } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time.js';
-import { stringify } from 'yaml';
+import { ensureNamespace } from './namespace.js';
 import type { TemporalBinaries } from './build.js';
 import type { Postgres } from './postgres.js';
-import { ManagedProcess, freePorts, until } from './processes.js';
+import { ManagedProcess, freePorts } from './processes.js';
 
 export const DATABASES = { default: 'temporal', visibility: 'temporal_visibility' } as const;
-/** The SQL tool's embedded schemas for PostgreSQL 12+ (the same as the module's schema/postgresql/v12/). */
-const SCHEMAS = { temporal: 'postgresql/v12/temporal', temporal_visibility: 'postgresql/v12/visibility' } as const;
 
 /**
- * The SQL tool's documented set-up, for each database: create it, set up the versioning tables at 0.0,
- * then update to the newest schema version. Credentials go in its environment, not its argv.
+ * The SQL tool's documented set-up, for each database: create it, set up the versioning tables at 0.0, then
+ * update to the newest version of the schema embedded in the tool (the module's schema/postgresql/v12/).
+ * docker-compose.yml's temporal-schema service runs the same steps.
  */
+export const SCHEMA_STEPS: Array<{ database: string; args: string[] }> = [
+  ['temporal', 'postgresql/v12/temporal'],
+  ['temporal_visibility', 'postgresql/v12/visibility'],
+].flatMap(([database, schema]) => [
+  // --quiet: a database or versioning table that exists already is not an error (a second `compose up`);
+  // a real failure still fails the update that follows.
+  { database: database!, args: ['--quiet', 'create-database'] },
+  { database: database!, args: ['--quiet', 'setup-schema', '-v', '0.0'] },
+  { database: database!, args: ['update-schema', '--schema-name', schema!] },
+]);
+
+export interface DatabaseAccess {
+  host: string;
+  port: number | string;
+  user: string;
+  password: string;
+}
+
+/** The SQL tool's settings for a database (its environment variables, so the password is not in argv). */
+export function sqlToolEnvironment(db: DatabaseAccess, database: string): Record<string, string> {
+  return { SQL_PLUGIN: 'postgres12', SQL_HOST: db.host, SQL_PORT: String(db.port), SQL_USER: db.user, SQL_PASSWORD: db.password, SQL_DATABASE: database };
+}
+
 export function setupSchema(binaries: TemporalBinaries, pg: Postgres, log: (msg: string) => void): void {
-  for (const db of [DATABASES.default, DATABASES.visibility]) {
-    const env = {
-      PATH: process.env.PATH,
-      SQL_PLUGIN: 'postgres12',
-      SQL_HOST: pg.host,
-      SQL_PORT: String(pg.port),
-      SQL_USER: pg.user,
-      SQL_PASSWORD: pg.password,
-      SQL_DATABASE: db,
-    };
-    for (const args of [['create-database'], ['setup-schema', '-v', '0.0'], ['update-schema', '--schema-name', SCHEMAS[db]]]) {
-      log(`temporal-sql-tool --db ${db} ${args.join(' ')}`);
-      const res = spawnSync(binaries.sqlTool, args, { env, encoding: 'utf8' });
-      if (res.status !== 0) throw new Error(`the SQL tool failed: ${args.join(' ')} on ${db}:\n${res.stderr || res.stdout}`);
-    }
+  for (const step of SCHEMA_STEPS) {
+    log(`temporal-sql-tool ${step.args.join(' ')}   (SQL_DATABASE=${step.database})`);
+    const res = spawnSync(binaries.sqlTool, step.args, { env: { PATH: process.env.PATH, ...sqlToolEnvironment(pg, step.database) }, encoding: 'utf8' });
+    if (res.status !== 0) throw new Error(`the SQL tool failed: ${step.args.join(' ')} on ${step.database}:\n${res.stderr || res.stdout}`);
   }
 }
 
@@ -65,115 +73,57 @@ export async function pickServerPorts(): Promise<TemporalServerPorts> {
   };
 }
 
-/** The server's config file (development-postgres12.yaml of the module, with our ports and credentials). */
-export function writeServerConfig(dir: string, pg: Postgres, ports: TemporalServerPorts): string {
-  const sql = (databaseName: string, maxConns: number) => ({
-    sql: {
-      pluginName: 'postgres12',
-      databaseName,
-      connectAddr: `${pg.host}:${pg.port}`,
-      connectProtocol: 'tcp',
-      user: pg.user,
-      password: pg.password,
-      maxConns,
-      maxIdleConns: maxConns,
-      maxConnLifetime: '1h',
-    },
-  });
-  const rpc = (grpcPort: number, membershipPort: number, extra: Record<string, unknown> = {}) => ({
-    rpc: { grpcPort, membershipPort, bindOnLocalHost: true, ...extra },
-  });
-  const dynamicConfig = join(dir, 'dynamicconfig.yaml');
-  writeFileSync(
-    dynamicConfig,
-    stringify({
-      // New custom search attributes are usable at once (as on the dev server).
-      'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true, constraints: {} }],
-      'limit.maxIDLength': [{ value: 255, constraints: {} }],
-    }),
-  );
-  const config = {
-    log: { stdout: true, level: 'warn' },
-    persistence: {
-      defaultStore: 'postgres-default',
-      visibilityStore: 'postgres-visibility',
-      numHistoryShards: 4,
-      datastores: { 'postgres-default': sql(DATABASES.default, 20), 'postgres-visibility': sql(DATABASES.visibility, 4) },
-    },
-    global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
-    services: {
-      frontend: rpc(ports.frontend, ports.frontendMembership, { httpPort: ports.frontendHttp }),
-      history: rpc(ports.history, ports.historyMembership),
-      matching: rpc(ports.matching, ports.matchingMembership),
-      worker: rpc(ports.worker, ports.workerMembership),
-    },
-    clusterMetadata: {
-      enableGlobalNamespace: false,
-      failoverVersionIncrement: 10,
-      masterClusterName: 'active',
-      currentClusterName: 'active',
-      clusterInformation: { active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: `127.0.0.1:${ports.frontend}` } },
-    },
-    dcRedirectionPolicy: { policy: 'noop' },
-    dynamicConfigClient: { filepath: dynamicConfig, pollInterval: '10s' },
+/** The dynamic config, shared with docker-compose.yml. */
+export const DYNAMIC_CONFIG = 'docker/temporal-dynamicconfig.yaml';
+
+/**
+ * The server's settings for the module's own config template (config/docker.yaml, the one Temporal's
+ * images use): PostgreSQL with the postgres12 plugin, where to bind, and (when given) every service's ports.
+ * docker-compose.yml gives its temporal service the same environment.
+ */
+export function serverEnvironment(db: DatabaseAccess, options: { bindOnIp: string; dynamicConfig: string; ports?: TemporalServerPorts }): Record<string, string> {
+  const p = options.ports;
+  return {
+    DB: 'postgres12',
+    POSTGRES_SEEDS: db.host,
+    DB_PORT: String(db.port),
+    POSTGRES_PORT: String(db.port),
+    POSTGRES_USER: db.user,
+    POSTGRES_PWD: db.password,
+    NUM_HISTORY_SHARDS: '4',
+    BIND_ON_IP: options.bindOnIp,
+    TEMPORAL_BROADCAST_ADDRESS: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    DYNAMIC_CONFIG_FILE_PATH: options.dynamicConfig,
+    ...(p
+      ? {
+          FRONTEND_GRPC_PORT: String(p.frontend),
+          FRONTEND_HTTP_PORT: String(p.frontendHttp),
+          FRONTEND_MEMBERSHIP_PORT: String(p.frontendMembership),
+          HISTORY_GRPC_PORT: String(p.history),
+          HISTORY_MEMBERSHIP_PORT: String(p.historyMembership),
+          MATCHING_GRPC_PORT: String(p.matching),
+          MATCHING_MEMBERSHIP_PORT: String(p.matchingMembership),
+          WORKER_GRPC_PORT: String(p.worker),
+          WORKER_MEMBERSHIP_PORT: String(p.workerMembership),
+        }
+      : {}),
   };
-  const file = join(dir, 'temporal-server.yaml');
-  writeFileSync(file, stringify(config), { mode: 0o600 });
-  return file;
 }
 
-export function temporalServerProcess(binaries: TemporalBinaries, dir: string, configFile: string): ManagedProcess {
+export function temporalServerProcess(root: string, binaries: TemporalBinaries, dir: string, pg: Postgres, ports: TemporalServerPorts): ManagedProcess {
   return new ManagedProcess({
     name: 'temporal-server',
     command: binaries.server,
-    args: ['--config-file', configFile, '--allow-no-auth', 'start'],
+    args: ['--config-file', binaries.configTemplate, '--allow-no-auth', 'start'],
     cwd: dir,
-    env: { PATH: process.env.PATH },
+    env: { PATH: process.env.PATH, ...serverEnvironment(pg, { bindOnIp: '127.0.0.1', dynamicConfig: join(root, DYNAMIC_CONFIG), ports }) },
     logFile: join(dir, 'temporal-server.log'),
     stopGraceMs: 20_000,
   });
 }
 
-/** Waits until the frontend answers, registers the namespace (once), and waits until it is usable. */
+/** Waits until the frontend answers and the namespace is registered and usable. */
 export async function waitForTemporal(address: string, namespace: string, server: ManagedProcess, timeoutMs = 120_000): Promise<void> {
-  const failed = () => (server.pid ? undefined : 'the server exited: see temporal-server.log');
-  const connection = await until(
-    `the Temporal server at ${address}`,
-    async () => {
-      const c = await Connection.connect({ address, connectTimeout: 2_000 });
-      try {
-        await c.workflowService.getSystemInfo({});
-        return c;
-      } catch (err) {
-        await c.close();
-        throw err;
-      }
-    },
-    timeoutMs,
-    failed,
-  );
-  try {
-    await until(
-      `namespace ${namespace}`,
-      async () => {
-        try {
-          await connection.workflowService.describeNamespace({ namespace });
-        } catch {
-          await connection.workflowService
-            .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('3 days') })
-            .catch((err: { code?: number }) => {
-              if (err.code !== 6) throw err; // ALREADY_EXISTS: registered, not yet in the frontend's cache
-            });
-          return false;
-        }
-        // The namespace is in the cache of every service once a task queue can be asked about.
-        await connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: 'hea-cluster-ready' } });
-        return true;
-      },
-      timeoutMs,
-      failed,
-    );
-  } finally {
-    await connection.close();
-  }
+  await ensureNamespace(address, namespace, timeoutMs, () => (server.pid ? undefined : 'the server exited: see temporal-server.log'));
 }
