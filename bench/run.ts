@@ -27,6 +27,7 @@ import { stringify } from 'yaml';
 import type { JobOutcome } from '../src/activities/index.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../src/temporal/embedded.js';
 import type { RunReport } from '../src/workflows/report.js';
+import { benchCluster, formatClusterBench } from './cluster.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const PYTHON = join(ROOT, '.venv', 'bin', 'python');
@@ -374,6 +375,8 @@ async function main() {
     await connection.close();
     await server.stop();
   }
+  // The cluster section: process roles, one and two meter workers (bench/cluster.ts).
+  results.cluster = await benchCluster({ quick: QUICK, log });
   const cp = criticalPath(SLEEPS);
   results.dailyPipelineCriticalPath = { sleepSeconds: cp.seconds, path: cp.path, sleeps: SLEEPS };
   results.totalSeconds = round((Date.now() - started) / 1000);
@@ -413,6 +416,7 @@ function printTable(r: Record<string, any>) {
   const w1 = Math.max(...rows.map((x) => x[1].length));
   process.stdout.write(`\n${'measure'.padEnd(w0)}  ${'server'.padEnd(w1)}  result\n${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ${'-'.repeat(40)}\n`);
   for (const [a, b, c] of rows) process.stdout.write(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}\n`);
+  if (r.cluster) process.stdout.write(`\n${formatClusterBench(r.cluster)}\n`);
   process.stdout.write(`\n${r.machine.cores} cores, ${r.machine.cpu}, node ${r.machine.node}; ${r.totalSeconds} s in all\n`);
 }
 

@@ -3,7 +3,7 @@
 // separate `hea` process. The config is the project's own (schedules, task queues, retry policies) with every
 // job replaced by a stand-in that sleeps instead of working (test/cluster/fixtures/standin_job.py): this
 // suite is about processes, queues and failures; the real jobs have their own tests.
-import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { parse, stringify } from 'yaml';
@@ -111,6 +111,7 @@ afterAll(async () => {
   // Everything the cluster started is gone, and no job outlived its worker.
   for (const p of cluster?.processes() ?? []) expect([p.name, p.pid]).toEqual([p.name, undefined]);
   await waitFor('no stand-in job left running', () => standinProcesses().length === 0, 20_000);
+  rmSync(dir, { recursive: true, force: true });
 }, 180_000);
 
 async function scheduleRun(scheduleId: string, after = 0): Promise<WorkflowHandle> {
@@ -212,9 +213,9 @@ test(`${METERS} meters across both meter workers: one SIGKILLed and restarted, t
     args: [{}],
   });
   await cluster.temporal.stop();
-  const stoppedAt = Date.now() / 1000;
-  // The workers' jobs go on without the server.
-  await waitFor('a job to finish while the server is down', () => standinRuns().some((r) => r.event === 'end' && r.t > stoppedAt), 30_000);
+  // The server stays down until the jobs that were running have ended: their results cannot be reported
+  // now, and must not be lost (or they are run again).
+  await waitFor('the running jobs to end with the server down', () => standinProcesses().length === 0, 60_000);
   await cluster.startTemporal();
   const restartedAt = Date.now();
 
