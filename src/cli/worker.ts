@@ -8,6 +8,8 @@ export function buildWorkerCommand(configFile: () => string | undefined): Comman
   return new Command('worker')
     .description('a worker alone (for a real cluster; set TEMPORAL_ADDRESS): --role pipelines, meters or all task queues')
     .addOption(new Option('--role <role>', 'pipelines: schedules and flows; meters: meter trainings; all: both').choices(WORKER_ROLES).default('all'))
+    // Added with addCommand, so the program's settings are not inherited: a bad option is a usage error (exit 2).
+    .exitOverride()
     .option('--identity <name>', 'the worker identity Temporal records with each task it runs (default: <role>:<pid>@<host>)')
     .action(async (opts: { role: WorkerRole; identity?: string }) => {
       const { openApp, untilSignal } = await import('../app.js');
