@@ -6,7 +6,7 @@
 //   api           hea api                       (the meter training API)
 // plus a one-shot `hea schedules apply`. docker-compose.yml describes the same processes.
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type AppConfig } from '../../src/config/load.js';
@@ -73,9 +73,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const namespace = config.temporal.namespace;
   const binaries = ensureTemporalBinaries(root, log);
 
+  // A previous cluster whose script was killed outright left its processes running: stop them first.
+  await stopLeftovers(join(dir, 'pids.json'), log);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const started: ManagedProcess[] = [];
+  const recordPids = () =>
+    writeFileSync(join(dir, 'pids.json'), JSON.stringify(started.filter((p) => p.pid).map((p) => ({ name: p.name, pid: p.pid, command: p.spec.command }))));
   const stopAll = async () => {
     // The reverse of the start order: API and workers first (running jobs get their grace time), the
     // Temporal server, then PostgreSQL.
@@ -85,12 +89,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const [pgPort, apiPortFree, ...metricPorts] = await freePorts(3 + (options.meterWorkers ?? PROCESS_ROLES['meter-worker'].replicas));
     const postgres = await startPostgres({ dir: join(dir, 'postgresql'), port: pgPort!, log });
     started.push(postgres.process);
+    recordPids();
     setupSchema(binaries, postgres, log);
 
     const ports = await pickServerPorts();
     const temporal = temporalServerProcess(root, binaries, dir, postgres, ports);
     const temporalAddress = `127.0.0.1:${ports.frontend}`;
     started.push(temporal.start());
+    recordPids();
     log(`Temporal server starting at ${temporalAddress} (pid ${temporal.pid})`);
     await waitForTemporal(temporalAddress, namespace, temporal);
 
@@ -125,6 +131,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const meters = Array.from({ length: meterCount }, (_, i) => worker('meter-worker', `meters-${i + 1}`, metricPorts[i + 1]!));
     const api = hea('api', [...PROCESS_ROLES.api.hea], { HEA_API_HOST: '127.0.0.1', HEA_API_PORT: String(apiPort) });
     for (const p of [pipelines, ...meters, api]) started.push(p.start());
+    recordPids();
 
     const client = new Client({ connection: await Connection.connect({ address: temporalAddress }), namespace });
     const waitForWorker = async (identity: string, timeoutMs = 180_000) => {
@@ -189,5 +196,24 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   } catch (err) {
     await stopAll();
     throw err;
+  }
+}
+
+/** Stops the processes a previous run recorded, those still alive and still running the same program. */
+async function stopLeftovers(pidFile: string, log: (msg: string) => void): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const entries = JSON.parse(readFileSync(pidFile, 'utf8')) as Array<{ name: string; pid: number; command: string }>;
+  const alive = entries.filter((e) => {
+    try {
+      return readFileSync(`/proc/${e.pid}/cmdline`, 'utf8').split('\0')[0] === e.command;
+    } catch {
+      return false;
+    }
+  });
+  // Workers and API first, PostgreSQL last, as a normal stop.
+  for (const e of alive.reverse()) {
+    log(`stopping ${e.name} (pid ${e.pid}) left over from an earlier run`);
+    process.kill(e.pid, 'SIGTERM');
+    await until(`${e.name} (pid ${e.pid}) to exit`, async () => !existsSync(`/proc/${e.pid}`) || readFileSync(`/proc/${e.pid}/stat`, 'utf8').includes(') Z'), 60_000).catch(() => process.kill(e.pid, 'SIGKILL'));
   }
 }
