@@ -19,7 +19,7 @@ export interface ProcessSpec {
   stopGraceMs: number;
 }
 
-/** A process the cluster started: started again by restart(), stopped by stop() or killed. */
+/** A process the cluster started: stopped by stop() (or a signal), started again by start(). */
 export class ManagedProcess {
   private child?: ChildProcess;
   private exited?: Promise<void>;
@@ -73,11 +73,6 @@ export class ManagedProcess {
     const timer = setTimeout(() => this.signal('SIGKILL'), this.spec.stopGraceMs);
     await this.exited;
     clearTimeout(timer);
-  }
-
-  async restart(): Promise<void> {
-    await this.stop();
-    this.start();
   }
 }
 

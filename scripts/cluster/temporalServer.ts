@@ -8,8 +8,6 @@ import type { TemporalBinaries } from './build.js';
 import type { Postgres } from './postgres.js';
 import { ManagedProcess, freePorts } from './processes.js';
 
-export const DATABASES = { default: 'temporal', visibility: 'temporal_visibility' } as const;
-
 /**
  * The SQL tool's documented set-up, for each database: create it, set up the versioning tables at 0.0, then
  * update to the newest version of the schema embedded in the tool (the module's schema/postgresql/v12/).
