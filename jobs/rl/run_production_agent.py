@@ -146,8 +146,8 @@ def explain(plan: pd.DataFrame, cfg: BatteryConfig) -> list[str]:
             if surplus > IDLE_KW and row.grid_import_kwh <= IDLE_KW:
                 why = f"stores surplus solar instead of exporting it at {row.price_sell:.3f} EUR/kWh"
             else:
-                why = (f"charges at {row.price_buy:.3f} EUR/kWh, one of the cheapest hours ahead; later hours cost "
-                       f"up to {later_buy:.3f} to buy and pay up to {later_sell:.3f} to sell")
+                why = (f"charges at {row.price_buy:.3f} EUR/kWh for later hours that cost up to {later_buy:.3f} "
+                       f"to buy (or pay up to {later_sell:.3f} to sell)")
         elif row.action == "discharge":
             if row.grid_export_kwh > IDLE_KW and surplus <= 0:
                 why = f"sells stored energy at {row.price_sell:.3f} EUR/kWh, a price peak"

@@ -93,7 +93,7 @@ def test_uses_forecasts_and_the_evaluated_mpc(run_job, env):
     assert peak["discharge_kw"].sum() > 3.0
     assert set(peak[peak["discharge_kw"] > 0.5]["action"]) == {"discharge"}
     charging = plan[plan["action"] == "charge"]
-    assert not charging.empty and charging["why"].str.contains("cheapest hours").all()
+    assert not charging.empty and charging["why"].str.contains("for later hours that cost up to").all()
     assert (plan["price_buy_eur_kwh"] > plan["price_sell_eur_kwh"]).all()
     assert set(plan["soc_source"]) == {"measured"}
     assert plan["charge_kw"].sum() > 3.0
