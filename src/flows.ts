@@ -58,7 +58,7 @@ export const FLOWS = {
     workflow: 'batteryReplan',
     description: 'the battery plan again, on the latest prices and the measured state of charge, then to the home (MQTT)',
     params: batteryReplanParams,
-    paramHelp: 'trigger=publication|new-prices|hourly|manual fetchPrices=bool',
+    paramHelp: 'trigger=publication|new-prices|hourly|manual fetchPrices=bool republishWithinMinutes=int',
   },
   freshness: {
     workflow: 'dataFreshness',

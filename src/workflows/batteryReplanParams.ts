@@ -7,6 +7,8 @@ export const batteryReplanParams = z
     trigger: z.enum(['publication', 'new-prices', 'hourly', 'manual']).default('manual'),
     /** Fetch spot prices first (the re-plan after the day-ahead publication). */
     fetchPrices: z.boolean().default(false),
+    /** When the plan's first hour starts within this many minutes, publish its states again as it starts (0: never). */
+    republishWithinMinutes: z.number().int().min(0).max(59).default(15),
   })
   .strict();
 

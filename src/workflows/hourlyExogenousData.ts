@@ -30,7 +30,8 @@ export async function hourlyExogenousData(): Promise<RunReport> {
 async function replanOnNewPrices(run: RunRecorder, prices: StepReport): Promise<void> {
   const fresh = Number(prices.result?.new_future_hours ?? 0);
   if (prices.status !== 'success' || !(fresh > 0)) return;
-  const params: BatteryReplanParams = { trigger: 'new-prices' };
+  // At the top of the hour the plan's first hour is an hour away: nothing to publish again at its start.
+  const params: BatteryReplanParams = { trigger: 'new-prices', republishWithinMinutes: 0 };
   try {
     await startChild('batteryReplan', {
       workflowId: NEW_PRICES_REPLAN_ID,

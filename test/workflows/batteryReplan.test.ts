@@ -98,7 +98,7 @@ test('a fetch that publishes new prices starts one re-plan; the plan reaches the
     expect(replan.status).toBe('success');
 
     const child: RunReport = await env.client.workflow.getHandle(NEW_PRICES_REPLAN_ID).result();
-    expect(child.params).toEqual({ trigger: 'new-prices', fetchPrices: false });
+    expect(child.params).toEqual({ trigger: 'new-prices', fetchPrices: false, republishWithinMinutes: 0 });
     expect(child.steps.map((s) => [s.step, s.status])).toEqual([
       ['battery plan', 'success'],
       ['plan to the home (MQTT)', 'success'],
@@ -152,6 +152,9 @@ test("hea.yaml's publication and hourly schedules re-plan; the hourly one on the
     }),
   );
   expect(entries['battery-replan-publication']).toEqual({ flow: 'battery-replan', cron: '15 13 * * *', params: { trigger: 'publication', fetchPrices: true } });
+  expect(entries['battery-replan-hourly']).toEqual({ flow: 'battery-replan', cron: '50 * * * *', params: { trigger: 'hourly' } });
+  // On the wall clock a run in the hour's last 15 minutes would publish again at the hour: not in a test.
+  for (const e of Object.values(entries)) e.params = { ...e.params, republishWithinMinutes: 0 };
   const config = configAt(HOURLY, taskQueue, { HEA_SOC_SOURCE: 'env', HEA_BATTERY_SOC_NOW: '0.7' }, {
     schedules: { timezone: 'Europe/Stockholm', idPrefix: 'replan-', entries },
   });
