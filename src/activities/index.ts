@@ -7,12 +7,14 @@ import { createFreshnessActivities } from './freshness.js';
 import { createNotifyActivities } from './notify.js';
 import { createAccuracyActivities } from './accuracy.js';
 import { createRunStatusActivities } from './runStatus.js';
+import { createPlanHomeActivities } from './planHome.js';
 
 export type { RunJobInput, JobOutcome, JobHeartbeat, JobFailureDetails } from './runJob.js';
 export type { JobActivityOptions } from './jobOptions.js';
 export type { DatasetFreshness, SeriesStatus } from './freshness.js';
 export type { AlertInput, AlertOutcome } from './notify.js';
 export type { Degradation, RollingAccuracy } from './accuracy.js';
+export type { PlanPublished } from './planHome.js';
 
 /** Every activity the worker registers, bound to the loaded config. */
 export function createActivities(config: AppConfig, logger: Logger) {
@@ -24,6 +26,7 @@ export function createActivities(config: AppConfig, logger: Logger) {
     ...createNotifyActivities(config, logger),
     ...createAccuracyActivities(config),
     ...createRunStatusActivities(),
+    ...createPlanHomeActivities(config, logger),
   };
 }
 

@@ -15,6 +15,7 @@ import { WorkflowNotFoundError, WorkflowFailedError, type Client } from '@tempor
 import type { AppConfig } from '../config/load.js';
 import type { Logger } from '../logging.js';
 import { registerMetrics } from './metrics.js';
+import { planRoutes } from './routes/plan.js';
 import { recentPollers, temporalVersion } from './health.js';
 import {
   acceptedSchema,
@@ -342,6 +343,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       return reply.send({ status: 'healthy', ...base, workers, message: `${workers.length} worker(s) polling` });
     },
   );
+
+  await app.register(planRoutes, { config });
 
   // The seed's root answered something; so do we: where to look.
   app.get('/', { schema: { hide: true } }, async () => ({ service: 'home-energy-ai meter training API', docs: '/docs', health: '/health/' }));

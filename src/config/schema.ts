@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { durationMs } from './duration.js';
 import { apiSchema } from './api.js';
 import { freshnessSchema, schedulesSchema } from './schedules.js';
+import { mqttSchema } from './mqtt.js';
 
 /** A job or dataset name: also used in env vars, file names and workflow ids. */
 const identifier = z.string().regex(/^[a-z][a-z0-9_]*$/, 'use lower case letters, digits and _');
@@ -143,6 +144,7 @@ export const configSchema = z
     freshness: freshnessSchema.prefault({}),
     notifications: notificationsSchema.prefault({}),
     accuracy: accuracySchema.prefault({}),
+    mqtt: mqttSchema.prefault({}),
   })
   .strict();
 
