@@ -74,6 +74,9 @@ export function summarizeScores(rows: ScoreRow[]): ForecasterSummary[] {
   return out.sort((a, b) => a.kind.localeCompare(b.kind) || Number(b.serving) - Number(a.serving) || (a.mae ?? Infinity) - (b.mae ?? Infinity));
 }
 
+/** The unit of the errors of each kind (as the store holds the series). */
+export const UNITS: Record<string, string> = { price: 'EUR/MWh', demand: 'kWh/h', solar: 'kWh/h' };
+
 const num = (x: number | null, digits = 4) => (x === null ? '-' : String(Number(x.toPrecision(digits))));
 
 function table(header: string[], rows: (string | number)[][]): string {
@@ -110,11 +113,11 @@ export function buildAccuracyCommand(configFile: () => string | undefined): Comm
       }
       process.stdout.write(
         `${table(
-          ['day', 'kind', 'forecaster', 'MAE', 'RMSE', 'hours'],
-          scores.map((s) => [s.day, s.kind, `${s.forecaster}${s.serving ? ' (serving)' : ''}`, num(s.mae), num(s.rmse), s.n]),
+          ['day', 'kind', 'forecaster', 'MAE', 'RMSE', 'unit', 'hours'],
+          scores.map((s) => [s.day, s.kind, `${s.forecaster}${s.serving ? ' (serving)' : ''}`, num(s.mae), num(s.rmse), UNITS[s.kind] ?? '', s.n]),
         )}\n\n${table(
-          ['kind', 'forecaster', 'days', 'MAE (hour-weighted)', 'vs best naive'],
-          summary.map((s) => [s.kind, `${s.forecaster}${s.serving ? ' (serving)' : ''}`, s.days, num(s.mae), s.vsBestNaive === null ? '-' : `${num(s.vsBestNaive, 3)}x`]),
+          ['kind', 'forecaster', 'days', 'MAE (hour-weighted)', 'unit', 'vs best naive'],
+          summary.map((s) => [s.kind, `${s.forecaster}${s.serving ? ' (serving)' : ''}`, s.days, num(s.mae), UNITS[s.kind] ?? '', s.vsBestNaive === null ? '-' : `${num(s.vsBestNaive, 3)}x`]),
         )}\n`,
       );
     });
