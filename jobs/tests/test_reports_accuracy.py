@@ -45,8 +45,17 @@ def test_scores_yesterday_and_compares_the_serving_model_with_the_naive_ones(see
         "SELECT kind, forecaster, day, mae, rmse, n, serving, scored_at FROM forecast_scores WHERE day = '2025-11-02'").fetchall()
     assert len(rows) == len(r["scores"])
     # a week of scores: the rolling comparison covers the days scored so far
-    for day in ["2025-10-27", "2025-10-28", "2025-10-29", "2025-10-30", "2025-10-31", "2025-11-01"]:
-        assert run_job("jobs.accuracy.score", "--day", day, env=seeded).returncode == 0
+    # (in-process: a subprocess per day costs seconds of imports)
+    import os
+    from jobs.accuracy import score
+    saved = {k: os.environ.get(k) for k in ("HEA_NOW", "HEA_STORE_URL")}
+    os.environ.update(HEA_NOW=seeded["HEA_NOW"], HEA_STORE_URL=seeded["HEA_STORE_URL"])
+    try:
+        for day in ["2025-10-27", "2025-10-28", "2025-10-29", "2025-10-30", "2025-10-31", "2025-11-01"]:
+            score.main(score.build_parser().parse_args(["--day", day]))
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
     again = run_job("jobs.accuracy.score", env=seeded).result
     roll = {x["kind"]: x for x in again["rolling"]}
     assert roll["price"]["days"] == 7 and roll["price"]["ratio"] > 1.5

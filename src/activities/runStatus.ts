@@ -13,7 +13,8 @@ export function createRunStatusActivities() {
       const ctx = Context.current();
       const namespace = ctx.info.activityNamespace;
       if (known.has(namespace)) return true;
-      const ready = await hasStatusAttribute(ctx.client.connection, namespace);
+      // A server that cannot say (an old one, a client without operator access) counts as "not registered".
+      const ready = await hasStatusAttribute(ctx.client.connection, namespace).catch(() => false);
       if (ready) known.add(namespace);
       return ready;
     },

@@ -136,7 +136,11 @@ export class RunRecorder {
 
   /** HeaStatus for the Web UI's list, where the namespace has the attribute (else it would fail the task). */
   private async markStatus(): Promise<void> {
-    if (await statusAttributeReady()) upsertSearchAttributes([{ key: HEA_STATUS, value: this.report.status }]);
+    try {
+      if (await statusAttributeReady()) upsertSearchAttributes([{ key: HEA_STATUS, value: this.report.status }]);
+    } catch (err) {
+      if (isCancellation(err)) throw err; // otherwise the run goes on without the attribute
+    }
   }
 
   /** A failed or partial run is an alert (log, webhook, the alerts table); a notification never fails the run. */
