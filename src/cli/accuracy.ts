@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { loadConfigOrExit } from '../config/load.js';
-import { openStoreReadOnly } from '../store/db.js';
+import type { StoreDb } from '../store/db.js';
 
 export interface ScoreRow {
   kind: string;
@@ -33,7 +33,7 @@ const optionsSchema = z.object({
 });
 
 /** The scores of the last `days` scored days (up to the newest), optionally of one kind. */
-export function readScores(db: import('better-sqlite3').Database, days: number, kind?: string): ScoreRow[] {
+export function readScores(db: StoreDb, days: number, kind?: string): ScoreRow[] {
   const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'forecast_scores'").get();
   if (!exists) return [];
   const latest = (db.prepare('SELECT MAX(day) AS d FROM forecast_scores WHERE (? IS NULL OR kind = ?)').get(kind ?? null, kind ?? null) as { d: string | null }).d;
@@ -91,7 +91,7 @@ export function buildAccuracyCommand(configFile: () => string | undefined): Comm
     .option('--days <n>', 'the last N scored days', '7')
     .option('--kind <kind>', 'price, demand or solar (default: all)')
     .option('--json', 'as JSON: {scores, summary}')
-    .action((raw: Record<string, unknown>) => {
+    .action(async (raw: Record<string, unknown>) => {
       const parsed = optionsSchema.safeParse(raw);
       if (!parsed.success) {
         process.stderr.write(`hea: ${parsed.error.issues.map((i) => i.message).join('; ')}\n`);
@@ -99,6 +99,7 @@ export function buildAccuracyCommand(configFile: () => string | undefined): Comm
       }
       const opts = parsed.data;
       const config = loadConfigOrExit(configFile());
+      const { openStoreReadOnly } = await import('../store/db.js'); // a native module: loaded when needed
       const db = openStoreReadOnly(config.storeUrl, config.root);
       const scores = db ? readScores(db, opts.days, opts.kind) : [];
       db?.close();
