@@ -8,6 +8,7 @@ import { UsageProblem, schedulesCommand } from './schedules/commands.js';
 import { buildApiCommand, buildTrainMetersCommand } from './api/commands.js';
 import { buildWorkerCommand } from './cli/worker.js';
 import { followRun } from './follow.js';
+import { buildAccuracyCommand } from './cli/accuracy.js';
 import type { RunReport } from './workflows/report.js';
 import { isDebug } from './logging.js';
 
@@ -197,6 +198,7 @@ export function buildProgram(): Command {
       process.exit(code);
     });
 
+  program.addCommand(buildAccuracyCommand(() => program.opts().config));
   program.addCommand(buildTrainMetersCommand(() => program.opts().config));
   program.addCommand(buildApiCommand(() => program.opts().config));
   program.addCommand(schedulesCommand(() => openApp({ configFile: program.opts().config, worker: 'never' })));

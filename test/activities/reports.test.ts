@@ -40,3 +40,27 @@ test('the Markdown report has a row per step, tables, and failures with their st
   expect(md).toContain('## Datasets\n\n| dataset | fresh |\n| --- | --- |\n| prices | yes |');
   expect(md).toContain('```\njob weather_data exited with code 1');
 });
+
+test('charts and files beside the report are linked, the "now" is stated, nested figures are whole', () => {
+  const big = { values: Array.from({ length: 200 }, (_, i) => ({ hour: i, value: i * 1.5 })) };
+  const report: RunReport = {
+    workflow: 'dailyEnergyPipeline',
+    workflowId: 'wf',
+    runId: 'run-1234567890',
+    status: 'success',
+    startedAt: '2026-11-21T06:00:00.000Z',
+    asOf: '2026-11-21T05:00:00.000Z',
+    finishedAt: '2026-11-21T06:01:30.000Z',
+    durationMs: 90_000,
+    params: {},
+    steps: [{ step: 'daily report', job: 'daily_report', status: 'success', result: { plan: big } }],
+    images: [{ title: 'Plan', file: 'dailyEnergyPipeline-x/plan.svg' }],
+    files: [{ title: 'The plan (JSON)', file: 'dailyEnergyPipeline-x/plan.json' }],
+  };
+  const md = renderMarkdown(report);
+  expect(md).toContain('- As of: 2026-11-21T05:00:00.000Z');
+  expect(md).toContain('## Plan\n\n![Plan](dailyEnergyPipeline-x/plan.svg)');
+  expect(md).toContain('- [The plan (JSON)](dailyEnergyPipeline-x/plan.json)');
+  expect(md).toContain('<details>');
+  expect(md).toContain(JSON.stringify(big, null, 2));
+});
