@@ -18,6 +18,13 @@ function record(name, data, series) {
   };
 }
 
+/** 24-hour clock; a local midnight shows its date instead. */
+function timeLabel(t, timezone) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { timeZone: timezone, weekday: 'short', day: 'numeric', month: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    .formatToParts(new Date(t * 1000)).map((p) => [p.type, p.value]));
+  return parts.hour === '00' && parts.minute === '00' ? `${parts.weekday} ${parts.day}/${parts.month}` : `${parts.hour}:${parts.minute}`;
+}
+
 function contentWidth(el) {
   const cs = getComputedStyle(el);
   return el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
@@ -33,7 +40,8 @@ export function chart(name, el, { title, series, data, axes, scales, bands, heig
     cursor: { points: { size: 6 } },
     ...(timezone ? { tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), timezone) } : {}),
   };
-  if (xDays) opts.axes = [{ values: (u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) }, ...(axes ?? [{}]).slice(1)];
+  const x = xDays ? (ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) : (ticks) => ticks.map((t) => timeLabel(t, timezone));
+  opts.axes = [{ values: (u, ticks) => x(ticks) }, ...(axes ?? [{}]).slice(1)];
   el.textContent = '';
   const plot = new uPlot(opts, data, el);
   live.set(name, plot);

@@ -83,7 +83,7 @@ def main() -> None:
             blend = 0.65 * y + 0.35 * yday.fillna(y) + noise
             if kind == "demand":  # the last five days go wrong: a degradation to see
                 late = y.index >= (today - pd.Timedelta(days=5)).tz_convert("UTC")
-                blend[late] = y[late].mean() + 0.25 * (y[late] - y[late].mean()) + noise[late] * 3
+                blend[late] = y[late].mean() + 0.25 * (y[late] - y[late].mean()) + noise[late] * 6
             if kind != "price":
                 blend = blend.clip(lower=0)
             frames = []

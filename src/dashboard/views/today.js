@@ -41,7 +41,7 @@ export async function renderToday(main) {
   main.append(grid);
 
   chart('today-price', priceEl, {
-    title: `Spot price, ${d.price.unit}${d.price.band ? ' (band: 10-90% of recent forecast errors)' : ''}`,
+    title: `Spot price, ${d.price.unit}${d.price.band ? ', forecast ± its errors' : ''}`,
     timezone: tz,
     series: [
       { label: 'published', stroke: COLORS.price, width: 2, paths: stepped() },
@@ -55,7 +55,7 @@ export async function renderToday(main) {
   const charge = d.battery.power_kw.map((p) => (p !== null && p > 0 ? p : null));
   const discharge = d.battery.power_kw.map((p) => (p !== null && p < 0 ? p : null));
   chart('today-battery', batteryEl, {
-    title: 'Battery plan: kW (+ charge, − discharge) and state of charge',
+    title: 'Battery plan: kW and state of charge',
     timezone: tz,
     series: [
       { label: 'charge kW', fill: COLORS.charge, stroke: COLORS.charge, paths: bars(), points: { show: false } },
