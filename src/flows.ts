@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { batteryReplanParams } from './workflows/batteryReplanParams.js';
 import { dailyPipelineParams, freshnessParams, rlTrainingParams, weeklyTrainingParams } from './workflows/params.js';
 
 /**
@@ -52,6 +53,12 @@ export const FLOWS = {
     description: 'fresh data, then the battery agent, evaluated against the optimum',
     params: rlTrainingParams,
     paramHelp: 'updateData=bool sanityCheckSteps=int startDate=YYYY-MM-DD endDate=YYYY-MM-DD totalTimesteps=int',
+  },
+  'battery-replan': {
+    workflow: 'batteryReplan',
+    description: 'the battery plan again, on the latest prices and the measured state of charge, then to the home (MQTT)',
+    params: batteryReplanParams,
+    paramHelp: 'trigger=publication|new-prices|hourly|manual fetchPrices=bool',
   },
   freshness: {
     workflow: 'dataFreshness',

@@ -10,36 +10,17 @@ Battery:
 - HEA_BATTERY_WEAR_EUR_KWH (0.03): wear cost per kWh of throughput (charged plus discharged), so a full
   cycle of 1 kWh costs about twice that; it stops the optimiser from cycling for a spread thinner than wear.
 
-Tariff (EUR per kWh; the spot price is EUR/MWh in the store):
-- HEA_GRID_FEE_EUR_KWH (0.03): network transfer fee per kWh imported.
-- HEA_ENERGY_TAX_EUR_KWH (0.045): energy tax per kWh imported.
-- HEA_VAT (0.25): VAT on spot + fee + tax for imports.
-- HEA_EXPORT_FEE_EUR_KWH (0.01): subtracted from spot for exports (the export price can go negative).
-- HEA_GRID_LIMIT_KW (17): main fuse limit on import and export (3 x 25 A).
+Tariff (import and export prices, the fuse): jobs/battery/tariff.py, with its Swedish defaults and sources.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import asdict, dataclass
 
-import numpy as np
-
+from jobs.battery.envvars import env_float as _env_float
+from jobs.battery.tariff import Tariff  # noqa: F401  (re-exported: callers import it from here)
 from jobs.common.protocol import ConfigError
-
-
-def _env_float(name: str, default: float, lo: float | None = None, hi: float | None = None) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as err:
-        raise ConfigError(f"{name}={raw!r} is not a number") from err
-    if not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ConfigError(f"{name}={raw!r} is out of range [{lo}, {hi}]")
-    return value
 
 
 @dataclass(frozen=True)
@@ -100,33 +81,3 @@ class BatteryConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
-
-@dataclass(frozen=True)
-class Tariff:
-    grid_fee_eur_kwh: float = 0.03
-    energy_tax_eur_kwh: float = 0.045
-    vat: float = 0.25
-    export_fee_eur_kwh: float = 0.01
-    grid_limit_kw: float = 17.0
-
-    @classmethod
-    def from_env(cls) -> "Tariff":
-        return cls(
-            grid_fee_eur_kwh=_env_float("HEA_GRID_FEE_EUR_KWH", 0.03),
-            energy_tax_eur_kwh=_env_float("HEA_ENERGY_TAX_EUR_KWH", 0.045),
-            vat=_env_float("HEA_VAT", 0.25, 0.0, 1.0),
-            export_fee_eur_kwh=_env_float("HEA_EXPORT_FEE_EUR_KWH", 0.01),
-            grid_limit_kw=_env_float("HEA_GRID_LIMIT_KW", 17.0, 0.0),
-        )
-
-    def buy(self, spot_eur_mwh) -> np.ndarray:
-        """Import price, EUR/kWh: spot plus fees and tax, all under VAT."""
-        spot = np.asarray(spot_eur_mwh, dtype=float) / 1000.0
-        return (spot + self.grid_fee_eur_kwh + self.energy_tax_eur_kwh) * (1.0 + self.vat)
-
-    def sell(self, spot_eur_mwh) -> np.ndarray:
-        """Export price, EUR/kWh: spot minus the export fee (negative when spot is)."""
-        return np.asarray(spot_eur_mwh, dtype=float) / 1000.0 - self.export_fee_eur_kwh
-
-    def to_dict(self) -> dict:
-        return asdict(self)

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from jobs.battery.config import BatteryConfig
+from jobs.battery.tariff import hour_cost
 
 
 class StepResult(NamedTuple):
@@ -24,10 +25,6 @@ class StepResult(NamedTuple):
     cost_eur: float  # energy cost + wear
     wear_eur: float
     cost_no_battery_eur: float
-
-
-def grid_cost(net_kwh: float, buy: float, sell: float) -> float:
-    return buy * net_kwh if net_kwh >= 0 else sell * net_kwh
 
 
 def step(
@@ -54,7 +51,7 @@ def step(
     imp, exp = max(grid, 0.0), max(-grid, 0.0)
     wear = cfg.wear_eur_kwh * dt * (charge + discharge)
     cost = buy * imp - sell * exp + wear
-    return StepResult(charge, discharge, imp, exp, energy_next, cost, wear, grid_cost(net, buy, sell))
+    return StepResult(charge, discharge, imp, exp, energy_next, cost, wear, hour_cost(net, buy, sell))
 
 
 def step_many(cfg: BatteryConfig, energy_kwh, power_kw, self_consume, load_kwh, pv_kwh, buy, sell, dt: float = 1.0):

@@ -12,11 +12,17 @@ Controller: the one the last `rl_train` evaluation chose (registry `battery_cont
 evaluation exists yet. MPC plans with one MILP over the whole horizon (it replans every run); the rule and
 the agent are rolled forward hour by hour on the forecasts.
 
-Starting state of charge: HEA_BATTERY_SOC_NOW (fraction) when the caller knows it (a real battery's
-reading); else the previous plan's SoC for the first hour; else HEA_BATTERY_SOC_INITIAL.
-The plan (store.write_plan) has one row per hour: battery_kw (+ charges), charge_kw, discharge_kw,
-mode ("setpoint" or "self_consumption"), soc, energy_kwh, grid_import_kwh, grid_export_kwh, price_buy,
-price_sell (EUR/kWh), load_kwh, pv_kwh, cost_eur, cost_no_battery_eur.
+Starting state of charge (`soc_source` in every row and in the result): `measured` from the configured SoC
+source (jobs/battery/soc.py: env, file, HTTP/JSON or MQTT); else, when there is none or it fails, `last_plan`
+(the previous plan's SoC at this hour, and the failure is named); else `initial` (HEA_BATTERY_SOC_INITIAL).
+The control loop runs this job after every price publication and every hour (src/workflows/batteryReplan.ts):
+a receding-horizon plan from the next full hour to the end of tomorrow.
+
+The plan (store.write_plan) has one row per hour: action (charge | discharge | idle), power_kw (+ charges),
+energy_kwh (into the battery in the hour), soc_kwh and soc_pct (at the hour's end), price_buy_eur_kwh and
+price_sell_eur_kwh (jobs/battery/tariff.py), cost_eur (with the battery, wear included), cost_no_battery_eur,
+why, soc_source, mode ("setpoint" or "self_consumption"), and the physics: battery_kw, charge_kw,
+discharge_kw, soc (fraction), grid_import_kwh, grid_export_kwh, price_buy, price_sell, load_kwh, pv_kwh.
 """
 
 from __future__ import annotations
@@ -31,9 +37,10 @@ from jobs.battery import data as bdata
 from jobs.battery.config import BatteryConfig, Tariff
 from jobs.battery.controllers import MPC, AgentController, Controller, RuleBased
 from jobs.battery.evaluate import plan_frame, run
+from jobs.battery import soc
 from jobs.battery.scenario import build_scenario
-from jobs.common import registry, settings, timeutil
-from jobs.common.protocol import ConfigError, parser, progress, run_main
+from jobs.common import registry, timeutil
+from jobs.common.protocol import parser, progress, run_main
 from jobs.common.forecasting import train_threads
 from jobs.common.store import Store
 from jobs.rl.train import REGISTRY_NAME
@@ -83,23 +90,98 @@ def choose_controller(store, requested: str) -> tuple[str, str, dict | None]:
     return best, f"best in evaluation {record['version']} (share of optimum {share_txt})", record
 
 
-def starting_energy(store, cfg: BatteryConfig, start: pd.Timestamp) -> tuple[float, str]:
-    soc_now = settings.env_str("HEA_BATTERY_SOC_NOW", "")
-    if soc_now:
-        try:
-            soc = float(soc_now)
-        except ValueError:
-            raise ConfigError(f"HEA_BATTERY_SOC_NOW={soc_now!r} is not a number") from None
-        if not 0 <= soc <= 1:
-            raise ConfigError(f"HEA_BATTERY_SOC_NOW={soc} must be a fraction in [0, 1]")
-        return min(max(soc * cfg.capacity_kwh, cfg.e_min), cfg.e_max), "HEA_BATTERY_SOC_NOW"
+def _stored_energy(plan: pd.DataFrame) -> pd.Series:
+    """Stored energy after each hour: `soc_kwh`, or `energy_kwh` in plans written before it existed."""
+    if "soc_kwh" in plan.columns:
+        return plan["soc_kwh"]
+    return plan["energy_kwh"]
+
+
+def starting_energy(store, cfg: BatteryConfig, now: pd.Timestamp, start: pd.Timestamp) -> tuple[float, str, str]:
+    """Stored energy at `start` (kWh), the source's kind (measured | last_plan | initial) and its detail.
+
+    A measurement taken before `start` is carried forward with the previous plan's power for the rest of the
+    current hour (a re-plan at :50 would otherwise start ten minutes of charging behind).
+    """
+    reading = soc.read_soc(cfg.capacity_kwh)
     prev = store.read_plan()
-    if not prev.empty and "energy_kwh" in prev.columns:
-        before = prev[prev.index < start]
+    failed = f"; {reading.source} source failed: {reading.error}" if reading.error else ""
+    if reading.ok:
+        energy = reading.fraction * cfg.capacity_kwh
+        detail = reading.detail
+        hour = now.floor("h")
+        if not prev.empty and hour in prev.index and start > now and {"charge_kw", "discharge_kw"} <= set(prev.columns):
+            left = (start - now) / pd.Timedelta(hours=1)
+            row = prev.loc[hour]
+            energy += left * (float(row["charge_kw"]) * cfg.eta_charge - float(row["discharge_kw"]) / cfg.eta_discharge)
+            detail += f", carried {left * 60:.0f} min forward on the previous plan"
+        return min(max(energy, cfg.e_min), cfg.e_max), "measured", detail
+    if not prev.empty and ("soc_kwh" in prev.columns or "energy_kwh" in prev.columns):
+        stored = _stored_energy(prev)
+        before = stored[stored.index < start]
         if not before.empty and before.index[-1] == start - pd.Timedelta(hours=1):
-            e = float(before["energy_kwh"].iloc[-1])  # energy after the hour that ends at `start`
-            return min(max(e, cfg.e_min), cfg.e_max), f"previous plan issued {timeutil.iso(prev.attrs.get('issued_at'))}"
-    return cfg.e_initial, "HEA_BATTERY_SOC_INITIAL"
+            e = float(before.iloc[-1])  # energy after the hour that ends at `start`
+            issued = timeutil.iso(prev.attrs.get("issued_at"))
+            return min(max(e, cfg.e_min), cfg.e_max), "last_plan", f"previous plan issued {issued}{failed}"
+    return cfg.e_initial, "initial", f"HEA_BATTERY_SOC_INITIAL (no plan covers {timeutil.iso(start)}){failed}"
+
+
+IDLE_KW = 1e-3
+
+
+def _action(battery_kw: float) -> str:
+    return "charge" if battery_kw > IDLE_KW else "discharge" if battery_kw < -IDLE_KW else "idle"
+
+
+def explain(plan: pd.DataFrame, cfg: BatteryConfig) -> list[str]:
+    """Why each hour does what it does, in words a person can check against the prices in the row."""
+    buy, sell = plan["price_buy"].to_numpy(), plan["price_sell"].to_numpy()
+    reasons = []
+    for i, row in enumerate(plan.itertuples()):
+        later_buy = buy[i + 1:].max() if i + 1 < len(buy) else buy[i]
+        later_sell = sell[i + 1:].max() if i + 1 < len(sell) else sell[i]
+        surplus = row.pv_kwh - row.load_kwh
+        rule = "self-consumption rule: " if row.mode == "self_consumption" else ""
+        if row.action == "charge":
+            if surplus > IDLE_KW and row.grid_import_kwh <= IDLE_KW:
+                why = f"stores surplus solar instead of exporting it at {row.price_sell:.3f} EUR/kWh"
+            else:
+                why = (f"charges at {row.price_buy:.3f} EUR/kWh, one of the cheapest hours ahead; later hours cost "
+                       f"up to {later_buy:.3f} to buy and pay up to {later_sell:.3f} to sell")
+        elif row.action == "discharge":
+            if row.grid_export_kwh > IDLE_KW and surplus <= 0:
+                why = f"sells stored energy at {row.price_sell:.3f} EUR/kWh, a price peak"
+            else:
+                why = f"covers the home's load instead of importing at {row.price_buy:.3f} EUR/kWh"
+        else:
+            soc_kwh = row.soc_kwh
+            if soc_kwh >= cfg.e_max - 1e-6:
+                why = "idle: the battery is full"
+            elif soc_kwh <= cfg.e_min + 1e-6 and surplus <= 0:
+                why = "idle: the battery is at its minimum state of charge"
+            else:
+                why = (f"idle: the spread to later hours does not pay the round-trip losses "
+                       f"({cfg.efficiency:.0%}) and wear ({cfg.wear_eur_kwh:.3f} EUR/kWh cycled)")
+        reasons.append(rule + why)
+    return reasons
+
+
+def hourly_columns(plan: pd.DataFrame, cfg: BatteryConfig, soc_source: str) -> pd.DataFrame:
+    """The plan's columns for the home (TEAM.md's `plans` layout) beside the physics ones.
+
+    `energy_kwh` is the energy into (+) or out of (-) the battery in the hour; `soc_kwh` the stored energy at
+    the hour's end.
+    """
+    out = plan.rename(columns={"energy_kwh": "soc_kwh"}).copy()
+    out["action"] = [_action(p) for p in out["battery_kw"]]
+    out["power_kw"] = out["battery_kw"]
+    out["energy_kwh"] = out["battery_kw"] * 1.0  # one-hour intervals
+    out["soc_pct"] = 100.0 * out["soc_kwh"] / cfg.capacity_kwh
+    out["price_buy_eur_kwh"] = out["price_buy"]
+    out["price_sell_eur_kwh"] = out["price_sell"]
+    out["why"] = explain(out, cfg)
+    out["soc_source"] = soc_source
+    return out
 
 
 def main(args) -> dict:
@@ -126,7 +208,7 @@ def _main(args) -> dict:
             except Exception as err:  # a lost model file must not leave the battery without a plan
                 notes.append(f"agent model at {path} could not be loaded ({err}); using MPC")
                 name = "mpc"
-        energy0, soc_source = starting_energy(store, cfg, start)
+        energy0, soc_source, soc_detail = starting_energy(store, cfg, now, start)
         progress(30, "planning", f"{name}: {why}")
 
         # The forecasts are this plan's "actuals": a perfect-foresight scenario over them, padded past the
@@ -146,6 +228,7 @@ def _main(args) -> dict:
             ctrl = _Recording(AgentController(agent, cfg) if name == "rl_agent" else RuleBased())
             plan = run(ctrl, sc, cfg, 0, n, energy0)
             plan["mode"] = ctrl.modes
+        plan = hourly_columns(plan, cfg, soc_source)
         plan.index.name = "ts"
         progress(80, "saving", f"{len(plan)} hourly rows")
         rows = store.write_plan(now, plan, controller=name)
@@ -160,8 +243,9 @@ def _main(args) -> dict:
         "end": timeutil.iso(end),
         "issued_at": timeutil.iso(now),
         "soc_start": round(energy0 / cfg.capacity_kwh, 4),
-        "soc_start_source": soc_source,
-        "soc_end": round(float(plan["energy_kwh"].iloc[-1]) / cfg.capacity_kwh, 4),
+        "soc_source": soc_source,
+        "soc_source_detail": soc_detail,
+        "soc_end": round(float(plan["soc_kwh"].iloc[-1]) / cfg.capacity_kwh, 4),
         "charge_kwh": round(float(plan["charge_kw"].sum()), 3),
         "discharge_kwh": round(float(plan["discharge_kw"].sum()), 3),
         "expected_cost_eur": round(cost, 3),

@@ -127,7 +127,7 @@ def test_tariff_and_config_from_env(monkeypatch):
     monkeypatch.setenv("HEA_VAT", "0")
     cfg, tariff = BatteryConfig.from_env(), Tariff.from_env()
     assert cfg.capacity_kwh == 13.5 and cfg.eta_charge == pytest.approx(0.9)
-    assert tariff.buy([100.0])[0] == pytest.approx(0.1 + 0.03 + 0.045)
+    assert tariff.buy([100.0])[0] == pytest.approx(0.1 + 0.03 + 0.040)
     assert tariff.sell([-20.0])[0] == pytest.approx(-0.03)
     monkeypatch.setenv("HEA_BATTERY_SOC_MIN", "0.99")
     with pytest.raises(ConfigError):

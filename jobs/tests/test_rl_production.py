@@ -57,7 +57,11 @@ def test_without_evaluation_rule_based_with_named_fallbacks(run_job, env):
     assert len(plan) == HOURS and plan.index[0] == PLAN_START
     assert set(plan["mode"]) == {"self_consumption"}
     cfg = BatteryConfig()
-    assert plan["energy_kwh"].between(cfg.e_min - 1e-9, cfg.e_max + 1e-9).all()
+    assert plan["soc_kwh"].between(cfg.e_min - 1e-9, cfg.e_max + 1e-9).all()
+    assert res["soc_source"] == "initial" and set(plan["soc_source"]) == {"initial"}
+    assert plan["energy_kwh"].tolist() == pytest.approx(plan["power_kw"].tolist())
+    assert plan["soc_pct"].tolist() == pytest.approx((100 * plan["soc_kwh"] / cfg.capacity_kwh).tolist())
+    assert set(plan["action"]) <= {"charge", "discharge", "idle"} and plan["why"].str.len().min() > 10
     balance = plan["grid_import_kwh"] - plan["grid_export_kwh"] - (plan["load_kwh"] - plan["pv_kwh"]
                                                                    + plan["charge_kw"] - plan["discharge_kw"])
     assert balance.abs().max() < 1e-9
@@ -80,12 +84,18 @@ def test_uses_forecasts_and_the_evaluated_mpc(run_job, env):
     assert res["fallbacks"] == []
     assert res["inputs"]["spot"] == {"forecast.price": HOURS}
     assert res["inputs"]["load"] == {"forecast.demand": HOURS}
-    assert res["soc_start"] == pytest.approx(0.2) and res["soc_start_source"] == "HEA_BATTERY_SOC_NOW"
+    assert res["soc_start"] == pytest.approx(0.2) and res["soc_source"] == "measured"
+    assert res["soc_source_detail"] == "HEA_BATTERY_SOC_NOW"
     with _store(env) as store:
         plan = store.read_plan()
     # MPC charges in cheap hours and discharges into the evening peak.
     peak = plan[(plan.index.hour >= 15) & (plan.index.hour <= 18)]
     assert peak["discharge_kw"].sum() > 3.0
+    assert set(peak[peak["discharge_kw"] > 0.5]["action"]) == {"discharge"}
+    charging = plan[plan["action"] == "charge"]
+    assert not charging.empty and charging["why"].str.contains("cheapest hours").all()
+    assert (plan["price_buy_eur_kwh"] > plan["price_sell_eur_kwh"]).all()
+    assert set(plan["soc_source"]) == {"measured"}
     assert plan["charge_kw"].sum() > 3.0
     assert res["expected_savings_eur"] > 0.5
 

@@ -4,10 +4,12 @@ import { createJobOptions } from './jobOptions.js';
 import { createRunJob } from './runJob.js';
 import { createWriteReport } from './reports.js';
 import { createFreshnessActivities } from './freshness.js';
+import { createPlanHomeActivities } from './planHome.js';
 
 export type { RunJobInput, JobOutcome, JobHeartbeat, JobFailureDetails } from './runJob.js';
 export type { JobActivityOptions } from './jobOptions.js';
 export type { DatasetFreshness, SeriesStatus } from './freshness.js';
+export type { PlanPublished } from './planHome.js';
 
 /** Every activity the worker registers, bound to the loaded config. */
 export function createActivities(config: AppConfig, logger: Logger) {
@@ -16,6 +18,7 @@ export function createActivities(config: AppConfig, logger: Logger) {
     jobOptions: createJobOptions(config),
     writeReport: createWriteReport(config),
     ...createFreshnessActivities(config, logger),
+    ...createPlanHomeActivities(config, logger),
   };
 }
 

@@ -16,6 +16,7 @@ import type { AppConfig } from '../config/load.js';
 import type { Logger } from '../logging.js';
 import { registerMetrics } from './metrics.js';
 import { registerDashboard } from './routes/dashboard.js';
+import { planRoutes } from './routes/plan.js';
 import { recentPollers, temporalVersion } from './health.js';
 import {
   acceptedSchema,
@@ -343,6 +344,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       return reply.send({ status: 'healthy', ...base, workers, message: `${workers.length} worker(s) polling` });
     },
   );
+
+  await app.register(planRoutes, { config });
 
   // The root answers with the dashboard (it links the API docs and health).
   await registerDashboard(app, deps);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { durationMs } from './duration.js';
 import { apiSchema } from './api.js';
 import { freshnessSchema, schedulesSchema } from './schedules.js';
+import { mqttSchema } from './mqtt.js';
 
 /** A job or dataset name: also used in env vars, file names and workflow ids. */
 const identifier = z.string().regex(/^[a-z][a-z0-9_]*$/, 'use lower case letters, digits and _');
@@ -108,6 +109,7 @@ export const configSchema = z
     api: apiSchema.prefault({}),
     schedules: schedulesSchema.prefault({}),
     freshness: freshnessSchema.prefault({}),
+    mqtt: mqttSchema.prefault({}),
   })
   .strict();
 

@@ -9,3 +9,4 @@ export { dataFreshness } from './dataFreshness.js';
 export { runSingleJob } from './runSingleJob.js';
 export { meterModelTraining } from './meterModelTraining.js';
 export { meterModelTrainingBulk } from './meterModelTrainingBulk.js';
+export { batteryReplan } from './batteryReplan.js';
