@@ -17,7 +17,11 @@ export async function getJson(url) {
   return res.json();
 }
 
-export const fmt = (v, digits = 2) => (v === null || v === undefined || Number.isNaN(v) ? '–' : Number(v).toFixed(digits));
+export function fmt(v, digits = 2) {
+  if (v === null || v === undefined || Number.isNaN(v)) return '–';
+  const x = Number(Number(v).toFixed(digits));
+  return (x === 0 ? 0 : x).toFixed(digits); // no "-0.0"
+}
 export const eur = (v) => (v === null || v === undefined ? '–' : `${v < 0 ? '−' : ''}€${Math.abs(v).toFixed(2)}`);
 
 export function duration(seconds) {

@@ -2,7 +2,8 @@
 // hour, PV and load forecasts, and what the plan costs with and without the battery.
 import type { StoreDb } from './db.js';
 import { addDays, iso, localDate, localMidnight } from './clock.js';
-import { at, forecastAsOf, hourlySeries, hoursBetween, quantile, tableExists } from './queries.js';
+import { at, forecastAsOf, hourlySeries, hoursBetween, quantile } from './queries.js';
+import { readLatestPlan } from './plan.js';
 
 /** The band is the forecast plus these quantiles of its own errors over the last BAND_DAYS days. */
 const BAND_QUANTILES = [0.1, 0.9] as const;
@@ -42,61 +43,30 @@ export interface TodayView {
   totals: { day: string; cost_eur: number; cost_no_battery_eur: number; saving_eur: number; hours: number }[];
 }
 
-type PlanData = Record<string, unknown>;
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-
-/** The plan's columns under either spelling (the agent's own, or the plan table's documented names). */
-function planHour(ts: number, d: PlanData): PlanHour {
-  const power = num(d.power_kw) ?? num(d.battery_kw) ?? (num(d.charge_kw) ?? 0) - (num(d.discharge_kw) ?? 0);
-  const soc = num(d.soc_pct) ?? (num(d.soc) !== null ? num(d.soc)! * 100 : null);
-  const action = typeof d.action === 'string' ? d.action : power > 0.05 ? 'charge' : power < -0.05 ? 'discharge' : 'idle';
-  const buy = num(d.price_buy_eur_kwh) ?? num(d.price_buy);
-  const sell = num(d.price_sell_eur_kwh) ?? num(d.price_sell);
-  return {
-    ts,
-    action,
-    power_kw: power,
-    soc_pct: soc,
-    price_buy_eur_kwh: buy,
-    price_sell_eur_kwh: sell,
-    cost_eur: num(d.cost_eur),
-    cost_no_battery_eur: num(d.cost_no_battery_eur),
-    why: typeof d.why === 'string' && d.why ? d.why : describe(action, power, d, buy),
-  };
-}
-
-/** For plans written before the agent explained itself: what the hour's columns say, nothing more. */
-function describe(action: string, power: number, d: PlanData, buy: number | null): string {
-  const pv = num(d.pv_kwh);
-  const load = num(d.load_kwh);
-  const price = buy !== null ? ` at ${buy.toFixed(3)} EUR/kWh` : '';
-  const mode = d.mode === 'self_consumption' ? ' (self-consumption)' : '';
-  if (action === 'charge') return pv !== null && load !== null && pv > load ? `charge ${power.toFixed(1)} kW from surplus PV${mode}` : `charge ${power.toFixed(1)} kW from the grid${price}${mode}`;
-  if (action === 'discharge') return `discharge ${(-power).toFixed(1)} kW to cover the load${price}${mode}`;
-  return `idle${price}${mode}`;
-}
-
-/** For each hour, the row of the newest plan issued at or before `asOf` that covers it. */
+/**
+ * The newest plan issued by `asOf` (GET /plan's reader): from the hour after it was made to the end of
+ * tomorrow. Hours already past in today have no plan row.
+ */
 function readPlan(db: StoreDb, start: number, end: number, asOf: number) {
-  if (!tableExists(db, 'plans')) return undefined;
-  const rows = db
-    .prepare(
-      `SELECT ts, issued_at, controller, data FROM (
-         SELECT ts, issued_at, controller, data, ROW_NUMBER() OVER (PARTITION BY ts ORDER BY issued_at DESC) AS rn
-         FROM plans WHERE ts >= ? AND ts < ? AND issued_at <= ?
-       ) WHERE rn = 1 ORDER BY ts`,
-    )
-    .all(start, end, asOf) as { ts: number; issued_at: number; controller: string; data: string }[];
-  if (rows.length === 0) return undefined;
-  const latest = rows.reduce((a, b) => (b.issued_at > a.issued_at ? b : a));
-  const data = rows.map((r) => JSON.parse(r.data) as PlanData);
-  const socSource = data.find((d) => typeof d.soc_source === 'string')?.soc_source as string | undefined;
-  return {
-    issued_at: iso(latest.issued_at),
-    controller: latest.controller,
-    soc_source: socSource ?? null,
-    hours: rows.map((r, i) => planHour(r.ts, data[i]!)),
-  };
+  const plan = readLatestPlan(db, new Date(asOf * 1000));
+  if (!plan) return undefined;
+  const hours = plan.hours
+    .map((h): PlanHour => {
+      const power = h.power_kw;
+      return {
+        ts: Date.parse(h.ts) / 1000,
+        action: h.action ?? (power === null ? 'unknown' : power > 0.05 ? 'charge' : power < -0.05 ? 'discharge' : 'idle'),
+        power_kw: power,
+        soc_pct: h.soc_pct,
+        price_buy_eur_kwh: h.price_buy_eur_kwh,
+        price_sell_eur_kwh: h.price_sell_eur_kwh,
+        cost_eur: h.cost_eur,
+        cost_no_battery_eur: h.cost_no_battery_eur,
+        why: h.why ?? '',
+      };
+    })
+    .filter((h) => h.ts >= start && h.ts < end);
+  return { issued_at: plan.issued_at, controller: plan.controller, soc_source: plan.soc_source, hours };
 }
 
 function forecastModel(db: StoreDb, name: string, asOf: number): string | null {

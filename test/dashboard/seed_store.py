@@ -107,7 +107,8 @@ def main() -> None:
                     err = (pred.reindex(actual.index) - actual).dropna()
                     scores.append((kind, who, day.strftime("%Y-%m-%d"), float(err.abs().mean()),
                                    float(np.sqrt((err ** 2).mean())), int(len(err)), serving, int(hour.timestamp())))
-            store.conn.executemany("INSERT OR REPLACE INTO forecast_scores VALUES (?,?,?,?,?,?,?,?)", scores)
+            with store._tx() as conn:  # one commit, not one per row
+                conn.executemany("INSERT OR REPLACE INTO forecast_scores VALUES (?,?,?,?,?,?,?,?)", scores)
         alert_day = today - pd.Timedelta(days=1)
         store.conn.execute(
             "INSERT INTO alerts (at, kind, subject, message, data) VALUES (?,?,?,?,?)",

@@ -41,7 +41,7 @@ export async function renderToday(main) {
   main.append(grid);
 
   chart('today-price', priceEl, {
-    title: `Spot price, ${d.price.unit}${d.price.band ? ', forecast ± its errors' : ''}`,
+    title: `Spot price, ${d.price.unit}`,
     timezone: tz,
     series: [
       { label: 'published', stroke: COLORS.price, width: 2, paths: stepped() },
