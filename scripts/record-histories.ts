@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { Worker } from '@temporalio/worker';
 import * as workflows from '../src/workflows/index.js';
 import { createActivities } from '../src/activities/index.js';
+import { ensureStatusAttribute } from '../src/temporal/namespace.js';
 import { FIXTURES, ROOT, TEMPORAL_BIN as TEMPORAL, createTestServer, testLogger, workflowBundle, writeFixtureConfig } from '../test/helpers/env.js';
 
 const OUT = join(ROOT, 'test', 'histories');
@@ -39,6 +40,9 @@ const config = writeFixtureConfig(
     rl_train: fixture('progress_job.py', '2', '0.1'),
     store_status: fixture('status_fixture.py', 'price.spot=30', 'home.consumption=0.1'),
     meter_train: echo,
+    accuracy_score: echo,
+    daily_report: echo,
+    training_report: echo,
   },
   {
     freshness: {
@@ -71,6 +75,7 @@ async function main() {
 
   const env = await createTestServer();
   try {
+    await ensureStatusAttribute(env.connection, 'default', testLogger()); // runs set HeaStatus, as at start-up
     const taskQueue = 'record-histories';
     const worker = await Worker.create({
       connection: env.nativeConnection,

@@ -6,6 +6,7 @@ import { loadConfigOrExit, type AppConfig } from './config/load.js';
 import { createLogger, type Logger } from './logging.js';
 import { resolveTemporal, type TemporalTarget } from './temporal/connection.js';
 import { installRuntime } from './temporal/runtime.js';
+import { prepareNamespace } from './temporal/namespace.js';
 import { createWorker } from './worker.js';
 
 export class UsageError extends Error {
@@ -37,6 +38,7 @@ export async function openApp(options: {
   const target = await resolveTemporal(config, logger, { embedded: options.embedded ?? true });
   const connection = await Connection.connect(target.connectionOptions);
   const client = new Client({ connection, namespace: target.namespace });
+  await prepareNamespace(connection, { namespace: target.namespace, embedded: target.embedded !== undefined, retentionMs: config.temporal.embedded.retention, logger });
   let worker: App['worker'];
   const mode = options.worker ?? 'never';
   if (mode === 'always' || (mode === 'if-none' && !(await hasWorkers(client, target)))) {

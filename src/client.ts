@@ -7,6 +7,7 @@ import { FLOWS, FLOW_NAMES, isFlowName, parseFlowParams, type FlowName } from '.
 import { UsageProblem, schedulesCommand } from './schedules/commands.js';
 import { buildApiCommand, buildTrainMetersCommand } from './api/commands.js';
 import { followRun } from './follow.js';
+import { buildAccuracyCommand } from './cli/accuracy.js';
 import type { RunReport } from './workflows/report.js';
 import { isDebug } from './logging.js';
 
@@ -204,6 +205,7 @@ export function buildProgram(): Command {
       process.exit(code);
     });
 
+  program.addCommand(buildAccuracyCommand(() => program.opts().config));
   program.addCommand(buildTrainMetersCommand(() => program.opts().config));
   program.addCommand(buildApiCommand(() => program.opts().config));
   program.addCommand(schedulesCommand(() => openApp({ configFile: program.opts().config, worker: 'never' })));

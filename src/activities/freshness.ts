@@ -1,10 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import type { AppConfig } from '../config/load.js';
 import type { FreshnessConfig } from '../config/schedules.js';
 import { FLOWS } from '../flows.js';
 import type { Logger } from '../logging.js';
+import { createNotifyActivities } from './notify.js';
 
 /** One dataset's verdict, as the organizer's check_data_freshness gave it (is_fresh and a reason). */
 export interface DatasetFreshness {
@@ -65,6 +65,7 @@ export function evaluateFreshness(
 
 export function createFreshnessActivities(config: AppConfig, logger: Logger) {
   const log = logger.child({ component: 'freshness' });
+  const { notify } = createNotifyActivities(config, logger);
   return {
     async checkFreshness(series: Record<string, SeriesStatus> | undefined): Promise<DatasetFreshness[]> {
       const fileTimes: Record<string, number | undefined> = {};
@@ -78,22 +79,17 @@ export function createFreshnessActivities(config: AppConfig, logger: Logger) {
       return evaluateFreshness(config.freshness.datasets, series, fileTimes, Date.now());
     },
 
-    /** Logs every stale dataset and POSTs them to the webhook, if one is configured. */
-    async sendFreshnessAlert(stale: DatasetFreshness[]): Promise<{ logged: number; webhookStatus?: number }> {
+    /** Logs every stale dataset and sends one alert listing them (src/activities/notify.ts: webhook, alerts table). */
+    async sendFreshnessAlert(stale: DatasetFreshness[]): Promise<{ logged: number; delivery?: string; webhookStatus?: number }> {
       for (const d of stale) log.warn({ dataset: d.dataset, target: d.target, reason: d.reason }, 'stale data');
-      const url = config.freshness.webhook;
-      if (!url || stale.length === 0) return { logged: stale.length };
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ source: 'home-energy-ai', kind: 'stale-data', datasets: stale }),
-        signal: AbortSignal.timeout(10_000),
+      if (stale.length === 0) return { logged: 0 };
+      const out = await notify({
+        kind: 'stale-data',
+        subject: `stale data: ${stale.map((d) => d.dataset).join(', ')}`,
+        message: stale.map((d) => `${d.dataset} (${d.reason})`).join('; '),
+        data: { datasets: stale },
       });
-      if (res.status >= 400 && res.status < 500) {
-        throw ApplicationFailure.create({ type: 'WebhookRejected', message: `webhook answered ${res.status}`, nonRetryable: true });
-      }
-      if (!res.ok) throw new Error(`webhook answered ${res.status}`);
-      return { logged: stale.length, webhookStatus: res.status };
+      return { logged: stale.length, delivery: out.delivery, ...(out.webhookStatus ? { webhookStatus: out.webhookStatus } : {}) };
     },
   };
 }

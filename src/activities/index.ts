@@ -5,11 +5,16 @@ import { createRunJob } from './runJob.js';
 import { createWriteReport } from './reports.js';
 import { createFreshnessActivities } from './freshness.js';
 import { createPlanHomeActivities } from './planHome.js';
+import { createNotifyActivities } from './notify.js';
+import { createAccuracyActivities } from './accuracy.js';
+import { createRunStatusActivities } from './runStatus.js';
 
 export type { RunJobInput, JobOutcome, JobHeartbeat, JobFailureDetails } from './runJob.js';
 export type { JobActivityOptions } from './jobOptions.js';
 export type { DatasetFreshness, SeriesStatus } from './freshness.js';
 export type { PlanPublished } from './planHome.js';
+export type { AlertInput, AlertOutcome } from './notify.js';
+export type { Degradation, RollingAccuracy } from './accuracy.js';
 
 /** Every activity the worker registers, bound to the loaded config. */
 export function createActivities(config: AppConfig, logger: Logger) {
@@ -19,6 +24,9 @@ export function createActivities(config: AppConfig, logger: Logger) {
     writeReport: createWriteReport(config),
     ...createFreshnessActivities(config, logger),
     ...createPlanHomeActivities(config, logger),
+    ...createNotifyActivities(config, logger),
+    ...createAccuracyActivities(config),
+    ...createRunStatusActivities(),
   };
 }
 

@@ -1,7 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/load.js';
-import type { RunReport, StepReport } from '../workflows/report.js';
+import { reportBaseName, type RunReport, type StepReport } from '../workflows/report.js';
 import { formatDuration } from '../config/duration.js';
 
 function cell(value: unknown): string {
@@ -39,11 +39,12 @@ export function figures(result: Record<string, unknown> | undefined, max = 10): 
     .join(', ');
 }
 
+/** A result's nested figures, whole (never cut): JSON in a collapsed block. */
 function nested(result: Record<string, unknown> | undefined): string[] {
   if (!result) return [];
   return Object.entries(result)
     .filter(([, v]) => v !== null && typeof v === 'object')
-    .map(([k, v]) => `- \`${k}\`: \`${JSON.stringify(v).slice(0, 400)}\``);
+    .flatMap(([k, v]) => ['<details>', `<summary><code>${k}</code></summary>`, '', '```json', JSON.stringify(v, null, 2), '```', '', '</details>']);
 }
 
 export function renderMarkdown(report: RunReport): string {
@@ -52,6 +53,7 @@ export function renderMarkdown(report: RunReport): string {
     `# ${report.workflow}: ${report.status}`,
     '',
     `- Workflow id: \`${report.workflowId}\` (run \`${report.runId}\`)`,
+    ...(report.asOf ? [`- As of: ${report.asOf} (the run's "now")`] : []),
     `- Started: ${report.startedAt}; finished: ${report.finishedAt ?? '-'}; took ${formatDuration(report.durationMs ?? 0)}`,
     `- Steps: ${counts('success')} succeeded, ${counts('failed')} failed, ${counts('skipped')} skipped`,
     `- Parameters: \`${JSON.stringify(report.params)}\``,
@@ -78,15 +80,16 @@ export function renderMarkdown(report: RunReport): string {
     `| ${t.columns.map(() => '---').join(' | ')} |`,
     ...t.rows.map((r) => `| ${r.map((v) => cell(v ?? '-')).join(' | ')} |`),
   ]);
-  return [...lines, ...tables, ...details, ''].join('\n');
+  const images = (report.images ?? []).flatMap((i) => ['', `## ${i.title}`, '', `![${i.title}](${encodeURI(i.file)})`]);
+  const files = report.files?.length ? ['', '## Files', '', ...report.files.map((f) => `- [${f.title}](${encodeURI(f.file)})`)] : [];
+  return [...lines, ...tables, ...images, ...files, ...details, ''].join('\n');
 }
 
 /** Writes the run's Markdown report under reports/, one file per run, named by workflow and time. */
 export function createWriteReport(config: AppConfig) {
   return async function writeReport(report: RunReport): Promise<string> {
     await mkdir(config.dirs.reports, { recursive: true });
-    const stamp = (report.finishedAt ?? report.startedAt).replace(/[:.]/g, '-');
-    const file = join(config.dirs.reports, `${report.workflow}-${stamp}-${report.runId.slice(0, 8)}.md`);
+    const file = join(config.dirs.reports, `${reportBaseName(report)}.md`);
     const tmp = `${file}.tmp`;
     await writeFile(tmp, renderMarkdown(report));
     await rename(tmp, file);

@@ -71,6 +71,7 @@ export function createRunJob(config: AppConfig, logger: Logger) {
         HEA_ATTEMPT: String(info.attempt),
         HEA_DATA_DIR: config.dirs.data,
         HEA_MODELS_DIR: config.dirs.models,
+        HEA_REPORTS_DIR: config.dirs.reports,
         HEA_STORE_URL: config.storeUrl,
         HEA_DEBUG: isDebug() ? 'true' : 'false',
       },

@@ -72,6 +72,8 @@ export const temporalSchema = z
         dbFile: z.string().min(1).default('var/temporal.db'),
         logFile: z.string().min(1).default('var/temporal-server.log'),
         startTimeout: durationMs.default(60_000),
+        /** How long closed runs stay visible (applied at start; the dev server's own default is 1 day). */
+        retention: durationMs.default(30 * 86_400_000),
       })
       .strict()
       .prefault({}),
@@ -99,6 +101,37 @@ export const pathsSchema = z
   })
   .strict();
 
+/** Where alerts go (failed and partial runs, stale data, degraded models): src/activities/notify.ts. */
+export const notificationsSchema = z
+  .object({
+    webhook: z
+      .object({
+        url: z.url(),
+        headers: z.record(z.string(), z.string()).default({}),
+        /** Sent as `Authorization: Bearer <token>`. */
+        token: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    /** The same subject again within this window is logged, not sent again. */
+    dedupWindow: durationMs.default(6 * 3_600_000),
+    /** At most this many webhook posts per hour; the rest are recorded (alerts table) but not sent. */
+    maxPerHour: z.number().int().min(1).max(1000).default(10),
+    /** Prefix for report links in notifications (e.g. a file server's URL); default: the file path. */
+    reportBaseUrl: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** When a serving model counts as degraded, from its rolling 7-day realised error (jobs/accuracy/score.py). */
+export const accuracySchema = z
+  .object({
+    /** Degraded when the serving model's rolling MAE > best naive's x (1 + threshold). */
+    degradationThreshold: z.number().min(0).max(10).default(0.1),
+    /** Days of scores needed in the window before any verdict. */
+    minDays: z.number().int().min(1).max(90).default(3),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     paths: pathsSchema.prefault({}),
@@ -110,6 +143,8 @@ export const configSchema = z
     schedules: schedulesSchema.prefault({}),
     freshness: freshnessSchema.prefault({}),
     mqtt: mqttSchema.prefault({}),
+    notifications: notificationsSchema.prefault({}),
+    accuracy: accuracySchema.prefault({}),
   })
   .strict();
 

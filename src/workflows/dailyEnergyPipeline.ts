@@ -3,11 +3,14 @@ import { dailyPipelineParams, parseParams, type DailyPipelineParams } from './pa
 import { RunRecorder } from './run.js';
 import type { RunReport } from './report.js';
 import { DATA_UPDATES } from './updates.js';
+import { scoreForecasts } from './accuracy.js';
 
 /**
  * Daily at 06:00: the data updates in parallel, then the forecasts (solar, prices with the chosen model
  * and horizon, demand), then tomorrow's battery plan. Each step starts as soon as its own inputs are in;
  * a failed step skips what depends on it and the rest carries on: the run ends `partial`, not failed.
+ * With yesterday's actuals in, the forecasts are scored (a degraded model raises an alert and retrains
+ * early); last, the daily report: the hourly plan table and the charts, beside the run's report.
  */
 export async function dailyEnergyPipeline(input: DailyPipelineParams = {}): Promise<RunReport> {
   const p = parseParams(dailyPipelineParams, input);
@@ -38,7 +41,9 @@ export async function dailyEnergyPipeline(input: DailyPipelineParams = {}): Prom
       needs: ['solar forecast', `price forecast (${p.priceModel})`, 'demand forecast'],
     });
   }
-  await run.prepare(steps.map((s) => s.job));
+  await run.prepare([...steps.map((s) => s.job), 'accuracy_score', 'daily_report']);
   await runDag(run, steps);
+  await scoreForecasts(run);
+  await run.step('daily report', 'daily_report', ['--report-name', run.reportName]);
   return run.finish();
 }

@@ -23,14 +23,48 @@ export interface RunReport {
   runId: string;
   status: RunStatus;
   startedAt: string;
+  /**
+   * The instant the run is about ("now" for its jobs): a scheduled or backfilled run's scheduled time
+   * (params.asOf, set by the schedules), else unset and the run is about its start.
+   */
+  asOf?: string;
   finishedAt?: string;
   durationMs?: number;
   params: Record<string, unknown>;
   steps: StepReport[];
   /** Further results of the run (the freshness verdicts, ...), rendered as tables. */
   tables?: ReportTable[];
+  /** Pictures beside the report (SVG charts written by a report job), relative to the reports folder. */
+  images?: ReportImage[];
+  /** Further files beside the report (full figures as JSON), relative to the reports folder. */
+  files?: ReportFile[];
   /** Where the Markdown report was written, when it was. */
   reportFile?: string;
+}
+
+export interface ReportImage {
+  title: string;
+  file: string;
+}
+
+export interface ReportFile {
+  title: string;
+  file: string;
+}
+
+/**
+ * What a report job adds to its run's report: tables, charts and files it wrote beside the report (in
+ * the folder named by reportBaseName). Returned under the `report` key of the job's result.
+ */
+export interface ReportSection {
+  tables?: ReportTable[];
+  images?: ReportImage[];
+  files?: ReportFile[];
+}
+
+/** The report's file name without `.md`, known from the start: its report job's files go in a folder of that name. */
+export function reportBaseName(report: Pick<RunReport, 'workflow' | 'startedAt' | 'runId'>): string {
+  return `${report.workflow}-${report.startedAt.replace(/[:.]/g, '-')}-${report.runId.slice(0, 8)}`;
 }
 
 export interface ReportTable {

@@ -1,24 +1,30 @@
 // The life of a run: its steps, the live report (a query and the Web UI's current details), and the
 // written report at the end. Every pipeline workflow records its work through a RunRecorder.
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import {
   ApplicationFailure,
   defineQuery,
+  isCancellation,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import { runStatus, summarize, type ReportTable, type RunReport, type StepReport } from './report.js';
+import type { Activities, AlertInput } from '../activities/index.js';
+import { reportBaseName, runStatus, summarize, type ReportSection, type ReportTable, type RunReport, type StepReport } from './report.js';
 import { loadJobOptions, runStep, type JobOptionsTable } from './steps.js';
 import { reportQueryName } from './names.js';
 
 export const reportQuery = defineQuery<RunReport>(reportQueryName);
 
-const { writeReport } = proxyActivities<Activities>({
+const { writeReport, statusAttributeReady, notify } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 5 },
 });
+
+/** The Web UI's Workflows list shows and filters it: `HeaStatus="partial"` (src/temporal/namespace.ts). */
+export const HEA_STATUS = defineSearchAttributeKey('HeaStatus', SearchAttributeType.KEYWORD);
 
 export class RunRecorder {
   private readonly report: RunReport;
@@ -27,12 +33,15 @@ export class RunRecorder {
 
   constructor(params: Record<string, unknown>) {
     const info = workflowInfo();
+    // A scheduled or backfilled run is about its scheduled time, passed as params.asOf (see README).
+    const asOf = typeof params.asOf === 'string' ? params.asOf : undefined;
     this.report = {
       workflow: info.workflowType,
       workflowId: info.workflowId,
       runId: info.runId,
       status: 'success',
       startedAt: new Date().toISOString(),
+      ...(asOf ? { asOf } : {}),
       params,
       steps: [],
     };
@@ -51,9 +60,31 @@ export class RunRecorder {
     this.publish();
     const { outcome: _outcome, ...line } = await runStep(step, job, args, this.options);
     this.running.delete(step);
+    this.addSection(line);
     this.report.steps.push(line);
     this.publish();
     return line;
+  }
+
+  /** The report's file name without `.md`: a report job writes its charts into a folder of that name. */
+  get reportName(): string {
+    return reportBaseName(this.report);
+  }
+
+  /** The run's "now" when it is not its start (a scheduled or backfilled run), for jobs that take --as-of. */
+  get asOf(): string | undefined {
+    return this.report.asOf;
+  }
+
+  /** A report job's tables, charts and files join the run's report (and leave the step's key figures). */
+  private addSection(line: StepReport): void {
+    const section = line.result?.report as ReportSection | undefined;
+    if (!section || typeof section !== 'object') return;
+    const { report: _section, ...rest } = line.result!;
+    line.result = rest;
+    for (const t of section.tables ?? []) this.table(t);
+    (this.report.images ??= []).push(...(section.images ?? []));
+    (this.report.files ??= []).push(...(section.files ?? []));
   }
 
   table(table: ReportTable): void {
@@ -86,6 +117,8 @@ export class RunRecorder {
     this.report.durationMs = finished.getTime() - Date.parse(this.report.startedAt);
     this.report.reportFile = await writeReport(this.report);
     this.publish();
+    await this.markStatus();
+    await this.notifyOutcome();
     if (this.report.status === 'failed') {
       throw ApplicationFailure.create({
         type: 'RunFailed',
@@ -95,6 +128,39 @@ export class RunRecorder {
       });
     }
     return this.report;
+  }
+
+  /** HeaStatus for the Web UI's list, where the namespace has the attribute (else it would fail the task). */
+  private async markStatus(): Promise<void> {
+    if (await statusAttributeReady()) upsertSearchAttributes([{ key: HEA_STATUS, value: this.report.status }]);
+  }
+
+  /** A failed or partial run is an alert (log, webhook, the alerts table); a notification never fails the run. */
+  private async notifyOutcome(): Promise<void> {
+    if (this.report.status === 'success') return;
+    const failed = this.report.steps.filter((s) => s.status === 'failed');
+    const alert: AlertInput = {
+      kind: this.report.status === 'failed' ? 'failed-run' : 'partial-run',
+      subject: `${this.report.workflow} ${this.report.status}`,
+      message: `${this.report.workflowId}: ${failed.length} step(s) failed${failed.length ? ` (${failed.map((s) => s.step).join(', ')})` : ''}`,
+      reportFile: this.report.reportFile,
+      data: { workflowId: this.report.workflowId, runId: this.report.runId, failedSteps: failed.map((s) => ({ step: s.step, error: s.error?.split('\n')[0] })) },
+    };
+    try {
+      await notify(alert);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+    }
+  }
+
+  /** An alert raised by the run itself (a degraded model); resolves with how it was delivered. */
+  async alert(alert: AlertInput): Promise<string> {
+    try {
+      return (await notify(alert)).delivery;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      return 'failed';
+    }
   }
 
   private publish(): void {

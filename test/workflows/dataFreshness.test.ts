@@ -116,7 +116,8 @@ test('stale data: an alert to the webhook, and one remediation run however many 
   } finally {
     server.close();
   }
-  expect(received).toHaveLength(3);
-  expect(received[0]).toMatchObject({ source: 'home-energy-ai', kind: 'stale-data' });
-  expect((received[0] as { datasets: { dataset: string }[] }).datasets.map((d) => d.dataset)).toEqual(['spot_prices', 'weather', 'legacy_csv']);
+  // Three checks found the same stale datasets: one alert (the same subject within the window is not resent).
+  expect(received).toHaveLength(1);
+  expect(received[0]).toMatchObject({ source: 'home-energy-ai', kind: 'stale-data', subject: 'stale data: spot_prices, weather, legacy_csv' });
+  expect((received[0] as { data: { datasets: { dataset: string }[] } }).data.datasets.map((d) => d.dataset)).toEqual(['spot_prices', 'weather', 'legacy_csv']);
 });

@@ -10,6 +10,7 @@ const env = useTestServer();
 const JOBS = [
   'prices_data', 'co2_gas_coal', 'weather_data', 'consumption_data', 'thermia_data', 'solar_actual',
   'solar_predictions', 'price_predictions', 'demand_predictions', 'rl_control', 'prices_train', 'demand_train', 'rl_train',
+  'accuracy_score', 'daily_report', 'training_report',
 ];
 
 /** Every job echoes its args; the ones named in `failing` exit 65. */
@@ -36,7 +37,11 @@ test('dailyEnergyPipeline: updates, forecasts with the chosen model and horizon,
   const report = await execute('dailyEnergyPipeline', [{ priceModel: 'peak', horizonDays: 1.5 }]);
   expect(report.status).toBe('success');
   const steps = byStep(report);
-  expect(Object.keys(steps)).toHaveLength(10);
+  expect(Object.keys(steps)).toHaveLength(12);
+  // After the plan: yesterday's forecasts scored, then the daily report (its folder named after the report).
+  expect(report.steps.slice(-2).map((s) => s.step)).toEqual(['forecast accuracy', 'daily report']);
+  const name = report.reportFile!.split('/').at(-1)!.replace(/\.md$/, '');
+  expect(steps['daily report']!.result).toEqual({ args: ['--report-name', name] });
   expect(steps['price forecast (peak)']!.result).toEqual({ args: ['--model', 'peak', '--horizon-days', '1.5'] });
   expect(steps['demand forecast']!.result).toEqual({ args: ['--horizon-days', '1.5'] });
   // The battery plan starts only after the three forecasts it needs have finished.
@@ -64,7 +69,7 @@ test('dailyEnergyPipeline: a failed step skips what depends on it, the rest fini
 
 test('dailyEnergyPipeline without data updates runs the forecasts straight away', async () => {
   const report = await execute('dailyEnergyPipeline', [{ updateData: false, runBatteryPlan: false }]);
-  expect(report.steps.map((s) => s.job).sort()).toEqual(['demand_predictions', 'price_predictions', 'solar_predictions']);
+  expect(report.steps.map((s) => s.job).sort()).toEqual(['accuracy_score', 'daily_report', 'demand_predictions', 'price_predictions', 'solar_predictions']);
 });
 
 test('dailyEnergyPipeline refuses a bad parameter before anything runs', async () => {
@@ -87,7 +92,8 @@ test('homeData fetches consumption and the heat pump; solarData skips the foreca
 
 test('weeklyModelTraining trains trend, peak and valley in production mode, then demand with its trials', async () => {
   const report = await execute('weeklyModelTraining', [{ updateData: false, demandTrials: 7 }], ['prices_train']);
-  expect(report.steps.map((s) => s.step)).toEqual(['price model: trend', 'price model: peak', 'price model: valley', 'demand model']);
+  expect(report.steps.map((s) => s.step)).toEqual(['price model: trend', 'price model: peak', 'price model: valley', 'demand model', 'training report']);
+  expect(report.steps.at(-1)!.result!.args).toEqual(expect.arrayContaining(['--model', 'price_trend', '--model', 'demand']));
   expect(report.status).toBe('partial');
   const demand = byStep(report)['demand model']!;
   expect(demand.result).toEqual({ args: ['--production', '--trials', '7'] });
@@ -95,8 +101,8 @@ test('weeklyModelTraining trains trend, peak and valley in production mode, then
   // Fresh data first (what the demand model learns from), then the training.
   // (The fetches run in parallel: the report lists them in the order they finished.)
   expect(only.steps.slice(0, 3).map((s) => s.step).sort()).toEqual(['update: consumption', 'update: heat pump (Thermia)', 'update: weather']);
-  expect(only.steps.at(-1)!.step).toBe('demand model');
-  expect(only.steps.at(-1)!.result).toEqual({ args: ['--production', '--trials', '50'] });
+  expect(only.steps.at(-2)!.step).toBe('demand model');
+  expect(only.steps.at(-2)!.result).toEqual({ args: ['--production', '--trials', '50'] });
 });
 
 test('rlTraining passes its dates; endDate defaults to the workflow date', async () => {
