@@ -9,8 +9,8 @@
   issue to the end of tomorrow. They are a made-up forecaster (a blend of the simulated actual and "same
   time yesterday", seeded noise; model "seeded-test"): training real models would take minutes. For demand
   the last five days are made worse, so the scores show a degradation.
-- forecast_scores and alerts, in the layouts the accuracy step writes (docs/data-store.md): the serving
-  forecaster's and both naive forecasters' realised MAE per local day, and one degradation alert.
+- forecast_scores: the real scoring step (jobs.accuracy.score) for each of the last 30 days; one
+  degradation alert in the `alerts` table, as the accuracy workflow records it.
 - The battery plan: the real `rl_control` job (jobs.rl.run_production_agent) on those forecasts.
 """
 
@@ -25,6 +25,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from jobs.accuracy import score
 from jobs.common import timeutil
 from jobs.common.store import Store
 from jobs.simulator.backfill import backfill_store
@@ -34,19 +35,15 @@ from jobs.simulator.meters import backfill_meter
 DAYS = 35
 H = pd.Timedelta(hours=1)
 KINDS = {  # kind: (actual series, forecast name, serving forecaster)
-    "price": ("price.spot", "forecast.price", "price:trend"),
-    "demand": ("home.consumption", "forecast.demand", "demand:xgboost"),
-    "solar": ("solar.production", "forecast.solar", "solar:physical"),
+    "price": ("price.spot", "forecast.price", "price_trend"),
+    "demand": ("home.consumption", "forecast.demand", "demand_model"),
+    "solar": ("solar.production", "forecast.solar", "solar_model"),
 }
-SCORES_DDL = """
-CREATE TABLE IF NOT EXISTS forecast_scores (
-    kind TEXT NOT NULL, forecaster TEXT NOT NULL, day TEXT NOT NULL, mae REAL, rmse REAL, n INTEGER,
-    serving INTEGER NOT NULL, scored_at INTEGER NOT NULL, PRIMARY KEY (kind, forecaster, day));
+ALERTS_DDL = """
 CREATE TABLE IF NOT EXISTS alerts (
     id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
     message TEXT NOT NULL, data TEXT);
 """
-
 
 def hourly(series: pd.Series) -> pd.Series:
     return series.resample("1h").mean().dropna()
@@ -93,29 +90,19 @@ def main() -> None:
                 frames.append(pd.DataFrame({"issued_at": issued, "ts": targets.index, "value": targets.to_numpy()}))
             ahead = blend[(blend.index >= hour) & (blend.index < end_tomorrow)]
             frames.append(pd.DataFrame({"issued_at": hour, "ts": ahead.index, "value": ahead.to_numpy()}))
-            store.write_forecasts(name, pd.concat(frames, ignore_index=True), model=f"{forecaster} (seeded-test)")
-            store.conn.executescript(SCORES_DDL)
-            scores = []
-            for day in pd.date_range(today - pd.Timedelta(days=30), today - pd.Timedelta(days=1), freq="D"):
-                lo, hi = day.tz_convert("UTC"), (day + pd.Timedelta(days=1)).tz_convert("UTC")
-                actual = y[(y.index >= lo) & (y.index < hi)]
-                for who, pred, serving in (
-                    (forecaster, blend, 1),
-                    ("naive:yesterday", yday, 0),
-                    ("naive:7day", sum(y.shift(24 * k, freq="h").reindex(y.index) for k in range(1, 8)) / 7, 0),
-                ):
-                    err = (pred.reindex(actual.index) - actual).dropna()
-                    scores.append((kind, who, day.strftime("%Y-%m-%d"), float(err.abs().mean()),
-                                   float(np.sqrt((err ** 2).mean())), int(len(err)), serving, int(hour.timestamp())))
-            with store._tx() as conn:  # one commit, not one per row
-                conn.executemany("INSERT OR REPLACE INTO forecast_scores VALUES (?,?,?,?,?,?,?,?)", scores)
+            store.write_forecasts(name, pd.concat(frames, ignore_index=True), model=f"{forecaster}:seeded-test")
         alert_day = today - pd.Timedelta(days=1)
+        store.conn.executescript(ALERTS_DDL)
         store.conn.execute(
             "INSERT INTO alerts (at, kind, subject, message, data) VALUES (?,?,?,?,?)",
-            (int((alert_day + pd.Timedelta(hours=7)).timestamp()), "degradation", "demand",
-             "demand:xgboost's 7-day MAE is worse than naive:7day's: retraining early",
-             json.dumps({"kind": "demand", "forecaster": "demand:xgboost", "day": alert_day.strftime("%Y-%m-%d")})),
+            (int((alert_day + pd.Timedelta(hours=7)).timestamp()), "degradation", "degradation: demand model demand_model",
+             "demand_model seeded-test: 7-day MAE worse than naive_7day's: retraining early",
+             json.dumps({"kind": "demand", "serving": "demand_model", "delivery": "no-webhook"})),
         )
+
+    # The real scoring step (job accuracy_score), in-process: one local day at a time, the last 30 days.
+    for day in pd.date_range(today - pd.Timedelta(days=30), today - pd.Timedelta(days=1), freq="D"):
+        score.main(score.build_parser().parse_args(["--day", day.strftime("%Y-%m-%d")]))
 
     plan = subprocess.run([sys.executable, "-m", "jobs.rl.run_production_agent"], capture_output=True, text=True,
                           env=os.environ.copy())

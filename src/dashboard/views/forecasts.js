@@ -21,12 +21,12 @@ export async function renderForecasts(main, params) {
   const cards = d.kinds.map((k) => grid.appendChild(h('div', { class: 'card chart', id: `chart-forecast-${k.kind}` })));
   for (const [i, k] of d.kinds.entries()) {
     const el = cards[i];
-    if (k.matched_hours === 0 && !k.forecast.some((v) => v !== null)) {
-      el.append(h('h3', {}, TITLES[k.kind]), empty(`No ${k.kind} forecast in the last ${days} days yet.`));
+    if (!k.actual.some((v) => v !== null) && !k.forecast.some((v) => v !== null)) {
+      el.append(h('h3', {}, TITLES[k.kind]), empty(`No ${k.kind} data in the last ${days} days yet.`));
       continue;
     }
     chart(`forecast-${k.kind}`, el, {
-      title: `${TITLES[k.kind]}, ${k.unit}: MAE ${fmt(k.mae)} over ${k.matched_hours} h`,
+      title: `${TITLES[k.kind]}, ${k.unit}: ${k.matched_hours ? `MAE ${fmt(k.mae)} over ${k.matched_hours} h` : 'no forecast made before these hours yet'}`,
       series: [
         { label: 'actual', stroke: COLORS.actual, width: 1.5 },
         { label: 'forecast', stroke: COLORS.forecast, width: 1.5, dash: [5, 3] },

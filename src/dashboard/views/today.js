@@ -62,7 +62,8 @@ export async function renderToday(main) {
       { label: 'discharge kW', fill: COLORS.discharge, stroke: COLORS.discharge, paths: bars(), points: { show: false } },
       { label: 'SoC %', stroke: COLORS.soc, width: 2, scale: '%' },
     ],
-    scales: { '%': { range: [0, 100] } },
+    // kW: always both sides of zero, so a plan that only discharges still reads as discharging.
+    scales: { y: { range: (u, min, max) => [Math.min(0, min ?? 0) * 1.1 - 0.5, Math.max(0, max ?? 0) * 1.1 + 0.5] }, '%': { range: [0, 100] } },
     axes: [{}, { label: 'kW' }, { side: 1, scale: '%', label: 'SoC %', grid: { show: false } }],
     data: [hours, charge, discharge, d.battery.soc_pct],
   });
