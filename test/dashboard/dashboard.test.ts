@@ -211,3 +211,12 @@ test('the dashboard\'s JSON is in the OpenAPI document', async () => {
   const doc = await json<{ paths: Record<string, unknown> }>('/docs/json');
   for (const path of ['/api/dashboard/today', '/api/dashboard/forecasts', '/api/dashboard/data', '/api/dashboard/runs']) expect(Object.keys(doc.paths)).toContain(path);
 });
+
+test('reports are served from the reports folder only, and only for reading', async () => {
+  for (const path of ['/reports/..%2Fhea.yaml', '/reports/%2E%2E/%2E%2E/package.json', '/reports/no-such-report.md']) {
+    expect([path, (await fetch(`${api.url}${path}`)).status]).toEqual([path, 404]);
+  }
+  const [name] = readdirSync(config.dirs.reports).filter((f) => f.endsWith('.md'));
+  expect((await fetch(`${api.url}/reports/${name}`, { method: 'DELETE' })).status).toBeGreaterThanOrEqual(400);
+  expect((await fetch(`${api.url}/reports/${name}`)).status).toBe(200);
+});

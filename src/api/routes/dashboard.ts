@@ -172,7 +172,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
 
   // Reports, read-only: Markdown as text, and whatever sits beside it (charts, JSON) by its type.
   app.get('/reports/*', { schema: { hide: true } }, async (request, reply) => {
-    const rel = normalize(decodeURIComponent((request.params as { '*': string })['*']));
+    const rel = normalize((request.params as { '*': string })['*']); // already URL-decoded by the router
     const file = resolve(config.dirs.reports, rel);
     if (rel.startsWith('..') || !file.startsWith(resolve(config.dirs.reports) + sep)) return reply.code(404).send({ detail: 'no such report' });
     if (file.endsWith('.md')) {
