@@ -25,7 +25,8 @@ const fixture = (script: string, ...args: string[]) => ({ args: [join(FIXTURES, 
 const echo = fixture('echo_job.py');
 const config = writeFixtureConfig(
   {
-    prices_data: fixture('fetch_fixture.py', 'prices', 'flaky'), // attempt 1 fails: a retry in the history
+    // attempt 1 fails: a retry in the history; new prices start the battery re-plan child
+    prices_data: fixture('fetch_fixture.py', 'prices', 'flaky', 'new_future_hours=24'),
     co2_gas_coal: fixture('fetch_fixture.py', 'commodities'),
     weather_data: fixture('fetch_fixture.py', 'weather'),
     consumption_data: fixture('fetch_fixture.py', 'consumption'),
@@ -63,6 +64,7 @@ const RUNS: [string, unknown[]][] = [
   ['weeklyModelTraining', [{ demandTrials: 3 }]],
   ['rlTraining', [{ sanityCheckSteps: 2, startDate: '2026-01-01', endDate: '2026-01-31', totalTimesteps: 1000 }]],
   ['dataFreshness', [{ remediate: true, alert: true }]],
+  ['batteryReplan', [{ trigger: 'publication', fetchPrices: true }]],
   ['runSingleJob', [{ job: 'price_predictions', args: ['--model', 'trend'] }]],
   ['meterModelTraining', [{ meterId: 'm-1', meterType: 'electricity' }]],
   ['meterModelTrainingBulk', [{ bulkId: 'record', meters: [{ meterId: 'm-2', meterType: 'electricity' }, { meterId: 'm-3', meterType: 'heat' }], concurrency: 2 }]],

@@ -56,6 +56,7 @@ class MPC(Controller):
         self.tariff = tariff
         self.horizon = horizon
         self.last_plan: optimize.Plan | None = None
+        self.planner = optimize.RecedingPlanner(cfg, grid_limit_kw=tariff.grid_limit_kw)
 
     def terminal_value(self, fc_buy: np.ndarray) -> float:
         """What a kWh left in the battery at the horizon's end is worth.
@@ -70,10 +71,8 @@ class MPC(Controller):
         sc = self.sc
         h = sc.horizon if self.horizon is None else min(self.horizon, sc.horizon)
         buy, sell, load, pv = sc.fc_buy[t, :h], sc.fc_sell[t, :h], sc.fc_load[t, :h], sc.fc_pv[t, :h]
-        plan = optimize.solve(
-            self.cfg, buy, sell, load, pv, e0=energy_kwh, terminal_min=self.cfg.e_min,
-            terminal_value=self.terminal_value(buy), grid_limit_kw=self.tariff.grid_limit_kw,
-        )
+        plan = self.planner.solve(buy, sell, load, pv, e0=energy_kwh, terminal_min=self.cfg.e_min,
+                                  terminal_value=self.terminal_value(buy))
         self.last_plan = plan
         tol = 1e-6
         if plan.grid_import_kwh[0] <= tol and plan.grid_export_kwh[0] <= tol:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from jobs.battery.config import BatteryConfig
+from jobs.battery import optimize
 from jobs.battery.optimize import solve
 
 CFG = BatteryConfig(capacity_kwh=10, charge_kw=5, discharge_kw=5, efficiency=0.81, soc_min=0.0, soc_max=1.0,
@@ -102,3 +103,27 @@ def test_lp_shortcut_taken_when_the_relaxation_does_not_cheat(seed):
     assert "(milp)" in b.status, b.status
     assert a.cost_eur == pytest.approx(b.cost_eur, abs=1e-5)
     assert _simultaneous(a) == (pytest.approx(0.0, abs=1e-6), pytest.approx(0.0, abs=1e-6))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_receding_planner_matches_the_milp(seed):
+    """The warm-started LP gives the MILP's cost, also when negative prices force the MILP fallback."""
+    rng = np.random.default_rng(seed)
+    cfg = BatteryConfig()
+    planner = optimize.RecedingPlanner(cfg)
+    for k in range(6):
+        T = 36 if k % 2 == 0 else 24  # two cached models, reused in turn
+        buy = 0.15 + 0.2 * rng.random(T)
+        if seed == 3:
+            buy[5:9] = -0.4  # paid to import: the relaxation would burn energy in losses
+        sell = buy / 1.25 - 0.02
+        load, pv = rng.random(T), 2 * rng.random(T) * (np.arange(T) % 24 > 8)
+        e0 = float(rng.uniform(cfg.e_min, cfg.e_max))
+        fast = planner.solve(buy, sell, load, pv, e0=e0, terminal_min=cfg.e_min, terminal_value=0.1)
+        ref = optimize.solve(cfg, buy, sell, load, pv, e0=e0, terminal_min=cfg.e_min, terminal_value=0.1,
+                             lp_first=False)
+        obj = lambda p: p.cost_eur - 0.1 * p.energy_kwh[-1]  # noqa: E731
+        assert obj(fast) == pytest.approx(obj(ref), abs=1e-6)
+        assert (np.minimum(fast.charge_kw, fast.discharge_kw) <= 1e-7).all()
+    if seed == 3:
+        assert planner.milp_fallbacks >= 1

@@ -4,17 +4,17 @@ import { createJobOptions } from './jobOptions.js';
 import { createRunJob } from './runJob.js';
 import { createWriteReport } from './reports.js';
 import { createFreshnessActivities } from './freshness.js';
-import { createPlanHomeActivities } from './planHome.js';
 import { createNotifyActivities } from './notify.js';
 import { createAccuracyActivities } from './accuracy.js';
 import { createRunStatusActivities } from './runStatus.js';
+import { createPlanHomeActivities } from './planHome.js';
 
 export type { RunJobInput, JobOutcome, JobHeartbeat, JobFailureDetails } from './runJob.js';
 export type { JobActivityOptions } from './jobOptions.js';
 export type { DatasetFreshness, SeriesStatus } from './freshness.js';
-export type { PlanPublished } from './planHome.js';
 export type { AlertInput, AlertOutcome } from './notify.js';
 export type { Degradation, RollingAccuracy } from './accuracy.js';
+export type { PlanPublished } from './planHome.js';
 
 /** Every activity the worker registers, bound to the loaded config. */
 export function createActivities(config: AppConfig, logger: Logger) {
@@ -23,10 +23,10 @@ export function createActivities(config: AppConfig, logger: Logger) {
     jobOptions: createJobOptions(config),
     writeReport: createWriteReport(config),
     ...createFreshnessActivities(config, logger),
-    ...createPlanHomeActivities(config, logger),
     ...createNotifyActivities(config, logger),
     ...createAccuracyActivities(config),
     ...createRunStatusActivities(),
+    ...createPlanHomeActivities(config, logger),
   };
 }
 

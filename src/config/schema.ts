@@ -142,9 +142,9 @@ export const configSchema = z
     api: apiSchema.prefault({}),
     schedules: schedulesSchema.prefault({}),
     freshness: freshnessSchema.prefault({}),
-    mqtt: mqttSchema.prefault({}),
     notifications: notificationsSchema.prefault({}),
     accuracy: accuracySchema.prefault({}),
+    mqtt: mqttSchema.prefault({}),
   })
   .strict();
 

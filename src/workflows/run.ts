@@ -5,6 +5,7 @@ import {
   ApplicationFailure,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -117,8 +118,11 @@ export class RunRecorder {
     this.report.durationMs = finished.getTime() - Date.parse(this.report.startedAt);
     this.report.reportFile = await writeReport(this.report);
     this.publish();
-    await this.markStatus();
-    await this.notifyOutcome();
+    // Runs started before HeaStatus and notifications existed replay without them.
+    if (patched('run-status-and-notify')) {
+      await this.markStatus();
+      await this.notifyOutcome();
+    }
     if (this.report.status === 'failed') {
       throw ApplicationFailure.create({
         type: 'RunFailed',

@@ -1,3 +1,4 @@
+import { patched } from '@temporalio/workflow';
 import { parseParams, weeklyTrainingParams, type WeeklyTrainingParams } from './params.js';
 import { RunRecorder } from './run.js';
 import type { RunReport } from './report.js';
@@ -29,7 +30,7 @@ export async function weeklyModelTraining(input: WeeklyTrainingParams = {}): Pro
   }
   // Holdout forecast against actual and the serving models' metric history, beside the run's report.
   const models = [...(p.trainPriceModels ? ['price_trend', 'price_peak', 'price_valley'] : []), ...(p.trainDemandModel ? ['demand'] : [])];
-  await run.step(REPORT_STEP, 'training_report', ['--report-name', run.reportName, ...models.flatMap((m) => ['--model', m])]);
+  if (patched('training-report')) await run.step(REPORT_STEP, 'training_report', ['--report-name', run.reportName, ...models.flatMap((m) => ['--model', m])]);
   // Fetches (or the report) alone succeeding do not make a training run a success: it fails when no training did.
   return run.finish({ essential: (s) => isTraining(s) && s.step !== REPORT_STEP });
 }
