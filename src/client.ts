@@ -89,6 +89,7 @@ export function buildProgram(): Command {
     if (app.target.uiUrl) {
       app.logger.info(`Temporal Web UI: ${app.target.uiUrl}  (schedules: ${app.target.uiUrl}/namespaces/${app.target.namespace}/schedules)`);
     }
+    if (api) app.logger.info(`Dashboard: ${api.url}/  (API docs: ${api.url}/docs)`);
     return app;
   }
 

@@ -15,6 +15,7 @@ import { WorkflowNotFoundError, WorkflowFailedError, type Client } from '@tempor
 import type { AppConfig } from '../config/load.js';
 import type { Logger } from '../logging.js';
 import { registerMetrics } from './metrics.js';
+import { registerDashboard } from './routes/dashboard.js';
 import { planRoutes } from './routes/plan.js';
 import { recentPollers, temporalVersion } from './health.js';
 import {
@@ -347,8 +348,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   await app.register(planRoutes, { config });
 
-  // The seed's root answered something; so do we: where to look.
-  app.get('/', { schema: { hide: true } }, async () => ({ service: 'home-energy-ai meter training API', docs: '/docs', health: '/health/' }));
+  // The root answers with the dashboard (it links the API docs and health).
+  await registerDashboard(app, deps);
 
   return app;
 }
