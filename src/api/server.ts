@@ -100,7 +100,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     disableRequestLogging: true,
     // A bad URL or an over-long path parameter: the same `{detail}` body as every other error.
     frameworkErrors: (error, _request, reply) => {
-      void reply.code(error.statusCode ?? 400).send({ detail: error.message });
+      void (reply as FastifyReply).code(error.statusCode ?? 400).send({ detail: error.message });
     },
   }).withTypeProvider<ZodTypeProvider>();
   app.addHook('onResponse', async (request, reply) => {
