@@ -45,6 +45,10 @@ test.each([
   [['run', 'daily-pipeline', '--param', 'priceModel=median'], /--param priceModel/],
   [['run', 'hourly-exogenic', '--param', 'colour=blue'], /colour/],
   [['run', 'daily-pipeline', '--param', 'horizonDays'], /expected key=value/],
+  [['run', 'rl-training', '--param', 'startDate=2026-13-45'], /--param startDate: not a calendar date/],
+  [['run', 'rl-training', '--param', 'endDate=2026-02-30'], /--param endDate: not a calendar date/],
+  [['run', 'hourly-exogenic', '--param', '__proto__=1'], /--param __proto__: not a parameter name/],
+  [['run', 'daily-pipeline', '--param', 'constructor=1'], /constructor/],
   [['run', 'hourly-exogenic', '--bogus'], /unknown option '--bogus'/],
   [['frobnicate'], /unknown command 'frobnicate'/],
   [['schedules', 'backfill', 'x', '--from', 'yesterday', '--to', '2026-01-01'], /--from: "yesterday" is not a date/],
@@ -73,6 +77,27 @@ test('hea run starts a worker when none polls, prints the report and exits 0 on 
   expect(report.status).toBe('success');
   expect(report.steps).toHaveLength(3);
   expect(existsSync(report.reportFile!)).toBe(true);
+});
+
+test.each([
+  [['run', 'hourly-exogenic', '--json']],
+  [['run', 'home-data', '--json']],
+  [['job', 'prices_data', '--json']],
+  [['schedules', 'list', '--json']],
+])('hea %j with logs on: stdout is JSON alone, the logs go to stderr', async (args) => {
+  const res = await hea(args, { HEA_TASK_QUEUE: uniqueTaskQueue('json'), LOG_LEVEL: 'debug' });
+  expect(() => JSON.parse(res.stdout)).not.toThrow();
+  expect(res.stderr).toMatch(/"level":(20|30)/);
+});
+
+test('a config whose schedule has an invalid cron: exit 2 naming the schedule, before anything is applied', async () => {
+  const dir = tmpDir();
+  const file = join(dir, 'cron.yaml');
+  writeFileSync(file, 'jobs: {}\nschedules:\n  entries:\n    nightly-run: { flow: home-data, cron: "61 * * * *" }\n');
+  const res = await hea(['schedules', 'apply', '--dry-run'], { HEA_CONFIG: file });
+  expect(res.exitCode).toBe(2);
+  expect(res.stderr).toContain('schedules.entries.nightly-run.cron');
+  expect(res.stderr).toContain('minute: 61 is not in range [0-59]');
 });
 
 test('hea run exits 1 when the run fails, with the report printed', async () => {

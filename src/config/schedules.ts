@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cronProblem } from './cron.js';
 import { durationMs } from './duration.js';
 import { FLOWS, isFlowName, validateFlowParams } from '../flows.js';
 
@@ -22,7 +23,14 @@ export const scheduleEntrySchema = z
   .object({
     flow: flowName,
     description: z.string().optional(),
-    cron: z.string().regex(CRON, 'expected a 5-field cron expression, e.g. "0 6 * * *"').optional(),
+    cron: z
+      .string()
+      .regex(CRON, 'expected a 5-field cron expression, e.g. "0 6 * * *"')
+      .superRefine((cron, ctx) => {
+        const problem = cronProblem(cron);
+        if (problem) ctx.addIssue({ code: 'custom', message: `invalid cron "${cron}": ${problem}` });
+      })
+      .optional(),
     every: durationMs.refine((ms) => ms >= 1_000, 'at least 1s').optional(),
     params: z.record(z.string(), z.unknown()).default({}),
     overlap: overlapPolicy.optional(),
