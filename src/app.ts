@@ -34,7 +34,8 @@ export async function openApp(options: {
   const config = loadConfigOrExit(options.configFile);
   // Only a process that runs a worker serves metrics (a CLI run next to `hea start` must not take the port).
   installRuntime(logger, { metricsAddress: options.worker === 'always' ? config.worker.metricsAddress : undefined });
-  const target = await resolveTemporal(config, logger, { embedded: options.embedded ?? true });
+  // A worker process (start, dev, worker) takes charge of a server its crashed predecessor left running.
+  const target = await resolveTemporal(config, logger, { embedded: options.embedded ?? true, adopt: options.worker === 'always' });
   const connection = await Connection.connect(target.connectionOptions);
   const client = new Client({ connection, namespace: target.namespace });
   let worker: App['worker'];

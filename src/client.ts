@@ -6,7 +6,7 @@ import { loadConfigOrExit } from './config/load.js';
 import { FLOWS, FLOW_NAMES, isFlowName, parseFlowParams, type FlowName } from './flows.js';
 import { UsageProblem, schedulesCommand } from './schedules/commands.js';
 import { buildApiCommand, buildTrainMetersCommand } from './api/commands.js';
-import { followRun } from './follow.js';
+import { awaitResult, followRun } from './follow.js';
 import type { RunReport } from './workflows/report.js';
 import { createLogger, isDebug } from './logging.js';
 
@@ -35,9 +35,17 @@ export async function runFlow(app: App, flow: FlowName, params: Record<string, u
     staticSummary: `${flow} (started by hea ${options.idSuffix === 'startup' ? 'start' : 'run'})`,
   });
   app.logger.info({ workflowId: handle.workflowId, ui: app.target.uiUrl ? `${app.target.uiUrl}/namespaces/${app.target.namespace}/workflows/${handle.workflowId}` : undefined }, `started ${flow}`);
-  if (options.follow) await followRun(handle, process.stderr);
+  let warned = false;
+  const result = awaitResult<RunReport>(handle, {
+    onRetry: (err) => {
+      if (!warned) app.logger.warn({ err: (err as Error).message }, 'Temporal does not answer; still following the run');
+      warned = true;
+    },
+  });
+  result.catch(() => undefined); // handled below, after following
+  if (options.follow) await followRun(handle, process.stderr, 500, result);
   try {
-    return (await handle.result()) as RunReport;
+    return await result;
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
       const details = (err.cause as { details?: unknown[] } | undefined)?.details?.[0] as RunReport | undefined;
@@ -167,8 +175,10 @@ export function buildProgram(): Command {
           workflowId: `job-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
           args: [{ job: name, args }],
         });
-        if (!opts.json) await followRun(handle, process.stderr);
-        const outcome = await handle.result();
+        const result = awaitResult<Awaited<ReturnType<typeof handle.result>>>(handle);
+        result.catch(() => undefined); // handled below
+        if (!opts.json) await followRun(handle, process.stderr, 500, result);
+        const outcome = await result;
         process.stdout.write(`${JSON.stringify(opts.json ? outcome : outcome.result, null, 2)}\n`);
         code = 0;
       } catch (err) {

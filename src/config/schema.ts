@@ -23,7 +23,7 @@ export const jobDefaultsSchema = z
     command: z.string().min(1).default('.venv/bin/python'),
     cwd: z.string().default('.'),
     timeout: durationMs.default(3_600_000),
-    heartbeatTimeout: durationMs.default(120_000),
+    heartbeatTimeout: durationMs.default(15_000),
     killGrace: durationMs.default(10_000),
     retry: retryPolicySchema.default(retryPolicySchema.parse({})),
     env: envMap.default({}),

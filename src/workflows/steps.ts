@@ -27,12 +27,19 @@ export function loadJobOptions(jobs: string[]): Promise<JobOptionsTable> {
   return jobOptions([...new Set(jobs)]);
 }
 
+/**
+ * How soon a job is retried when its attempt ended without a failure from the job (its worker died and
+ * the heartbeat timed out, or the server timed it out). A job's own failures carry the delay of its
+ * configured retry policy (runJob sets nextRetryDelay), so only this case uses the policy's interval.
+ */
+export const CRASH_RETRY_INTERVAL_MS = 1_000;
+
 function runJobWith(step: string, options: JobActivityOptions) {
   return proxyActivities<Activities>({
     startToCloseTimeout: options.startToCloseTimeoutMs,
     heartbeatTimeout: options.heartbeatTimeoutMs,
     retry: {
-      initialInterval: options.retry.initialIntervalMs,
+      initialInterval: Math.min(options.retry.initialIntervalMs, CRASH_RETRY_INTERVAL_MS),
       backoffCoefficient: options.retry.backoffCoefficient,
       maximumInterval: options.retry.maximumIntervalMs,
       maximumAttempts: options.retry.maximumAttempts,

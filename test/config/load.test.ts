@@ -23,7 +23,7 @@ test('defaults and per-job settings merge; relative commands resolve against the
   const job = config.jobs.prices_data!;
   expect(job.command).toBe('/srv/hea/.venv/bin/python');
   expect(job.timeoutMs).toBe(15 * 60_000);
-  expect(job.heartbeatTimeoutMs).toBe(120_000);
+  expect(job.heartbeatTimeoutMs).toBe(15_000);
   expect(job.retry).toEqual({ initialInterval: 60_000, backoffCoefficient: 2, maximumInterval: 600_000, maximumAttempts: 5 });
   expect(config.storeUrl).toBe('sqlite:////srv/hea/data/energy.db');
   expect(config.temporal.embedded).toMatchObject({ port: 7233, uiPort: 8233, dbFile: '/srv/hea/var/temporal.db' });
