@@ -61,6 +61,7 @@ function printReport(report: RunReport, json: boolean): void {
     return;
   }
   process.stdout.write(`\n${report.workflow}: ${report.status.toUpperCase()}\n`);
+  if (report.asOf) process.stdout.write(`as of ${report.asOf} (its scheduled time)\n`);
   for (const s of report.steps) {
     const secs = s.durationMs !== undefined ? `${(s.durationMs / 1000).toFixed(1)} s` : '';
     process.stdout.write(`  ${s.status.padEnd(8)} ${s.step.padEnd(28)} ${secs.padStart(8)}  ${s.status === 'success' ? '' : (s.error ?? '').split('\n')[0]}\n`);

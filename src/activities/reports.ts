@@ -54,6 +54,7 @@ export function renderMarkdown(report: RunReport): string {
     `- Workflow id: \`${report.workflowId}\` (run \`${report.runId}\`)`,
     `- Started: ${report.startedAt}; finished: ${report.finishedAt ?? '-'}; took ${formatDuration(report.durationMs ?? 0)}`,
     `- Steps: ${counts('success')} succeeded, ${counts('failed')} failed, ${counts('skipped')} skipped`,
+    ...(report.asOf ? [`- As of: ${report.asOf} (the time its schedule or backfill started it for; its jobs took this as now)`] : []),
     `- Parameters: \`${JSON.stringify(report.params)}\``,
     '',
     '| step | job | status | attempts | duration | key figures / error |',

@@ -10,6 +10,8 @@ export interface RunJobInput {
   job: string;
   /** Appended to the job's configured args, e.g. ["--model", "trend", "--production"]. */
   args?: string[];
+  /** The run's "now" (ISO 8601) when a schedule or backfill started it: the job gets it as HEA_NOW. */
+  now?: string;
 }
 
 /** What the workflow gets back from a job that succeeded. */
@@ -82,6 +84,7 @@ export function createRunJob(config: AppConfig, logger: Logger) {
         HEA_MODELS_DIR: config.dirs.models,
         HEA_STORE_URL: config.storeUrl,
         HEA_DEBUG: isDebug() ? 'true' : 'false',
+        ...(input.now ? { HEA_NOW: input.now } : {}),
       },
       onStart: (pid) => {
         latest = { ...latest, pid };

@@ -26,6 +26,8 @@ export interface RunReport {
   finishedAt?: string;
   durationMs?: number;
   params: Record<string, unknown>;
+  /** The scheduled time a schedule or backfill started the run for: its jobs' "now" (HEA_NOW). */
+  asOf?: string;
   steps: StepReport[];
   /** Further results of the run (the freshness verdicts, ...), rendered as tables. */
   tables?: ReportTable[];

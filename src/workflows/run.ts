@@ -10,7 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { runStatus, summarize, type ReportTable, type RunReport, type StepReport } from './report.js';
-import { loadJobOptions, runStep, type JobOptionsTable } from './steps.js';
+import { loadJobOptions, runStep, scheduledNow, type JobOptionsTable } from './steps.js';
 import { reportQueryName } from './names.js';
 
 export const reportQuery = defineQuery<RunReport>(reportQueryName);
@@ -34,6 +34,7 @@ export class RunRecorder {
       status: 'success',
       startedAt: new Date().toISOString(),
       params,
+      ...(scheduledNow() ? { asOf: scheduledNow() } : {}),
       steps: [],
     };
     setHandler(reportQuery, () => ({ ...this.report, steps: [...this.report.steps], running: [...this.running] }) as RunReport);

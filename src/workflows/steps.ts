@@ -8,6 +8,7 @@ import {
   proxyActivities,
   workflowInfo,
 } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Activities, JobActivityOptions, JobOutcome } from '../activities/index.js';
 import type { StepReport } from './report.js';
 
@@ -21,6 +22,18 @@ const UNKNOWN_JOB: JobActivityOptions = {
 };
 
 export type JobOptionsTable = Record<string, JobActivityOptions>;
+
+const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+/**
+ * "Now" for this run's jobs: the time a schedule (or a backfill) started it for, so a backfilled daily
+ * pipeline plans for its own day, not for today. Undefined for a run started by hand (the jobs use the
+ * clock). Read from the start event's search attributes: the same on every replay.
+ */
+export function scheduledNow(): string | undefined {
+  const at = workflowInfo().typedSearchAttributes.get(SCHEDULED_START);
+  return at ? at.toISOString() : undefined;
+}
 
 /** Timeouts and retry policies of the given jobs, from the worker's config (recorded in history). */
 export function loadJobOptions(jobs: string[]): Promise<JobOptionsTable> {
@@ -67,7 +80,8 @@ function describeFailure(err: unknown): Pick<StepReport, 'error' | 'errorType' |
 export async function runStep(step: string, job: string, args: string[], options: JobOptionsTable): Promise<StepReport & { outcome?: JobOutcome }> {
   const startedAt = new Date(); // workflow time: deterministic on replay
   try {
-    const outcome = await runJobWith(step, options[job] ?? UNKNOWN_JOB)({ job, args });
+    const now = scheduledNow();
+    const outcome = await runJobWith(step, options[job] ?? UNKNOWN_JOB)({ job, args, ...(now ? { now } : {}) });
     return {
       step,
       job,
