@@ -108,6 +108,8 @@ export function buildProgram(): Command {
     .action(async () => {
       const app = await serve();
       const stopped = untilSignal(app);
+      const { startFirstTraining } = await import('./firstRun.js');
+      await startFirstTraining(app).catch((err: unknown) => app.logger.error({ err }, 'the first training could not start'));
       try {
         const report = await runFlow(app, 'hourly-exogenic', {}, { follow: false, idSuffix: 'startup' });
         app.logger.info({ status: report.status, report: report.reportFile }, 'hourly-exogenic finished');

@@ -56,6 +56,8 @@ export const schedulesSchema = z
     overlap: overlapPolicy.default('skip'),
     catchupWindow: durationMs.default(3_600_000),
     pauseOnFailure: z.boolean().default(false),
+    /** `hea start` starts one weekly-training when no model is trained yet (a fresh clone). */
+    firstTraining: z.boolean().default(true),
     /** `hea schedules backfill` refuses to start more runs than this without --yes. */
     backfillLimit: z.number().int().min(1).default(10),
     /** Schedule ids are prefixed so `apply` only ever deletes the project's own schedules. */

@@ -61,11 +61,29 @@ function runJobWith(step: string, options: JobActivityOptions) {
   }).runJob;
 }
 
-function describeFailure(err: unknown): Pick<StepReport, 'error' | 'errorType' | 'attempts'> {
+/** The flow that trains what a job needs: named when the job finds no trained model (a fresh clone). */
+const TRAINED_BY: Record<string, string> = {
+  price_predictions: 'weekly-training',
+  demand_predictions: 'weekly-training',
+  rl_control: 'rl-training',
+};
+
+/** A missing model is fixed by a flow, not by a Python command: say which (`npx hea run ...`). */
+function withTrainingHint(job: string, errorType: string, message: string): string {
+  const flow = TRAINED_BY[job];
+  if (!flow || errorType !== 'NoInputError' || !/no trained model|has no file/.test(message)) return message;
+  const hint = `run \`npx hea run ${flow}\` first (hea start does it by itself when no model is trained yet)`;
+  // The first line is what `hea run` and the Web UI show; the job's own words follow in the stderr tail.
+  const [first, ...rest] = message.replace(/run `python -m [^`]+`( first)?/g, hint).split('\n');
+  return [`${first}: no trained model yet: ${hint}`, ...rest].join('\n');
+}
+
+function describeFailure(job: string, err: unknown): Pick<StepReport, 'error' | 'errorType' | 'attempts'> {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
     const details = cause.details?.[0] as { attempt?: number } | undefined;
-    return { error: cause.message, errorType: cause.type ?? 'ApplicationFailure', attempts: details?.attempt };
+    const errorType = cause.type ?? 'ApplicationFailure';
+    return { error: withTrainingHint(job, errorType, cause.message), errorType, attempts: details?.attempt };
   }
   if (cause instanceof TimeoutFailure) {
     return { error: `activity timed out (${cause.timeoutType})`, errorType: 'Timeout' };
@@ -100,7 +118,7 @@ export async function runStep(step: string, job: string, args: string[], options
       status: 'failed',
       startedAt: startedAt.toISOString(),
       durationMs: Date.now() - startedAt.getTime(),
-      ...describeFailure(err),
+      ...describeFailure(job, err),
     };
   }
 }

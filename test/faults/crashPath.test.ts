@@ -52,6 +52,7 @@ test('SIGKILL of hea start: the server lives on, the job is retried within 30 s,
       temporal: { taskQueue: 'crash-path', embedded: { binary: TEMPORAL_BIN, port, uiPort, dbFile } },
       worker: { metricsAddress: `127.0.0.1:${metricsPort}` },
       api: { enabled: false },
+      schedules: { firstTraining: false },
     },
     dir,
   );
