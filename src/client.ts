@@ -84,7 +84,13 @@ export function buildProgram(): Command {
   async function serve(): Promise<App> {
     const app = await openApp({ configFile: program.opts().config, worker: 'always' });
     const { startApiForApp } = await import('./api/server.js');
-    const api = await startApiForApp(app);
+    const api = await startApiForApp(app).catch(async (err: unknown) => {
+      await app.close();
+      if ((err as { code?: string }).code !== 'EADDRINUSE') throw err;
+      throw new Error(
+        `the meter API's port ${app.config.api.port} is taken (is \`npm start\` or another \`hea dev\` running?): set HEA_API_PORT to a free port (or api.port in config)`,
+      );
+    });
     if (api) {
       // Stop taking requests before the worker and the server go.
       const close = app.close.bind(app);

@@ -1,6 +1,7 @@
 // The `hea` command as a user runs it: a real process, its output and its exit code.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { execa } from 'execa';
 import type { RunReport } from '../src/workflows/report.js';
 import { ROOT, fixtureConfig, tmpDir, uniqueTaskQueue, useTestServer } from './helpers/env.js';
@@ -98,6 +99,32 @@ test('a config whose schedule has an invalid cron: exit 2 naming the schedule, b
   expect(res.exitCode).toBe(2);
   expect(res.stderr).toContain('schedules.entries.nightly-run.cron');
   expect(res.stderr).toContain('minute: 61 is not in range [0-59]');
+});
+
+test.each([
+  ['metrics', 'HEA_METRICS_ADDRESS'],
+  ['api', 'HEA_API_PORT'],
+])('hea dev beside a running npm start (the %s port taken): says which variable to set, no deprecation warning', async (which, variable) => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as AddressInfo).port;
+  const free = createServer();
+  await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+  const freePort = (free.address() as AddressInfo).port;
+  await new Promise((resolve) => free.close(resolve));
+  try {
+    const res = await hea(['dev'], {
+      HEA_TASK_QUEUE: uniqueTaskQueue('dev'),
+      HEA_METRICS_ADDRESS: `127.0.0.1:${which === 'metrics' ? port : freePort}`,
+      HEA_API_PORT: String(which === 'api' ? port : 0),
+    });
+    expect(res.exitCode).toBe(1);
+    expect(res.stderr).toContain(variable);
+    expect(res.stderr).toContain('is taken');
+    expect(res.stderr).not.toMatch(/FSTDEP|DeprecationWarning/);
+  } finally {
+    taken.close();
+  }
 });
 
 test('hea run exits 1 when the run fails, with the report printed', async () => {

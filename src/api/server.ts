@@ -1,6 +1,6 @@
 // The meter training HTTP API (the seed's FastAPI service) on Fastify: zod schemas, OpenAPI at /docs.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import {
@@ -97,7 +97,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     // The seed (FastAPI) redirected /health to /health/; here both spellings answer.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     // Health checks every few seconds would drown the log: requests are logged below, at debug when fine.
-    disableRequestLogging: true,
+    // (logController, not the deprecated top-level option: that printed FSTDEP023 on every start.)
+    logController: new LogController({ disableRequestLogging: true }),
     // A bad URL or an over-long path parameter: the same `{detail}` body as every other error.
     frameworkErrors: (error, _request, reply) => {
       void (reply as FastifyReply).code(error.statusCode ?? 400).send({ detail: error.message });
