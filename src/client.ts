@@ -99,6 +99,8 @@ export function buildProgram(): Command {
         await close();
       };
     }
+    const { keepReportsPruned } = await import('./reportsRetention.js');
+    keepReportsPruned(app);
     const { applySchedules } = await import('./schedules/apply.js');
     const plan = await applySchedules(app.client, app.config);
     app.logger.info({ created: plan.create, updated: plan.update, deleted: plan.delete, unchanged: plan.unchanged.length }, 'schedules applied');

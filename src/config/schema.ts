@@ -93,6 +93,8 @@ export const pathsSchema = z
     dataDir: z.string().min(1).default('data'),
     modelsDir: z.string().min(1).default('models'),
     reportsDir: z.string().min(1).default('reports'),
+    /** Run reports older than this many days are deleted by `hea start`/`hea dev` (about 200 are written a day). */
+    reportsKeepDays: z.number().int().min(1).default(30),
     /** Passed to jobs as HEA_STORE_URL; default: sqlite:///<dataDir>/energy.db */
     storeUrl: z.string().min(1).optional(),
   })
