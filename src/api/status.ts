@@ -147,7 +147,7 @@ export async function taskStatus(deps: StatusDeps, taskId: string): Promise<Task
         progress: 100,
         // A model worse than "same time yesterday" is saved, but its task does not read as a plain success.
         message: (outcome.result as { status?: string; message?: string } | undefined)?.status === 'worse_than_naive'
-          ? `Model training completed, but the model is not usable: ${(outcome.result as { message?: string }).message}`
+          ? `Model training completed with a warning: ${(outcome.result as { message?: string }).message}`
           : 'Model training completed successfully!',
         updated_at: iso(desc.closeTime),
         finished_at: iso(desc.closeTime),
