@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './logging.js';
 import { resolveTemporal, type TemporalTarget } from './temporal/connection.js';
 import { installRuntime } from './temporal/runtime.js';
 import { createWorker } from './worker.js';
+import { signalGroup } from './activities/jobProcess.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -47,6 +48,20 @@ export async function openApp(options: {
   }
   // A worker process (start, dev, worker) takes charge of a server its crashed predecessor left running.
   const target = await resolveTemporal(config, logger, { embedded: options.embedded ?? true, adopt: options.worker === 'always' });
+  const server = target.embedded;
+  if (server?.owned && server.pid && options.worker !== 'always') {
+    // Only a service (start, dev, worker) leaves its server running when it dies; the server a one-off
+    // command started (nothing else was running) goes with it, Ctrl-C included.
+    const pid = server.pid;
+    const kill = () => signalGroup(pid, 'SIGKILL');
+    process.once('exit', kill);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        kill();
+        process.exit(130);
+      });
+    }
+  }
   let connection: Connection;
   let client: Client;
   let worker: App['worker'];
