@@ -31,7 +31,9 @@ export async function openApp(options: {
   /** false: connect to whatever answers at the configured address, never start a server. */
   embedded?: boolean;
 }): Promise<App> {
-  const logger = options.logger ?? createLogger();
+  // Commands print their data on stdout (`hea run --json | jq`), so their logs go to stderr; the services
+  // (start, dev, worker: a worker always runs) log to stdout.
+  const logger = options.logger ?? createLogger({ destination: options.worker === 'always' ? 1 : 2 });
   const config = loadConfigOrExit(options.configFile);
   // Only a process that runs a worker serves metrics (a CLI run next to `hea start` must not take the port).
   const metricsAddress = options.worker === 'always' ? config.worker.metricsAddress : undefined;

@@ -8,7 +8,7 @@ import { UsageProblem, schedulesCommand } from './schedules/commands.js';
 import { buildApiCommand, buildTrainMetersCommand } from './api/commands.js';
 import { awaitResult, followRun } from './follow.js';
 import type { RunReport } from './workflows/report.js';
-import { createLogger, isDebug } from './logging.js';
+import { isDebug } from './logging.js';
 
 const EXIT_USAGE = 2;
 
@@ -17,10 +17,7 @@ function usageError(message: string): never {
   process.exit(EXIT_USAGE);
 }
 
-// Commands print their data on stdout, so their logs go to stderr; the long-running ones (start, dev,
-// worker) log to stdout, as services do.
-const openApp: typeof import('./app.js').openApp = async (options) =>
-  (await import('./app.js')).openApp({ logger: createLogger({ destination: options.worker === 'always' ? 1 : 2 }), ...options });
+const openApp: typeof import('./app.js').openApp = async (options) => (await import('./app.js')).openApp(options);
 const untilSignal: typeof import('./app.js').untilSignal = async (app) => (await import('./app.js')).untilSignal(app);
 
 /** Starts a flow and waits for its report. */
