@@ -30,7 +30,7 @@ function checkItem(field: CronField, item: string): string | undefined {
   const [range, step, extra] = item.split('/');
   if (extra !== undefined || range === undefined || range === '') return `"${item}" is not a value, range or step`;
   if (step !== undefined && !/^[1-9]\d*$/.test(step)) return `step "${step}" is not a positive number`;
-  if (range === '*' || (range === '?' && field.name.startsWith('day of'))) return undefined;
+  if (range === '*') return undefined;
   const [from, to, more] = range.split('-');
   if (more !== undefined) return `"${range}" is not a range`;
   const a = value(field, from ?? '');

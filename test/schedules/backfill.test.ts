@@ -4,7 +4,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { Worker } from '@temporalio/worker';
 import { applySchedules } from '../../src/schedules/apply.js';
 import type { RunReport } from '../../src/workflows/report.js';
 import { ROOT, fixtureWorker, tmpDir, uniqueTaskQueue, useTestServer, waitFor } from '../helpers/env.js';
@@ -33,19 +32,9 @@ const config = writeConfig(
   { temporal: { taskQueue }, schedules: { idPrefix: 'bf-', backfillLimit: 5, entries: { hourly: { flow: 'hourly-exogenic', cron: '0 * * * *' } } } },
   dir,
 );
-let worker: Worker;
-let running: Promise<void>;
-
 beforeAll(async () => {
   await applySchedules(env.client, config);
-  worker = await fixtureWorker(env, config, taskQueue);
-  running = worker.run();
 }, 120_000);
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-});
 
 function hea(args: string[]) {
   return execa('node', [join(ROOT, 'bin', 'hea.js'), ...args], {
@@ -59,6 +48,11 @@ function hea(args: string[]) {
 type NowRun = ReturnType<typeof readRuns>[number] & { now?: string; wf: string };
 
 test('backfilled runs: each job gets its run\'s scheduled time as HEA_NOW, runs do not overlap, reports say "as of"', async () => {
+  const worker = await fixtureWorker(env, config, taskQueue);
+  await worker.runUntil(backfillThreeHours());
+});
+
+async function backfillThreeHours(): Promise<void> {
   const res = await hea(['schedules', 'backfill', 'hourly', '--from', '2026-11-01T00:00:00Z', '--to', '2026-11-01T02:30:00Z']);
   expect([res.exitCode, res.stderr]).toEqual([0, '']);
   expect(res.stdout).toContain('3 runs');
@@ -87,7 +81,7 @@ test('backfilled runs: each job gets its run\'s scheduled time as HEA_NOW, runs 
     expect(report.asOf).toBe(rs[0]!.now);
     expect(readFileSync(report.reportFile!, 'utf8')).toContain(`As of: ${rs[0]!.now}`);
   }
-});
+}
 
 test('a backfill of more runs than the limit is refused without --yes, and starts nothing', async () => {
   const before = readRuns(config.dirs.data).length;
@@ -108,3 +102,19 @@ test.each([
   expect(res.stderr).toMatch(message as RegExp);
   expect(res.stderr).not.toContain('temporal-sys-scheduler');
 });
+
+test.each(['0 6 * * *', '*/15 * * * *', '0 2 * * 7', '0,30 6-18/2 1-15 jan-jun mon-fri'])(
+  'a cron the config accepts (%j), the server accepts too',
+  async (cron) => {
+    const { cronProblem } = await import('../../src/config/cron.js');
+    expect(cronProblem(cron)).toBeUndefined();
+    const id = `cron-check-${Math.random().toString(36).slice(2)}`;
+    const handle = await env.client.schedule.create({
+      scheduleId: id,
+      spec: { cronExpressions: [cron] },
+      action: { type: 'startWorkflow', workflowType: 'homeData', taskQueue: 'unused', args: [{}] },
+      state: { paused: true },
+    });
+    await handle.delete();
+  },
+);
