@@ -59,13 +59,25 @@ try {
   // 1. node_modules, from the lockfile. A change of lockfile (git pull) makes it stale.
   const lockHash = hashFiles(['package-lock.json']);
   stamped('node_modules/.hea-setup-stamp', lockHash, () => {
-    try {
-      run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { stdio: ['ignore', 'inherit', 'pipe'] });
-    } catch (err) {
+    say('$ npm ci --no-audit --no-fund --loglevel=error');
+    const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'pipe'],
+      encoding: 'utf8',
+    });
+    if (ci.error || ci.status !== 0) {
       // A registry mirror that lacks other platforms' optional binaries (@swc/core-darwin-*, ...) makes
       // `npm ci` call the lockfile out of sync. `npm install --no-save` installs the same locked
       // versions without rewriting the lockfile.
-      say(`npm ci refused the lockfile (${err.message}); installing the locked versions with npm install --no-save`);
+      const why = (ci.stderr ?? ci.error?.message ?? '')
+        .split('\n')
+        .map((l) => l.replace(/^npm (error|ERR!)\s*/, '').trim())
+        .find((l) => l && !/^(A complete log|code )/i.test(l));
+      say(
+        'npm ci did not accept package-lock.json as it is' + (why ? ` ("${why}")` : '') + '. This is expected with a ' +
+          'registry mirror that lacks other platforms\' optional packages, and harmless: installing the same locked ' +
+          'versions with npm install --no-save instead (package-lock.json is left unchanged).',
+      );
       run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error']);
     }
   });

@@ -9,6 +9,7 @@ import { installRuntime } from './temporal/runtime.js';
 import { prepareNamespace } from './temporal/namespace.js';
 import { createWorker, type WorkerGroup } from './worker.js';
 import type { WorkerRole } from './workerRoles.js';
+import { signalGroup } from './activities/jobProcess.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -35,25 +36,61 @@ export async function openApp(options: {
   role?: WorkerRole;
   identity?: string;
 }): Promise<App> {
-  const logger = options.logger ?? createLogger();
+  // Commands print their data on stdout (`hea run --json | jq`), so their logs go to stderr; the services
+  // (start, dev, worker: a worker always runs) log to stdout.
+  const logger = options.logger ?? createLogger({ destination: options.worker === 'always' ? 1 : 2 });
   const config = loadConfigOrExit(options.configFile);
   // Only a process that runs a worker serves metrics (a CLI run next to `hea start` must not take the port).
-  installRuntime(logger, { metricsAddress: options.worker === 'always' ? config.worker.metricsAddress : undefined });
-  const target = await resolveTemporal(config, logger, { embedded: options.embedded ?? true });
-  const connection = await Connection.connect(target.connectionOptions);
-  const client = new Client({ connection, namespace: target.namespace });
-  await prepareNamespace(connection, { namespace: target.namespace, embedded: target.embedded !== undefined, retentionMs: config.temporal.embedded.retention, logger });
+  const metricsAddress = options.worker === 'always' ? config.worker.metricsAddress : undefined;
+  try {
+    installRuntime(logger, { metricsAddress });
+  } catch (err) {
+    if (metricsAddress && /address already in use/i.test((err as Error).message)) {
+      throw new Error(
+        `the worker's metrics address ${metricsAddress} is taken (is \`npm start\` or another \`hea dev\` running?): ` +
+          'set HEA_METRICS_ADDRESS to a free host:port, e.g. HEA_METRICS_ADDRESS=127.0.0.1:9465 npx hea dev (or worker.metricsAddress in config)',
+      );
+    }
+    throw err;
+  }
+  // A worker process (start, dev, worker) takes charge of a server its crashed predecessor left running.
+  const target = await resolveTemporal(config, logger, { embedded: options.embedded ?? true, adopt: options.worker === 'always' });
+  const server = target.embedded;
+  if (server?.owned && server.pid && options.worker !== 'always') {
+    // Only a service (start, dev, worker) leaves its server running when it dies; the server a one-off
+    // command started (nothing else was running) goes with it, Ctrl-C included.
+    const pid = server.pid;
+    const kill = () => signalGroup(pid, 'SIGKILL');
+    process.once('exit', kill);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        kill();
+        process.exit(130);
+      });
+    }
+  }
+  let connection: Connection;
+  let client: Client;
   let worker: App['worker'];
-  const mode = options.worker ?? 'never';
-  if (mode === 'always' || (mode === 'if-none' && !(await hasWorkers(client, target)))) {
-    const created = await createWorker({ config, target, logger, role: options.role, identity: options.identity });
-    const running = created.worker.run().catch((err: unknown) => {
-      logger.error({ err }, 'the worker stopped with an error');
-      throw err;
-    });
-    running.catch(() => undefined); // reported above; untilSignal and close() look at it
-    worker = { ...created, running };
-    if (mode === 'if-none') logger.info({ taskQueue: target.taskQueue }, 'no worker polls the task queue: running one in this process');
+  try {
+    connection = await Connection.connect(target.connectionOptions);
+    client = new Client({ connection, namespace: target.namespace });
+    await prepareNamespace(connection, { namespace: target.namespace, embedded: target.embedded !== undefined, retentionMs: config.temporal.embedded.retention, logger });
+    const mode = options.worker ?? 'never';
+    if (mode === 'always' || (mode === 'if-none' && !(await hasWorkers(client, target)))) {
+      const created = await createWorker({ config, target, logger, role: options.role, identity: options.identity });
+      const running = created.worker.run().catch((err: unknown) => {
+        logger.error({ err }, 'the worker stopped with an error');
+        throw err;
+      });
+      running.catch(() => undefined); // reported above; untilSignal and close() look at it
+      worker = { ...created, running };
+      if (mode === 'if-none') logger.info({ taskQueue: target.taskQueue }, 'no worker polls the task queue: running one in this process');
+    }
+  } catch (err) {
+    // The embedded server outlives a crash on purpose; a start that failed must not leave it behind.
+    await target.embedded?.stop();
+    throw err;
   }
   let closed = false;
   return {

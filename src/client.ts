@@ -7,7 +7,7 @@ import { FLOWS, FLOW_NAMES, isFlowName, parseFlowParams, type FlowName } from '.
 import { UsageProblem, schedulesCommand } from './schedules/commands.js';
 import { buildApiCommand, buildTrainMetersCommand } from './api/commands.js';
 import { buildWorkerCommand } from './cli/worker.js';
-import { followRun } from './follow.js';
+import { awaitResult, followRun } from './follow.js';
 import { buildAccuracyCommand } from './cli/accuracy.js';
 import type { RunReport } from './workflows/report.js';
 import { isDebug } from './logging.js';
@@ -34,9 +34,17 @@ export async function runFlow(app: App, flow: FlowName, params: Record<string, u
     staticSummary: `${flow} (started by hea ${options.idSuffix === 'startup' ? 'start' : 'run'})`,
   });
   app.logger.info({ workflowId: handle.workflowId, ui: app.target.uiUrl ? `${app.target.uiUrl}/namespaces/${app.target.namespace}/workflows/${handle.workflowId}` : undefined }, `started ${flow}`);
-  if (options.follow) await followRun(handle, process.stderr);
+  let warned = false;
+  const result = awaitResult<RunReport>(handle, {
+    onRetry: (err) => {
+      if (!warned) app.logger.warn({ err: (err as Error).message }, 'Temporal does not answer; still following the run');
+      warned = true;
+    },
+  });
+  result.catch(() => undefined); // handled below, after following
+  if (options.follow) await followRun(handle, process.stderr, 500, result);
   try {
-    return (await handle.result()) as RunReport;
+    return await result;
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
       const details = (err.cause as { details?: unknown[] } | undefined)?.details?.[0] as RunReport | undefined;
@@ -52,6 +60,7 @@ function printReport(report: RunReport, json: boolean): void {
     return;
   }
   process.stdout.write(`\n${report.workflow}: ${report.status.toUpperCase()}\n`);
+  if (report.asOf) process.stdout.write(`as of ${report.asOf} (its scheduled time)\n`);
   for (const s of report.steps) {
     const secs = s.durationMs !== undefined ? `${(s.durationMs / 1000).toFixed(1)} s` : '';
     process.stdout.write(`  ${s.status.padEnd(8)} ${s.step.padEnd(28)} ${secs.padStart(8)}  ${s.status === 'success' ? '' : (s.error ?? '').split('\n')[0]}\n`);
@@ -74,7 +83,13 @@ export function buildProgram(): Command {
   async function serve(): Promise<App> {
     const app = await openApp({ configFile: program.opts().config, worker: 'always' });
     const { startApiForApp } = await import('./api/server.js');
-    const api = await startApiForApp(app);
+    const api = await startApiForApp(app).catch(async (err: unknown) => {
+      await app.close();
+      if ((err as { code?: string }).code !== 'EADDRINUSE') throw err;
+      throw new Error(
+        `the meter API's port ${app.config.api.port} is taken (is \`npm start\` or another \`hea dev\` running?): set HEA_API_PORT to a free port (or api.port in config)`,
+      );
+    });
     if (api) {
       // Stop taking requests before the worker and the server go.
       const close = app.close.bind(app);
@@ -83,6 +98,8 @@ export function buildProgram(): Command {
         await close();
       };
     }
+    const { keepReportsPruned } = await import('./reportsRetention.js');
+    keepReportsPruned(app);
     const { applySchedules } = await import('./schedules/apply.js');
     const plan = await applySchedules(app.client, app.config);
     app.logger.info({ created: plan.create, updated: plan.update, deleted: plan.delete, unchanged: plan.unchanged.length }, 'schedules applied');
@@ -99,6 +116,8 @@ export function buildProgram(): Command {
     .action(async () => {
       const app = await serve();
       const stopped = untilSignal(app);
+      const { startFirstTraining } = await import('./firstRun.js');
+      await startFirstTraining(app).catch((err: unknown) => app.logger.error({ err }, 'the first training could not start'));
       try {
         const report = await runFlow(app, 'hourly-exogenic', {}, { follow: false, idSuffix: 'startup' });
         app.logger.info({ status: report.status, report: report.reportFile }, 'hourly-exogenic finished');
@@ -160,8 +179,10 @@ export function buildProgram(): Command {
           workflowId: `job-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
           args: [{ job: name, args }],
         });
-        if (!opts.json) await followRun(handle, process.stderr);
-        const outcome = await handle.result();
+        const result = awaitResult<Awaited<ReturnType<typeof handle.result>>>(handle);
+        result.catch(() => undefined); // handled below
+        if (!opts.json) await followRun(handle, process.stderr, 500, result);
+        const outcome = await result;
         process.stdout.write(`${JSON.stringify(opts.json ? outcome : outcome.result, null, 2)}\n`);
         code = 0;
       } catch (err) {

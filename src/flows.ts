@@ -103,7 +103,13 @@ export function parseFlowParams(flow: FlowName, pairs: string[]): ParamsResult {
       problems.push(`--param ${pair}: expected key=value`);
       continue;
     }
-    raw[pair.slice(0, eq)] = coerce(pair.slice(eq + 1));
+    const key = pair.slice(0, eq);
+    // A parameter name, never an object's internals (`__proto__=1` was dropped silently).
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key)) {
+      problems.push(`--param ${key}: not a parameter name`);
+      continue;
+    }
+    raw[key] = coerce(pair.slice(eq + 1));
   }
   if (problems.length) return { ok: false, problems };
   return validateFlowParams(flow, raw, '--param ');

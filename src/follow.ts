@@ -34,18 +34,46 @@ export async function snapshot(handle: WorkflowHandle): Promise<Snapshot> {
   return { report, running };
 }
 
+/** How long `hea run` keeps asking for its run's result while Temporal does not answer (a restart). */
+export const RECONNECT_FOR_MS = 10 * 60_000;
+
+/**
+ * The run's result. A failure to reach Temporal (the server or the `hea start` next to it restarting) is
+ * not the run's failure: ask again, every second, until `retryForMs` has passed without an answer.
+ */
+export async function awaitResult<T = unknown>(
+  handle: WorkflowHandle,
+  options: { retryForMs?: number; onRetry?: (err: unknown) => void } = {},
+): Promise<T> {
+  // Imported here: the CLI loads the SDK only for commands that connect.
+  const { WorkflowFailedError, WorkflowNotFoundError } = await import('@temporalio/client');
+  const retryForMs = options.retryForMs ?? RECONNECT_FOR_MS;
+  let failingSince: number | undefined;
+  for (;;) {
+    try {
+      return (await handle.result()) as T;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError || err instanceof WorkflowNotFoundError) throw err;
+      failingSince ??= Date.now();
+      if (Date.now() - failingSince > retryForMs) throw err;
+      options.onRetry?.(err);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
+
 function bar(pct: number, width = 20): string {
   const full = Math.round((pct / 100) * width);
   return `[${'#'.repeat(full)}${'-'.repeat(width - full)}]`;
 }
 
 /** Prints progress until the run ends: redrawn lines on a TTY, plain lines (on change only) otherwise. */
-export async function followRun(handle: WorkflowHandle, out: NodeJS.WriteStream, intervalMs = 500): Promise<void> {
+export async function followRun(handle: WorkflowHandle, out: NodeJS.WriteStream, intervalMs = 500, result: Promise<unknown> = awaitResult(handle)): Promise<void> {
   const tty = Boolean(out.isTTY);
   let lastPlain = '';
   let drawn = 0;
   let done = false;
-  void handle.result().then(
+  void result.then(
     () => (done = true),
     () => (done = true),
   );

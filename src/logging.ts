@@ -12,16 +12,18 @@ export function isDebug(env: NodeJS.ProcessEnv = process.env): boolean {
  * JSON lines when stdout is not a terminal (log shippers, CI, docker), readable colour on a terminal.
  * DEBUG=true turns on debug output, as in the seed; LOG_LEVEL sets any level explicitly.
  */
-export function createLogger(options: { name?: string; env?: NodeJS.ProcessEnv; pretty?: boolean } = {}): Logger {
+export function createLogger(options: { name?: string; env?: NodeJS.ProcessEnv; pretty?: boolean; destination?: 1 | 2 } = {}): Logger {
   const env = options.env ?? process.env;
   const level = env.LOG_LEVEL ?? (isDebug(env) ? 'debug' : 'info');
-  const usePretty = options.pretty ?? Boolean(process.stdout.isTTY);
+  // 2 (stderr) for commands whose stdout carries data (`hea run --json | jq`).
+  const destination = options.destination ?? 1;
+  const usePretty = options.pretty ?? Boolean((destination === 2 ? process.stderr : process.stdout).isTTY);
   const base = { name: options.name ?? 'hea' };
   if (usePretty) {
     // sync: a pretty stream in a worker thread would lose the last lines when the CLI exits.
-    return pino({ level, base }, pretty({ sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' }));
+    return pino({ level, base }, pretty({ sync: true, colorize: true, destination, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' }));
   }
-  return pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ sync: true }));
+  return pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: destination, sync: true }));
 }
 
 const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {

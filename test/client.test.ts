@@ -1,6 +1,7 @@
 // The `hea` command as a user runs it: a real process, its output and its exit code.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { execa } from 'execa';
 import type { RunReport } from '../src/workflows/report.js';
 import { ROOT, fixtureConfig, tmpDir, uniqueTaskQueue, useTestServer } from './helpers/env.js';
@@ -45,6 +46,10 @@ test.each([
   [['run', 'daily-pipeline', '--param', 'priceModel=median'], /--param priceModel/],
   [['run', 'hourly-exogenic', '--param', 'colour=blue'], /colour/],
   [['run', 'daily-pipeline', '--param', 'horizonDays'], /expected key=value/],
+  [['run', 'rl-training', '--param', 'startDate=2026-13-45'], /--param startDate: not a calendar date/],
+  [['run', 'rl-training', '--param', 'endDate=2026-02-30'], /--param endDate: not a calendar date/],
+  [['run', 'hourly-exogenic', '--param', '__proto__=1'], /--param __proto__: not a parameter name/],
+  [['run', 'daily-pipeline', '--param', 'constructor=1'], /constructor/],
   [['run', 'hourly-exogenic', '--bogus'], /unknown option '--bogus'/],
   [['frobnicate'], /unknown command 'frobnicate'/],
   [['schedules', 'backfill', 'x', '--from', 'yesterday', '--to', '2026-01-01'], /--from: "yesterday" is not a date/],
@@ -73,6 +78,53 @@ test('hea run starts a worker when none polls, prints the report and exits 0 on 
   expect(report.status).toBe('success');
   expect(report.steps).toHaveLength(3);
   expect(existsSync(report.reportFile!)).toBe(true);
+});
+
+test.each([
+  [['run', 'hourly-exogenic', '--json']],
+  [['run', 'home-data', '--json']],
+  [['job', 'prices_data', '--json']],
+  [['schedules', 'list', '--json']],
+])('hea %j with logs on: stdout is JSON alone, the logs go to stderr', async (args) => {
+  const res = await hea(args, { HEA_TASK_QUEUE: uniqueTaskQueue('json'), LOG_LEVEL: 'debug' });
+  expect(() => JSON.parse(res.stdout)).not.toThrow();
+  expect(res.stderr).toMatch(/"level":(20|30)/);
+});
+
+test('a config whose schedule has an invalid cron: exit 2 naming the schedule, before anything is applied', async () => {
+  const dir = tmpDir();
+  const file = join(dir, 'cron.yaml');
+  writeFileSync(file, 'jobs: {}\nschedules:\n  entries:\n    nightly-run: { flow: home-data, cron: "61 * * * *" }\n');
+  const res = await hea(['schedules', 'apply', '--dry-run'], { HEA_CONFIG: file });
+  expect(res.exitCode).toBe(2);
+  expect(res.stderr).toContain('schedules.entries.nightly-run.cron');
+  expect(res.stderr).toContain('minute: 61 is not in range [0-59]');
+});
+
+test.each([
+  ['metrics', 'HEA_METRICS_ADDRESS'],
+  ['api', 'HEA_API_PORT'],
+])('hea dev beside a running npm start (the %s port taken): says which variable to set, no deprecation warning', async (which, variable) => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as AddressInfo).port;
+  const free = createServer();
+  await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+  const freePort = (free.address() as AddressInfo).port;
+  await new Promise((resolve) => free.close(resolve));
+  try {
+    const res = await hea(['dev'], {
+      HEA_TASK_QUEUE: uniqueTaskQueue('dev'),
+      HEA_METRICS_ADDRESS: `127.0.0.1:${which === 'metrics' ? port : freePort}`,
+      HEA_API_PORT: String(which === 'api' ? port : 0),
+    });
+    expect(res.exitCode).toBe(1);
+    expect(res.stderr).toContain(variable);
+    expect(res.stderr).toContain('is taken');
+    expect(res.stderr).not.toMatch(/FSTDEP|DeprecationWarning/);
+  } finally {
+    taken.close();
+  }
 });
 
 test('hea run exits 1 when the run fails, with the report printed', async () => {

@@ -393,9 +393,21 @@ def main(args) -> dict:
     log.info("model saved at %s", model_path)
 
     shown = display_path(model_path)
+    # A model that does not beat "same time yesterday" on its holdout is saved (the caller may still want
+    # it) but not reported as a plain success: the status and the message say so.
+    mae, naive = metrics.get("mae"), metrics.get("baseline_yesterday_mae")
+    beats_naive = mae is not None and naive is not None and mae < naive
+    if beats_naive:
+        status, message = "success", f"Model trained and saved at {shown}"
+    else:
+        status = "worse_than_naive"
+        message = (f"Model trained and saved at {shown}, but it is worse than the same-time-yesterday forecast on its "
+                   f"holdout (MAE {mae} vs {naive}): use same-time-yesterday for this meter")
+        log.warning("the model is worse than same-time-yesterday: MAE %s vs %s", mae, naive)
     return {
-        "status": "success",
-        "message": f"Model trained and saved at {shown}",
+        "status": status,
+        "message": message,
+        "beats_naive": beats_naive,
         "details": {
             "meter_id": meter_id,
             "meter_type": meter_type,

@@ -72,6 +72,24 @@ def test_trains_a_simulated_meter_and_saves_it_atomically(run_job, meter_env, tm
     assert stats["trainings"] == 2 and stats["stages"]["saving_model"]["samples"] == 2
 
 
+
+def test_a_model_worse_than_same_time_yesterday_is_not_a_plain_success(run_job, meter_env):
+    # One shallow tree at a small learning rate barely moves from the mean: worse than yesterday's values.
+    run = run_job("jobs.meters.train", "--meter-id", "meter_test_002", "--meter-type", "electricity",
+                  env={**meter_env, "HEA_METER_ESTIMATORS": "1"})
+    assert run.returncode == 0, run.stderr
+    res = run.result
+    m = res["details"]["metrics"]
+    assert m["mae"] >= m["baseline_yesterday_mae"]
+    assert res["status"] == "worse_than_naive" and res["beats_naive"] is False
+    assert "worse than the same-time-yesterday forecast" in res["message"]
+
+
+def test_a_model_that_beats_same_time_yesterday_says_so(run_job, meter_env):
+    res = run_job("jobs.meters.train", "--meter-id", "meter_test_003", "--meter-type", "electricity",
+                  env=meter_env).result
+    assert res["beats_naive"] is True and res["status"] == "success"
+
 @pytest.mark.parametrize(
     "meter_id, meter_type, problem",
     [

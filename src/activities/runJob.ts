@@ -1,6 +1,6 @@
 import { Context, CancelledFailure } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AppConfig } from '../config/load.js';
+import type { AppConfig, JobSpec } from '../config/load.js';
 import { isDebug, type Logger } from '../logging.js';
 import { runJobProcess } from './jobProcess.js';
 import { classifyExit, type JobProgress } from './protocol.js';
@@ -10,6 +10,8 @@ export interface RunJobInput {
   job: string;
   /** Appended to the job's configured args, e.g. ["--model", "trend", "--production"]. */
   args?: string[];
+  /** The run's "now" (ISO 8601) when a schedule or backfill started it: the job gets it as HEA_NOW. */
+  now?: string;
 }
 
 /** What the workflow gets back from a job that succeeded. */
@@ -38,6 +40,15 @@ export interface JobFailureDetails {
   durationMs: number;
   lastProgress?: JobProgress;
   stderrTail: string[];
+}
+
+/**
+ * When a failed attempt of this job is retried: its configured retry policy, exponential from the
+ * attempt number. The workflow's retry policy itself starts at a second, which is what a worker that died
+ * (a heartbeat timeout, no failure from here) gets; a job's own failure carries its configured delay.
+ */
+export function jobRetryDelayMs(retry: JobSpec['retry'], attempt: number): number {
+  return Math.min(retry.initialInterval * retry.backoffCoefficient ** Math.max(0, attempt - 1), retry.maximumInterval);
 }
 
 export function createRunJob(config: AppConfig, logger: Logger) {
@@ -74,6 +85,7 @@ export function createRunJob(config: AppConfig, logger: Logger) {
         HEA_REPORTS_DIR: config.dirs.reports,
         HEA_STORE_URL: config.storeUrl,
         HEA_DEBUG: isDebug() ? 'true' : 'false',
+        ...(input.now ? { HEA_NOW: input.now } : {}),
       },
       onStart: (pid) => {
         latest = { ...latest, pid };
@@ -94,6 +106,7 @@ export function createRunJob(config: AppConfig, logger: Logger) {
       lastProgress: run.lastProgress,
       stderrTail: run.stderrTail,
     };
+    const nextRetryDelay = jobRetryDelayMs(spec.retry, info.attempt);
     const tail = run.stderrTail.slice(-10).join('\n');
     const withTail = (message: string) => (tail ? `${message}\n--- stderr (last lines) ---\n${tail}` : message);
 
@@ -108,6 +121,7 @@ export function createRunJob(config: AppConfig, logger: Logger) {
         type: 'JobTimedOut',
         message: withTail(`job ${spec.name} exceeded its timeout of ${spec.timeoutMs} ms and was killed`),
         details: [details],
+        nextRetryDelay,
       });
     }
     const failure = classifyExit(run.exitCode, run.signal);
@@ -118,6 +132,7 @@ export function createRunJob(config: AppConfig, logger: Logger) {
         message: withTail(`job ${spec.name} ${how}`),
         nonRetryable: !failure.retryable,
         details: [details],
+        nextRetryDelay,
       });
     }
     if (run.exitCode === undefined) {
@@ -125,6 +140,7 @@ export function createRunJob(config: AppConfig, logger: Logger) {
         type: 'JobFailed',
         message: withTail(`job ${spec.name} could not be run`),
         details: [details],
+        nextRetryDelay,
       });
     }
     return {

@@ -1,6 +1,6 @@
 // The meter training HTTP API (the seed's FastAPI service) on Fastify: zod schemas, OpenAPI at /docs.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import {
@@ -58,10 +58,26 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
+/**
+ * Path parameters may be this long. A task id is `<meter type (<= 32)>:<meter id (<= 64)>:<run id (36)>`,
+ * up to 134 characters: Fastify's default of 100 answered 414 for the status URL of a valid long meter id.
+ */
+export const MAX_PARAM_LENGTH = 256;
+
 const BULK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();
+}
+
+/** A route's URL pattern (`/a/:id`, `/docs/*`) as a regular expression over request paths. */
+function routePattern(url: string): RegExp {
+  const body = url
+    .replace(/(.)\/$/, '$1')
+    .split('/')
+    .map((part) => (part === '*' ? '.*' : part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${body}/?$`);
 }
 
 /** FastAPI's 422 shape, so the seed's clients read our validation errors as they read its own. */
@@ -82,15 +98,37 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
     genReqId: () => randomUUID(),
     // The seed (FastAPI) redirected /health to /health/; here both spellings answer.
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     // Health checks every few seconds would drown the log: requests are logged below, at debug when fine.
-    disableRequestLogging: true,
+    // (logController, not the deprecated top-level option: that printed FSTDEP023 on every start.)
+    logController: new LogController({ disableRequestLogging: true }),
+    // A bad URL or an over-long path parameter: the same `{detail}` body as every other error.
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).code(error.statusCode ?? 400).send({ detail: error.message });
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.addHook('onResponse', async (request, reply) => {
     const entry = { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) };
     if (reply.statusCode >= 500) request.log.warn(entry, 'request failed');
     else if (reply.statusCode >= 400 || request.method !== 'GET') request.log.info(entry, 'request');
     else request.log.debug(entry, 'request');
+  });
+  // Every route's path pattern and methods, so a known path with the wrong method answers 405, not 404.
+  const routes: Array<{ pattern: RegExp; methods: string[] }> = [];
+  app.addHook('onRoute', (route) => {
+    const methods = ([] as string[]).concat(route.method).filter((m) => m !== 'HEAD');
+    routes.push({ pattern: routePattern(route.url), methods });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = (request.url.split('?')[0] ?? '/').replace(/(.)\/$/, '$1');
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))];
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header('Allow', allowed.join(', '))
+        .send({ detail: `Method ${request.method} not allowed for ${path}; allowed: ${allowed.join(', ')}` });
+    }
+    return reply.code(404).send({ detail: `Not found: ${request.method} ${path}` });
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -219,7 +257,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
           'or FAILED (with `error`). `estimated_completion` comes from measured stage durations of earlier trainings ' +
           '(null until one has finished).',
         tags: ['training'],
-        params: z.object({ task_id: z.string().max(200) }),
+        params: z.object({ task_id: z.string().max(MAX_PARAM_LENGTH) }),
         response: { 200: taskStatusSchema, 404: detailSchema, 503: detailSchema },
       },
     },
@@ -282,7 +320,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         summary: 'A bulk training\'s aggregate status',
         description: 'Counts per status, overall progress, and each meter\'s status (with the stage of those training now).',
         tags: ['training'],
-        params: z.object({ bulk_id: z.string().max(100) }),
+        params: z.object({ bulk_id: z.string().max(MAX_PARAM_LENGTH) }),
         response: { 200: bulkStatusSchema, 404: detailSchema, 503: detailSchema },
       },
     },

@@ -145,7 +145,10 @@ export async function taskStatus(deps: StatusDeps, taskId: string): Promise<Task
         ...base,
         status: 'SUCCESS',
         progress: 100,
-        message: 'Model training completed successfully!',
+        // A model worse than "same time yesterday" is saved, but its task does not read as a plain success.
+        message: (outcome.result as { status?: string; message?: string } | undefined)?.status === 'worse_than_naive'
+          ? `Model training completed with a warning: ${(outcome.result as { message?: string }).message}`
+          : 'Model training completed successfully!',
         updated_at: iso(desc.closeTime),
         finished_at: iso(desc.closeTime),
         estimated_completion: iso(desc.closeTime),

@@ -103,11 +103,18 @@ export function parseConfig(
 ): AppConfig {
   const env = options.env ?? process.env;
   const root = options.root ?? PROJECT_ROOT;
-  const doc = parseDocument(text, { prettyErrors: false });
+  // prettyErrors: the errors carry their line and column (without it, linePos is never set).
+  const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
-      doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0] ?? '' })),
+      doc.errors.map((e) => {
+        const at = e.linePos?.[0];
+        return {
+          path: at ? `line ${at.line}, column ${at.col}` : 'YAML',
+          message: (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, ''),
+        };
+      }),
     );
   }
   const raw = doc.toJS() ?? {};

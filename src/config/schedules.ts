@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cronProblem } from './cron.js';
 import { durationMs } from './duration.js';
 import { FLOWS, isFlowName, validateFlowParams } from '../flows.js';
 
@@ -22,7 +23,14 @@ export const scheduleEntrySchema = z
   .object({
     flow: flowName,
     description: z.string().optional(),
-    cron: z.string().regex(CRON, 'expected a 5-field cron expression, e.g. "0 6 * * *"').optional(),
+    cron: z
+      .string()
+      .regex(CRON, 'expected a 5-field cron expression, e.g. "0 6 * * *"')
+      .superRefine((cron, ctx) => {
+        const problem = cronProblem(cron);
+        if (problem) ctx.addIssue({ code: 'custom', message: `invalid cron "${cron}": ${problem}` });
+      })
+      .optional(),
     every: durationMs.refine((ms) => ms >= 1_000, 'at least 1s').optional(),
     params: z.record(z.string(), z.unknown()).default({}),
     overlap: overlapPolicy.optional(),
@@ -48,6 +56,10 @@ export const schedulesSchema = z
     overlap: overlapPolicy.default('skip'),
     catchupWindow: durationMs.default(3_600_000),
     pauseOnFailure: z.boolean().default(false),
+    /** `hea start` starts one weekly-training when no model is trained yet (a fresh clone). */
+    firstTraining: z.boolean().default(true),
+    /** `hea schedules backfill` refuses to start more runs than this without --yes. */
+    backfillLimit: z.number().int().min(1).default(10),
     /** Schedule ids are prefixed so `apply` only ever deletes the project's own schedules. */
     idPrefix: z.string().regex(/^[a-z][a-z0-9-]*$/).default('hea-'),
     entries: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower case letters, digits and -'), scheduleEntrySchema).default({}),

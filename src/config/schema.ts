@@ -24,7 +24,7 @@ export const jobDefaultsSchema = z
     command: z.string().min(1).default('.venv/bin/python'),
     cwd: z.string().default('.'),
     timeout: durationMs.default(3_600_000),
-    heartbeatTimeout: durationMs.default(120_000),
+    heartbeatTimeout: durationMs.default(15_000),
     killGrace: durationMs.default(10_000),
     retry: retryPolicySchema.default(retryPolicySchema.parse({})),
     env: envMap.default({}),
@@ -100,6 +100,8 @@ export const pathsSchema = z
     dataDir: z.string().min(1).default('data'),
     modelsDir: z.string().min(1).default('models'),
     reportsDir: z.string().min(1).default('reports'),
+    /** Run reports older than this many days are deleted by `hea start`/`hea dev` (about 200 are written a day). */
+    reportsKeepDays: z.number().int().min(1).default(30),
     /** Passed to jobs as HEA_STORE_URL; default: sqlite:///<dataDir>/energy.db */
     storeUrl: z.string().min(1).optional(),
   })

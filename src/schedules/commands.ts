@@ -13,6 +13,45 @@ function parseTime(flag: string, value: string): Date {
 
 export class UsageProblem extends Error {}
 
+// Backfills default to one run after another: concurrent runs of a pipeline compete for the same store.
+const OVERLAP = {
+  buffer_all: 'BUFFER_ALL',
+  buffer_one: 'BUFFER_ONE',
+  skip: 'SKIP',
+  allow_all: 'ALLOW_ALL',
+  cancel_other: 'CANCEL_OTHER',
+  terminate_other: 'TERMINATE_OTHER',
+} as const;
+
+function backfillOverlap(value: string): (typeof OVERLAP)[keyof typeof OVERLAP] {
+  if (!Object.hasOwn(OVERLAP, value)) throw new UsageProblem(`--overlap: "${value}" is not one of ${Object.keys(OVERLAP).join(', ')}`);
+  return OVERLAP[value as keyof typeof OVERLAP];
+}
+
+/** The times the schedule would have started a run between start and end (the server's own answer). */
+async function matchingTimes(app: App, id: string, start: Date, end: Date): Promise<Date[]> {
+  const { msToTs, tsToDate } = await import('@temporalio/common/lib/time.js');
+  try {
+    const res = (await app.client.workflowService.listScheduleMatchingTimes({
+      namespace: app.target.namespace,
+      scheduleId: id,
+      // The server's matching times exclude the start; a backfill includes it.
+      startTime: msToTs(start.getTime() - 1),
+      endTime: msToTs(end.getTime()),
+    })) as { startTime?: Parameters<typeof tsToDate>[0][] | null };
+    return (res.startTime ?? []).map((t) => tsToDate(t));
+  } catch (err) {
+    throw await unknownScheduleAsUsage(err, id);
+  }
+}
+
+/** The server's "workflow not found for ID: temporal-sys-scheduler:..." for a schedule id nobody has. */
+async function unknownScheduleAsUsage(err: unknown, id: string): Promise<unknown> {
+  const { ScheduleNotFoundError } = await import('@temporalio/client');
+  const grpcNotFound = (err as { code?: number }).code === 5 || /not found/i.test((err as Error).message ?? '');
+  return err instanceof ScheduleNotFoundError || grpcNotFound ? new UsageProblem(`no schedule "${id}" (see hea schedules list)`) : err;
+}
+
 async function withApp(open: Open, fn: (app: App) => Promise<void>): Promise<void> {
   const app = await open();
   try {
@@ -74,7 +113,12 @@ export function schedulesCommand(open: Open): Command {
       .description(description)
       .action(async (id: string, opts: Record<string, string>) =>
         withApp(open, async (app) => {
-          process.stdout.write(`${await fn(app, scheduleId(app.config, id), opts)}\n`);
+          const full = scheduleId(app.config, id);
+          try {
+            process.stdout.write(`${await fn(app, full, opts)}\n`);
+          } catch (err) {
+            throw await unknownScheduleAsUsage(err, full);
+          }
         }),
       );
 
@@ -94,15 +138,28 @@ export function schedulesCommand(open: Open): Command {
     await app.client.schedule.getHandle(id).delete();
     return `deleted ${id}`;
   });
-  single('backfill', 'start the runs the schedule would have started between --from and --to', async (app, id, opts) => {
+  single('backfill', 'start the runs the schedule would have started between --from and --to, each with its scheduled time as "now"', async (app, id, opts) => {
     const start = parseTime('--from', opts.from!);
     const end = parseTime('--to', opts.to!);
     if (end <= start) throw new UsageProblem('--to must be after --from');
-    await app.client.schedule.getHandle(id).backfill({ start, end, overlap: 'ALLOW_ALL' });
-    return `backfilling ${id} from ${start.toISOString()} to ${end.toISOString()}`;
+    const overlap = backfillOverlap(opts.overlap!);
+    const runs = await matchingTimes(app, id, start, end);
+    const limit = app.config.schedules.backfillLimit;
+    if (runs.length > limit && !opts.yes) {
+      throw new UsageProblem(
+        `backfilling ${id} from ${start.toISOString()} to ${end.toISOString()} would start ${runs.length} runs, more than ${limit} ` +
+          '(schedules.backfillLimit): pass --yes to start them all, or a shorter range',
+      );
+    }
+    if (runs.length === 0) return `nothing to backfill: ${id} has no scheduled time from ${start.toISOString()} to ${end.toISOString()}`;
+    await app.client.schedule.getHandle(id).backfill({ start, end, overlap });
+    const how = overlap === 'BUFFER_ALL' ? 'one after another' : `overlap policy ${overlap}`;
+    return `backfilling ${id}: ${runs.length} run${runs.length === 1 ? '' : 's'} (${runs[0]!.toISOString()} .. ${runs.at(-1)!.toISOString()}), ${how}; each treats its scheduled time as now`;
   })
     .requiredOption('--from <time>', 'start (ISO 8601)')
-    .requiredOption('--to <time>', 'end (ISO 8601)');
+    .requiredOption('--to <time>', 'end (ISO 8601)')
+    .option('--overlap <policy>', `what a run does when the previous one still runs: ${Object.keys(OVERLAP).join(', ')}`, 'buffer_all')
+    .option('--yes', 'start more runs than schedules.backfillLimit');
 
   return cmd;
 }

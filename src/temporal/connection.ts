@@ -30,7 +30,7 @@ export function remoteTarget(config: AppConfig, env: NodeJS.ProcessEnv = process
   };
 }
 
-export async function resolveTemporal(config: AppConfig, logger: Logger, options: { embedded?: boolean } = {}): Promise<TemporalTarget> {
+export async function resolveTemporal(config: AppConfig, logger: Logger, options: { embedded?: boolean; adopt?: boolean } = {}): Promise<TemporalTarget> {
   const remote = remoteTarget(config);
   if (remote) {
     logger.info({ address: remote.connectionOptions.address, namespace: remote.namespace }, 'using the configured Temporal cluster');
@@ -54,6 +54,7 @@ export async function resolveTemporal(config: AppConfig, logger: Logger, options
     namespace: config.temporal.namespace,
     startTimeoutMs: e.startTimeout,
     logger,
+    adopt: options.adopt,
   });
   return {
     connectionOptions: { address: embedded.address },

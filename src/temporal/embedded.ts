@@ -1,13 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createConnection } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { execa, type ResultPromise } from 'execa';
 import { Connection } from '@temporalio/client';
 import type { Logger } from '../logging.js';
 import { signalGroup } from '../activities/jobProcess.js';
-
-const SUPERVISOR = fileURLToPath(new URL('../../bin/job-supervisor.js', import.meta.url));
 
 export interface EmbeddedServerOptions {
   binary: string;
@@ -19,6 +16,11 @@ export interface EmbeddedServerOptions {
   namespace: string;
   startTimeoutMs: number;
   logger: Logger;
+  /**
+   * Whether this process takes charge of a server an earlier `hea` started on the same database and left
+   * running (it crashed or was killed): stop() then stops it. For `hea start`/`dev`/`worker`, not `hea run`.
+   */
+  adopt?: boolean;
 }
 
 export interface EmbeddedServer {
@@ -26,6 +28,8 @@ export interface EmbeddedServer {
   uiUrl: string;
   /** False when a server was already answering on the port (another `hea` process started it). */
   owned: boolean;
+  /** The server's process id, when this project started it (its pid file names it). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -66,19 +70,78 @@ async function pollUntil(deadline: number, check: () => Promise<boolean>, failed
   throw new Error('timed out');
 }
 
+/** Where a started server's pid is kept, so a later `hea` can find (and stop) a server that outlived its starter. */
+export function pidFileOf(dbFile: string): string {
+  return `${dbFile}.pid`;
+}
+
+interface PidRecord {
+  pid: number;
+  address: string;
+}
+
+function readPidFile(file: string): PidRecord | undefined {
+  try {
+    const rec = JSON.parse(readFileSync(file, 'utf8')) as PidRecord;
+    return Number.isInteger(rec.pid) && rec.pid > 0 ? rec : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM to the server's process group, SIGKILL after 10 s; resolves once it is gone. */
+async function stopGroup(pid: number, isGone: () => boolean): Promise<void> {
+  signalGroup(pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (!isGone() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (!isGone()) {
+    signalGroup(pid, 'SIGKILL');
+    while (!isGone()) await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /**
  * Starts `temporal server start-dev` with its SQLite file under var/, so schedules and histories survive
- * a restart, and waits until it answers. If a Temporal server already answers on the port (an `npm start`
- * in another terminal), it is used as it is and left running.
+ * a restart, and waits until it answers. The server is its own detached process: it outlives a crash of
+ * the process that started it (a SIGKILLed `hea start`), so running workflows, `hea run` clients and the
+ * Web UI keep their server, and the restarted `hea start` finds it and reuses it. stop() ends it.
+ * If a Temporal server already answers on the port, it is used as it is (and left running, unless
+ * `adopt` and this project's pid file names it).
  */
 export async function startEmbeddedServer(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
   const { ip, port, uiPort, logger } = options;
   const address = `${ip}:${port}`;
   const uiUrl = `http://${ip === '0.0.0.0' ? 'localhost' : ip}:${uiPort}`;
+  const pidFile = pidFileOf(options.dbFile);
   if (await portOpen(ip, port)) {
     if (await answers(address, options.namespace)) {
+      const rec = readPidFile(pidFile);
+      const ours = rec && rec.address === address && alive(rec.pid) ? rec.pid : undefined;
+      if (ours && options.adopt) {
+        logger.info({ address, pid: ours }, 'the embedded Temporal server started earlier is still running; using it');
+        return {
+          address,
+          uiUrl,
+          owned: true,
+          pid: ours,
+          stop: async () => {
+            await stopGroup(ours, () => !alive(ours));
+            rmSync(pidFile, { force: true });
+            logger.info('embedded Temporal server stopped');
+          },
+        };
+      }
       logger.info({ address }, 'a Temporal server is already running here; using it');
-      return { address, uiUrl, owned: false, stop: async () => undefined };
+      return { address, uiUrl, owned: false, pid: ours, stop: async () => undefined };
     }
     throw new Error(`port ${port} on ${ip} is taken by something that is not a Temporal server (set temporal.embedded.port or HEA_TEMPORAL_PORT)`);
   }
@@ -95,44 +158,40 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
     '--log-level', 'warn',
   ];
   logger.info({ binary: options.binary, address, db: options.dbFile }, 'starting the embedded Temporal server');
-  // Under the job supervisor: if this process dies without stopping the server, the server goes too.
-  const child: ResultPromise = execa(process.execPath, [SUPERVISOR, '10000', options.binary, ...args], {
-    detached: true,
-    cleanup: false,
-    stdin: 'pipe',
-    stdout: { file: options.logFile, append: true },
-    stderr: { file: options.logFile, append: true },
-    reject: false,
-  });
+  const log = openSync(options.logFile, 'a');
+  // Detached, in its own process group, with no pipe to this process: it survives this process's death.
+  const child = spawn(options.binary, args, { detached: true, stdio: ['ignore', log, log] });
+  closeSync(log);
   let exited: string | undefined;
-  void child.then((r) => {
-    exited = `the Temporal server exited (${r.exitCode ?? r.signal}); see ${options.logFile}`;
+  child.once('error', (err) => {
+    exited = `the Temporal server could not start (${err.message})`;
   });
-  const pid = child.pid as number;
+  child.once('exit', (code, signal) => {
+    exited = `the Temporal server exited (${code ?? signal}); see ${options.logFile}`;
+  });
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`the embedded Temporal server did not start: cannot run ${options.binary}`);
+  writeFileSync(pidFile, JSON.stringify({ pid, address } satisfies PidRecord));
   const stop = async () => {
-    if (exited) return;
-    signalGroup(pid, 'SIGTERM');
-    const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), 10_000);
-    await child;
-    clearTimeout(timer);
-    logger.info('embedded Temporal server stopped');
+    if (!exited) await stopGroup(pid, () => exited !== undefined);
+    rmSync(pidFile, { force: true });
   };
-  const onExit = () => signalGroup(pid, 'SIGKILL');
-  process.once('exit', onExit);
   try {
     await pollUntil(Date.now() + options.startTimeoutMs, () => answers(address, options.namespace), () => exited);
   } catch (err) {
     await stop();
     throw new Error(`the embedded Temporal server did not start: ${(err as Error).message}`);
   }
-  logger.info({ address, ui: uiUrl }, 'embedded Temporal server ready');
+  logger.info({ address, ui: uiUrl, pid }, 'embedded Temporal server ready');
   return {
     address,
     uiUrl,
     owned: true,
+    pid,
     stop: async () => {
-      process.removeListener('exit', onExit);
       await stop();
+      logger.info('embedded Temporal server stopped');
     },
   };
 }

@@ -4,7 +4,15 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 
 export const priceModel = z.enum(['trend', 'peak', 'valley']);
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
+/** A calendar date: the shape alone let 2026-13-45 through to the job. */
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
+  .refine((text) => {
+    const [y, m, d] = text.split('-').map(Number) as [number, number, number];
+    const date = new Date(Date.UTC(y, m - 1, d));
+    return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+  }, 'not a calendar date');
 
 export const dailyPipelineParams = z
   .object({

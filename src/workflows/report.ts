@@ -23,14 +23,14 @@ export interface RunReport {
   runId: string;
   status: RunStatus;
   startedAt: string;
-  /**
-   * The instant the run is about ("now" for its jobs): a scheduled or backfilled run's scheduled time
-   * (params.asOf, set by the schedules), else unset and the run is about its start.
-   */
-  asOf?: string;
   finishedAt?: string;
   durationMs?: number;
   params: Record<string, unknown>;
+  /**
+   * The instant the run is about, its jobs' "now" (HEA_NOW): the scheduled time a schedule or backfill
+   * started it for, or params.asOf; unset, the run is about its start.
+   */
+  asOf?: string;
   steps: StepReport[];
   /** Further results of the run (the freshness verdicts, ...), rendered as tables. */
   tables?: ReportTable[];

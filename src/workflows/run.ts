@@ -14,7 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, AlertInput } from '../activities/index.js';
 import { reportBaseName, runStatus, summarize, type ReportSection, type ReportTable, type RunReport, type StepReport } from './report.js';
-import { loadJobOptions, runStep, type JobOptionsTable } from './steps.js';
+import { loadJobOptions, runStep, scheduledNow, type JobOptionsTable } from './steps.js';
 import { reportQueryName } from './names.js';
 
 export const reportQuery = defineQuery<RunReport>(reportQueryName);
@@ -34,8 +34,9 @@ export class RunRecorder {
 
   constructor(params: Record<string, unknown>) {
     const info = workflowInfo();
-    // A scheduled or backfilled run is about its scheduled time, passed as params.asOf (see README).
-    const asOf = typeof params.asOf === 'string' ? params.asOf : undefined;
+    // A scheduled or backfilled run is about its scheduled time (the TemporalScheduledStartTime search
+    // attribute), which its jobs take as HEA_NOW (steps.ts).
+    const asOf = scheduledNow();
     this.report = {
       workflow: info.workflowType,
       workflowId: info.workflowId,

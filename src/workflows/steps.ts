@@ -8,6 +8,7 @@ import {
   proxyActivities,
   workflowInfo,
 } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Activities, JobActivityOptions, JobOutcome } from '../activities/index.js';
 import type { StepReport } from './report.js';
 
@@ -22,17 +23,36 @@ const UNKNOWN_JOB: JobActivityOptions = {
 
 export type JobOptionsTable = Record<string, JobActivityOptions>;
 
+const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+/**
+ * "Now" for this run's jobs: the time a schedule (or a backfill) started it for, so a backfilled daily
+ * pipeline plans for its own day, not for today. Undefined for a run started by hand (the jobs use the
+ * clock). Read from the start event's search attributes: the same on every replay.
+ */
+export function scheduledNow(): string | undefined {
+  const at = workflowInfo().typedSearchAttributes.get(SCHEDULED_START);
+  return at ? at.toISOString() : undefined;
+}
+
 /** Timeouts and retry policies of the given jobs, from the worker's config (recorded in history). */
 export function loadJobOptions(jobs: string[]): Promise<JobOptionsTable> {
   return jobOptions([...new Set(jobs)]);
 }
+
+/**
+ * How soon a job is retried when its attempt ended without a failure from the job (its worker died and
+ * the heartbeat timed out, or the server timed it out). A job's own failures carry the delay of its
+ * configured retry policy (runJob sets nextRetryDelay), so only this case uses the policy's interval.
+ */
+export const CRASH_RETRY_INTERVAL_MS = 1_000;
 
 function runJobWith(step: string, options: JobActivityOptions) {
   return proxyActivities<Activities>({
     startToCloseTimeout: options.startToCloseTimeoutMs,
     heartbeatTimeout: options.heartbeatTimeoutMs,
     retry: {
-      initialInterval: options.retry.initialIntervalMs,
+      initialInterval: Math.min(options.retry.initialIntervalMs, CRASH_RETRY_INTERVAL_MS),
       backoffCoefficient: options.retry.backoffCoefficient,
       maximumInterval: options.retry.maximumIntervalMs,
       maximumAttempts: options.retry.maximumAttempts,
@@ -41,11 +61,29 @@ function runJobWith(step: string, options: JobActivityOptions) {
   }).runJob;
 }
 
-function describeFailure(err: unknown): Pick<StepReport, 'error' | 'errorType' | 'attempts'> {
+/** The flow that trains what a job needs: named when the job finds no trained model (a fresh clone). */
+const TRAINED_BY: Record<string, string> = {
+  price_predictions: 'weekly-training',
+  demand_predictions: 'weekly-training',
+  rl_control: 'rl-training',
+};
+
+/** A missing model is fixed by a flow, not by a Python command: say which (`npx hea run ...`). */
+function withTrainingHint(job: string, errorType: string, message: string): string {
+  const flow = TRAINED_BY[job];
+  if (!flow || errorType !== 'NoInputError' || !/no trained model|has no file/.test(message)) return message;
+  const hint = `run \`npx hea run ${flow}\` first (hea start does it by itself when no model is trained yet)`;
+  // The first line is what `hea run` and the Web UI show; the job's own words follow in the stderr tail.
+  const [first, ...rest] = message.replace(/run `python -m [^`]+`( first)?/g, hint).split('\n');
+  return [`${first}: no trained model yet: ${hint}`, ...rest].join('\n');
+}
+
+function describeFailure(job: string, err: unknown): Pick<StepReport, 'error' | 'errorType' | 'attempts'> {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
     const details = cause.details?.[0] as { attempt?: number } | undefined;
-    return { error: cause.message, errorType: cause.type ?? 'ApplicationFailure', attempts: details?.attempt };
+    const errorType = cause.type ?? 'ApplicationFailure';
+    return { error: withTrainingHint(job, errorType, cause.message), errorType, attempts: details?.attempt };
   }
   if (cause instanceof TimeoutFailure) {
     return { error: `activity timed out (${cause.timeoutType})`, errorType: 'Timeout' };
@@ -60,7 +98,8 @@ function describeFailure(err: unknown): Pick<StepReport, 'error' | 'errorType' |
 export async function runStep(step: string, job: string, args: string[], options: JobOptionsTable): Promise<StepReport & { outcome?: JobOutcome }> {
   const startedAt = new Date(); // workflow time: deterministic on replay
   try {
-    const outcome = await runJobWith(step, options[job] ?? UNKNOWN_JOB)({ job, args });
+    const now = scheduledNow();
+    const outcome = await runJobWith(step, options[job] ?? UNKNOWN_JOB)({ job, args, ...(now ? { now } : {}) });
     return {
       step,
       job,
@@ -79,7 +118,7 @@ export async function runStep(step: string, job: string, args: string[], options
       status: 'failed',
       startedAt: startedAt.toISOString(),
       durationMs: Date.now() - startedAt.getTime(),
-      ...describeFailure(err),
+      ...describeFailure(job, err),
     };
   }
 }

@@ -23,7 +23,7 @@ test('defaults and per-job settings merge; relative commands resolve against the
   const job = config.jobs.prices_data!;
   expect(job.command).toBe('/srv/hea/.venv/bin/python');
   expect(job.timeoutMs).toBe(15 * 60_000);
-  expect(job.heartbeatTimeoutMs).toBe(120_000);
+  expect(job.heartbeatTimeoutMs).toBe(15_000);
   expect(job.retry).toEqual({ initialInterval: 60_000, backoffCoefficient: 2, maximumInterval: 600_000, maximumAttempts: 5 });
   expect(config.storeUrl).toBe('sqlite:////srv/hea/data/energy.db');
   expect(config.temporal.embedded).toMatchObject({ port: 7233, uiPort: 8233, dbFile: '/srv/hea/var/temporal.db' });
@@ -91,6 +91,39 @@ test('YAML syntax errors and a missing file are config errors too', () => {
   expect(() => parseConfig('jobs: [unclosed', 'x.yaml', { env: {} })).toThrow(ConfigError);
   expect(() => loadConfig('/nonexistent/hea.yaml')).toThrow(/config file not found/);
   expect(() => parseConfig('', 'empty.yaml', { env: {} })).toThrow(/jobs/);
+});
+
+test('YAML syntax errors name their line', () => {
+  const text = 'jobs:\n  a:\n    args: [-m, x\n  b: {}\nworker: {: }\n';
+  let error: ConfigError | undefined;
+  try {
+    parseConfig(text, 'x.yaml', { env: {} });
+  } catch (err) {
+    error = err as ConfigError;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  expect(error!.message).not.toContain('line ?');
+  expect(error!.problems[0]!.path).toMatch(/^line \d+, column \d+$/);
+});
+
+test.each([
+  ['61 * * * *', 'minute: 61 is not in range [0-59]'],
+  ['0 24 * * *', 'hour: 24 is not in range [0-23]'],
+  ['0 6 0 * *', 'day of month: 0 is not in range [1-31]'],
+  ['0 6 * 13 *', 'month: 13 is not in range [1-12]'],
+  ['0 6 * * 8', 'day of week: 8 is not in range [0-7]'],
+  ['*/0 * * * *', 'minute: step "0" is not a positive number'],
+  ['0 6 * * fun', 'day of week: "fun" is not a number or a name'],
+  ['30-10 * * * *', 'minute: range 30-10 runs backwards'],
+  ['0 6 ? * SUN', 'day of month: "?" is not a number'],
+])('an invalid cron %j is refused at validation, with the schedule\'s name', (cron, message) => {
+  const text = `jobs: {}\nschedules:\n  entries:\n    my-sched: { flow: home-data, cron: "${cron}" }\n`;
+  expect(() => parseConfig(text, 'x.yaml', { env: {} })).toThrow(`schedules.entries.my-sched.cron: invalid cron "${cron}": ${message}`);
+});
+
+test.each(['0 6 * * *', '*/15 * * * *', '0 2 * * 0', '0 2 * * 7', '0,30 6-18/2 1-15 jan-jun mon-fri'])('a valid cron %j passes', (cron) => {
+  const text = `jobs: {}\nschedules:\n  entries:\n    my-sched: { flow: home-data, cron: "${cron}" }\n`;
+  expect(() => parseConfig(text, 'x.yaml', { env: {} })).not.toThrow();
 });
 
 test('a job\'s partial retry policy takes the rest from jobDefaults, not from built-in defaults', () => {

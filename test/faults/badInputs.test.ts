@@ -76,7 +76,7 @@ test('bad CLI arguments and config files: exit 2 with the problem named, and no 
   }
   expect(failures).toEqual([]);
   expect(await workflowCount()).toBe(before);
-}, 120_000);
+}, 300_000); // 23 CLI processes: a minute on an idle machine, minutes on a loaded one
 
 // [workflow, input, failure type, text the message must contain]
 const PARAM_CASES: [string, unknown, string, string][] = [
