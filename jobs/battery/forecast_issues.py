@@ -52,8 +52,8 @@ def fit(series: pd.Series, until: pd.Timestamp, kind: str, tz: str, lead_day: in
 
 def local_day_number(index: pd.DatetimeIndex, tz: str) -> np.ndarray:
     """Local calendar day of each instant as an integer (days since 1970-01-01, local)."""
-    local = index.tz_convert(tz).tz_localize(None).normalize()
-    return (local.asi8 // (86400 * 10**9)).astype(np.int64)
+    local = index.tz_convert(tz).tz_localize(None)
+    return local.to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
 def window_forecasts(series: pd.Series, hours: pd.DatetimeIndex, kind: str, tz: str, horizon: int,
@@ -77,7 +77,7 @@ def window_forecasts(series: pd.Series, hours: pd.DatetimeIndex, kind: str, tz: 
     lead = local_day_number(span, tz)[pos] - issue_day - FIRST_UNKNOWN_DAY[kind] + 1  # 1 or 2 (or <1: known)
     out = np.where(lead <= 1, preds[1][pos], preds[2][pos])
     if known_end_ns is not None:
-        is_known = (span.asi8[pos] < known_end_ns[:, None]) & np.isfinite(actual[pos])
+        is_known = (span.as_unit("ns").asi8[pos] < known_end_ns[:, None]) & np.isfinite(actual[pos])
         out = np.where(is_known, actual[pos], out)
     if not np.isfinite(out).all():
         raise ValueError(f"{kind}: {int((~np.isfinite(out)).sum())} forecast values are not finite")

@@ -83,7 +83,8 @@ def production_forecasts(sc, frame, starts, tz, horizon, tariff, price_cache: di
     fc_buy, fc_sell, fc_load = sc.fc_buy.copy(), sc.fc_sell.copy(), sc.fc_load.copy()
     known_end = _price_known_end(sc.index, tz)
     n = len(sc.index)
-    known_ns = np.where(known_end < n, sc.index.asi8[np.minimum(known_end, n - 1)], np.iinfo(np.int64).max)
+    ns = sc.index.as_unit("ns").asi8
+    known_ns = np.where(known_end < n, ns[np.minimum(known_end, n - 1)], np.iinfo(np.int64).max)
     scores = []
     for s in starts:
         hours = sc.index[s:s + WINDOW_DAYS * 24]
