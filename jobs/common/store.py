@@ -28,6 +28,42 @@ from jobs.common.protocol import ConfigError
 from jobs.common.timeutil import from_epoch_seconds, iso, now, to_epoch_seconds, to_utc
 
 BUSY_TIMEOUT_SECONDS = 120.0
+SIMULATOR = "simulator"
+FORCE_ENV = "HEA_FORCE_SOURCE"
+
+
+def is_real(source: str | None) -> bool:
+    """Anything but the simulator is real data (an import, a market API, a meter)."""
+    return source is not None and source != SIMULATOR
+
+
+def series_kind(name: str) -> tuple[str, str, str] | None:
+    """(kind, unit, how it aggregates to an hour) of a known series name, or None: see docs/data-store.md."""
+    for prefix, spec in SERIES_KINDS:
+        if name == prefix or name.startswith(prefix + "."):
+            return spec
+    return None
+
+
+# One place for what each series is. Energy is summed to hours; prices and levels are averaged.
+SERIES_KINDS: list[tuple[str, tuple[str, str, str]]] = [
+    ("price", ("price", "EUR/MWh", "mean")),
+    ("home.consumption", ("energy", "kWh", "sum")),
+    ("home.heat_pump", ("energy", "kWh", "sum")),
+    ("home.indoor_temperature", ("temperature", "degC", "mean")),
+    ("solar.production", ("energy", "kWh", "sum")),
+    ("meter.electricity", ("energy", "kWh", "sum")),
+    ("meter.heat", ("energy", "kWh", "sum")),
+    ("meter.water", ("volume", "m3", "sum")),
+    ("meter.gas", ("volume", "m3", "sum")),
+    ("weather.temperature", ("temperature", "degC", "mean")),
+    ("weather.cloud_cover", ("level", "%", "mean")),
+    ("weather.irradiance", ("level", "W/m2", "mean")),
+    ("weather.wind_speed", ("level", "m/s", "mean")),
+    ("commodity.gas", ("price", "EUR/MWh", "mean")),
+    ("commodity.coal", ("price", "USD/t", "mean")),
+    ("commodity.co2", ("price", "EUR/t", "mean")),
+]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -65,6 +101,16 @@ CREATE TABLE IF NOT EXISTS models (
     promoted_seq INTEGER,         -- order of promotions: the highest is the champion
     created_at INTEGER NOT NULL,
     PRIMARY KEY (name, version)
+);
+
+CREATE TABLE IF NOT EXISTS series_meta (
+    name TEXT PRIMARY KEY,
+    source TEXT NOT NULL,         -- who wrote the series: simulator, csv, http, elprisetjustnu, import, ...
+    kind TEXT,                    -- price | energy | volume | temperature | level (how it aggregates)
+    unit TEXT,                    -- the stored unit, e.g. EUR/MWh, kWh
+    origin TEXT,                  -- the last import's file or URL, if any
+    first_import INTEGER NOT NULL,-- UTC epoch s of the first write by this source
+    last_import INTEGER NOT NULL  -- UTC epoch s of the last write
 );
 
 CREATE TABLE IF NOT EXISTS meta (
@@ -180,9 +226,74 @@ class Store:
     def _tx(self) -> "Store._Tx":
         return Store._Tx(self.conn)
 
+    # ----------------------------------------------------------------- series sources
+    def series_meta(self, name: str) -> dict | None:
+        """Where series `name` came from: {"name", "source", "kind", "unit", "origin", "first_import",
+        "last_import"} (ISO UTC times), or None for a series no tracked source has written."""
+        row = self.conn.execute(
+            "SELECT name, source, kind, unit, origin, first_import, last_import FROM series_meta WHERE name = ?",
+            (name,),
+        ).fetchone()
+        return None if row is None else self._meta_row(row)
+
+    def all_series_meta(self) -> dict[str, dict]:
+        rows = self.conn.execute(
+            "SELECT name, source, kind, unit, origin, first_import, last_import FROM series_meta ORDER BY name"
+        ).fetchall()
+        return {r[0]: self._meta_row(r) for r in rows}
+
+    @staticmethod
+    def _meta_row(row: tuple) -> dict:
+        name, source, kind, unit, origin, first, last = row
+        return {"name": name, "source": source, "kind": kind, "unit": unit, "origin": origin,
+                "first_import": iso(from_epoch_seconds([first])[0]), "last_import": iso(from_epoch_seconds([last])[0])}
+
+    def check_source(self, name: str, source: str, force: bool | None = None) -> None:
+        """Refuse (ConfigError, exit 78) to write `source` data into a series that holds data of the other
+        family: simulated data never goes into a real series, and real data is not mixed into a simulated one.
+
+        Real sources may follow each other (a CSV backfill, then a live market API). `force` (default:
+        HEA_FORCE_SOURCE) lets the write through; the series then records the new source.
+        """
+        if force is None:
+            force = settings.env_bool(FORCE_ENV, False)
+        if force:
+            return
+        meta = self.series_meta(name)
+        if meta is None or meta["source"] == source or is_real(meta["source"]) == is_real(source):
+            return
+        if self.count(name) == 0:
+            return
+        held = "real data" if is_real(meta["source"]) else "simulated data"
+        raise ConfigError(
+            f"series {name} holds {held} from source {meta['source']!r} "
+            f"({self.count(name)} rows, {meta['first_import']} .. {meta['last_import']} imports"
+            f"{', from ' + meta['origin'] if meta['origin'] else ''}); refusing to write {source!r} data into it. "
+            f"Set the source back (e.g. HEA_PRICE_SOURCE / HEA_CONSUMPTION_SOURCE), use another store, "
+            f"delete the series, or force it with {FORCE_ENV}=1 (or --force on import_series)"
+        )
+
+    def _record_source(self, conn, name: str, source: str, origin: str | None, stamp: int) -> None:
+        kind, unit, _ = series_kind(name) or (None, None, None)
+        conn.execute(
+            "INSERT INTO series_meta(name, source, kind, unit, origin, first_import, last_import) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+            "first_import = CASE WHEN series_meta.source = excluded.source THEN series_meta.first_import "
+            "ELSE excluded.first_import END, "
+            "source = excluded.source, kind = COALESCE(excluded.kind, series_meta.kind), "
+            "unit = COALESCE(excluded.unit, series_meta.unit), "
+            "origin = COALESCE(excluded.origin, series_meta.origin), last_import = excluded.last_import",
+            (name, source, kind, unit, origin, stamp, stamp),
+        )
+
     # ----------------------------------------------------------------- series
-    def upsert_series(self, name: str, values: pd.Series) -> int:
-        """Insert or replace the values of series `name`; NaN values are skipped. Returns rows written."""
+    def upsert_series(self, name: str, values: pd.Series, source: str | None = None, origin: str | None = None,
+                      force: bool | None = None) -> int:
+        """Insert or replace the values of series `name`; NaN values are skipped. Returns rows written.
+
+        With `source` (simulator, csv, elprisetjustnu, ...), the write is checked against the series'
+        recorded source first (`check_source`) and the source is recorded; derived data and tests may omit it.
+        """
         ts, vals = _series_to_rows(values)
         if len(ts) == 0:
             return 0
@@ -191,6 +302,9 @@ class Store:
 
         def write():
             with self._tx() as conn:
+                if source is not None:
+                    self.check_source(name, source, force)
+                    self._record_source(conn, name, source, origin, stamp)
                 conn.executemany(
                     "INSERT INTO series(name, ts, value, updated_at) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT(name, ts) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -254,12 +368,15 @@ class Store:
         return [r[0] for r in rows]
 
     def series_status(self) -> dict:
-        """{name: {"rows", "first", "latest"}} for every stored series (ISO 8601 UTC times)."""
+        """{name: {"rows", "first", "latest", "source"}} for every stored series (ISO 8601 UTC times; source
+        None for a series written without one)."""
         rows = self.conn.execute(
             "SELECT name, COUNT(*), MIN(ts), MAX(ts) FROM series GROUP BY name ORDER BY name"
         ).fetchall()
+        meta = self.all_series_meta()
         return {
-            name: {"rows": int(n), "first": iso(from_epoch_seconds([lo])[0]), "latest": iso(from_epoch_seconds([hi])[0])}
+            name: {"rows": int(n), "first": iso(from_epoch_seconds([lo])[0]), "latest": iso(from_epoch_seconds([hi])[0]),
+                   "source": meta.get(name, {}).get("source")}
             for name, n, lo, hi in rows
         }
 
@@ -273,7 +390,10 @@ class Store:
             sql += " AND ts < ?"
             params.append(_epoch(end))
         with self._tx() as conn:
-            return conn.execute(sql, params).rowcount
+            n = conn.execute(sql, params).rowcount
+            if start is None and end is None:  # the whole series is gone, and with it its source
+                conn.execute("DELETE FROM series_meta WHERE name = ?", (name,))
+            return n
 
     # ----------------------------------------------------------------- forecasts
     def write_forecast(self, name: str, issued_at, values: pd.Series, model: str | None = None) -> int:

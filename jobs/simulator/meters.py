@@ -125,4 +125,5 @@ def backfill_meter(store, meter_type: str, meter_id: str, days: int = 365, end=N
         start = latest + HOUR
     if start >= end_ts:
         return 0
-    return store.upsert_series(series_name(meter_type, meter_id), simulate_meter(meter_type, meter_id, start, end_ts))
+    return store.upsert_series(series_name(meter_type, meter_id), simulate_meter(meter_type, meter_id, start, end_ts),
+                               source="simulator")

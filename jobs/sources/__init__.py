@@ -1,7 +1,7 @@
 """Data sources for the fetch jobs, chosen by environment variables (all default to the simulator).
 
 | variable | values | feeds |
-| HEA_PRICE_SOURCE | simulator, elprisetjustnu (SE1-SE4), energy-charts (any zone) | price.spot |
+| HEA_PRICE_SOURCE | simulator, elprisetjustnu (SE1-SE4), energy-charts (any zone), csv, http | price.spot |
 | HEA_WEATHER_SOURCE | simulator, open-meteo | weather.*, forecast.weather.* |
 | HEA_CONSUMPTION_SOURCE | simulator, csv, http | home.consumption |
 | HEA_HEAT_PUMP_SOURCE | simulator, csv, http | home.heat_pump, home.indoor_temperature |
@@ -10,7 +10,10 @@
 | HEA_CO2_SOURCE | simulator, instrat | commodity.co2 |
 | HEA_COMMODITY_SOURCE | simulator, fred (monthly) | commodity.gas, commodity.coal |
 
-csv reads HEA_<KIND>_CSV (a path), http reads HEA_<KIND>_URL (CSV or JSON); see jobs/sources/csv_import.py.
+csv reads HEA_<KIND>_CSV (a path, .csv.gz too), http reads HEA_<KIND>_URL (CSV or JSON), HEA_<KIND>_UNIT
+states the value column's unit when its name does not (see jobs/sources/csv_import.py). A series remembers
+its source: the simulator never writes into real data and real data is not mixed into simulated data
+(ConfigError, exit 78) unless HEA_FORCE_SOURCE=1 (jobs/common/store.py, Store.check_source).
 Each fetch function takes [start, end) as UTC timestamps and returns {series name: pd.Series}.
 """
 
@@ -23,7 +26,7 @@ from jobs.common.protocol import ConfigError
 from jobs.common.timeutil import local_day_bounds, local_date, local_tz, now, to_utc
 from jobs.simulator import WEATHER_VARS, Simulator
 
-PRICE_SOURCES = ("simulator", "elprisetjustnu", "energy-charts")
+PRICE_SOURCES = ("simulator", "elprisetjustnu", "energy-charts", "csv", "http")
 WEATHER_SOURCES = ("simulator", "open-meteo")
 IMPORT_SOURCES = ("simulator", "csv", "http")
 CO2_SOURCES = ("simulator", "instrat")
@@ -50,6 +53,10 @@ def fetch_prices(start, end) -> dict[str, pd.Series]:
     source, zone = price_source(), settings.price_zone()
     if source == "simulator":
         return {"price.spot": Simulator.from_env().prices(start, end)}
+    if source in ("csv", "http"):
+        cols = {"price_eur_mwh": ("price.spot", None), "price_eur_kwh": ("price.spot", None),
+                "price": ("price.spot", None)}
+        return _import("PRICE", cols, "price", start, end)
     if source == "elprisetjustnu":
         from jobs.sources import elprisetjustnu
 
@@ -98,9 +105,10 @@ def fetch_weather_forecasts(first_issue, until, backfill: bool) -> pd.DataFrame:
 def _import(kind: str, columns: dict[str, tuple[str, str]], main: str, start, end) -> dict[str, pd.Series]:
     from jobs.sources import csv_import
 
-    source = settings.env_choice(f"HEA_{kind}_SOURCE", "simulator", IMPORT_SOURCES)
+    source = settings.env_str(f"HEA_{kind}_SOURCE", "simulator").lower()
     env_name = f"HEA_{kind}_CSV" if source == "csv" else f"HEA_{kind}_URL"
-    return csv_import.import_series(settings.env_str(env_name, ""), env_name, columns, main, start, end)
+    unit = csv_import.normalise_unit(settings.env_str(f"HEA_{kind}_UNIT", ""))
+    return csv_import.import_series(settings.env_str(env_name, ""), env_name, columns, main, start, end, unit)
 
 
 def consumption_source() -> str:
@@ -110,7 +118,8 @@ def consumption_source() -> str:
 def fetch_consumption(start, end) -> dict[str, pd.Series]:
     if consumption_source() == "simulator":
         return {"home.consumption": Simulator.from_env().home(start, end)["consumption"]}
-    return _import("CONSUMPTION", {"consumption": ("home.consumption", "sum")}, "consumption", start, end)
+    cols = {"consumption": ("home.consumption", None), "kwh": ("home.consumption", None)}
+    return _import("CONSUMPTION", cols, "consumption", start, end)
 
 
 def heat_pump_source() -> str:
@@ -121,7 +130,7 @@ def fetch_heat_pump(start, end) -> dict[str, pd.Series]:
     if heat_pump_source() == "simulator":
         home = Simulator.from_env().home(start, end)
         return {"home.heat_pump": home["heat_pump"], "home.indoor_temperature": home["indoor_temperature"]}
-    cols = {"heat_pump": ("home.heat_pump", "sum"), "indoor_temperature": ("home.indoor_temperature", "mean")}
+    cols = {"heat_pump": ("home.heat_pump", None), "indoor_temperature": ("home.indoor_temperature", None)}
     return _import("HEAT_PUMP", cols, "heat_pump", start, end)
 
 
@@ -138,7 +147,9 @@ def solar_source() -> str:
 def fetch_solar(start, end) -> dict[str, pd.Series]:
     if solar_source() == "simulator":
         return {"solar.production": Simulator.from_env().solar(start, end)}
-    return _import("SOLAR", {"solar": ("solar.production", "sum"), "production": ("solar.production", "sum")}, "solar", start, end)
+    cols = {"solar": ("solar.production", None), "production": ("solar.production", None),
+            "pv_kwh": ("solar.production", None)}
+    return _import("SOLAR", cols, "solar", start, end)
 
 
 def co2_source() -> str:

@@ -26,6 +26,18 @@ def add_common_flags(p) -> None:
                    help="history to fetch when the store has none (default HEA_BACKFILL_DAYS or 365)")
 
 
+def coverage(store: Store, name: str, start: pd.Timestamp, end: pd.Timestamp) -> dict:
+    """How much of the requested [start, end) the series now holds, by hour; `missing_hours` > 0 is a gap
+    the source did not fill (a CSV that ends early, a day not yet published)."""
+    expected = max(int((end.floor("h") - start.floor("h")) / pd.Timedelta(hours=1)), 0)
+    held = store.read_series(name, start.floor("h"), end)
+    hours = int(held.index.floor("h").nunique()) if len(held) else 0
+    out = {"requested_start": iso(start.floor("h")), "requested_end": iso(end), "hours_expected": expected,
+           "hours_present": hours, "missing_hours": max(expected - hours, 0),
+           "first": iso(held.index.min()) if len(held) else None, "last": iso(held.index.max()) if len(held) else None}
+    return out
+
+
 def backfill_days(args) -> int:
     days = getattr(args, "backfill_days", None)
     if days is not None:
@@ -59,11 +71,15 @@ def run_fetch(
     store: Store | None = None,
     extra: dict | None = None,
     span: tuple[float, float] = (5.0, 95.0),
+    force: bool | None = None,
+    origin: str | None = None,
 ) -> dict:
     t0 = time.monotonic()
     own = store is None
     store = store or Store.open()
     try:
+        for name in series:  # before anything is fetched: a refused source writes nothing at all
+            store.check_source(name, source, force)
         start = start_for(store, series, days, align)
         end = to_utc(end)
         progress(span[0], "planning", f"{source}: {iso(start)} .. {iso(end)} for {', '.join(series)}")
@@ -77,7 +93,12 @@ def run_fetch(
             for name, values in data.items():
                 if values is None or len(values) == 0:
                     continue
-                n = store.upsert_series(name, values)
+                if values.attrs.get("origin") and not values.attrs.get("unit"):
+                    from jobs.sources.csv_import import check_scale
+
+                    check_scale(values, store.read_series(name, cur - pd.Timedelta(days=90), cur), name)
+                n = store.upsert_series(name, values, source=source, origin=origin or values.attrs.get("origin"),
+                                        force=force)
                 written += n
                 per_series[name] = per_series.get(name, 0) + n
                 lo, hi = values.index.min(), values.index.max()
@@ -88,6 +109,13 @@ def run_fetch(
             cur = nxt
         if written == 0:
             log(f"no new data from {source} in {iso(start)} .. {iso(end)}")
+        covered = {name: coverage(store, name, start, end) for name in series}
+        warnings = [f"{name}: {c['missing_hours']} of {c['hours_expected']} requested hours "
+                    f"({c['requested_start']} .. {c['requested_end']}) are not in the store after this fetch "
+                    f"(the source holds {c['first'] or 'nothing'} .. {c['last'] or 'nothing'} of it)"
+                    for name, c in covered.items() if c["missing_hours"] > 0]
+        for w in warnings:
+            log(w)
         out = {
             "rows_written": written,
             "series": series,
@@ -96,6 +124,8 @@ def run_fetch(
             "last": iso(last),
             "source": source,
             "seconds": round(time.monotonic() - t0, 2),
+            "coverage": covered,
+            "warnings": warnings,
         }
         out.update(extra or {})
         return out

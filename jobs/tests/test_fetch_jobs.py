@@ -72,7 +72,7 @@ def test_store_status_job(job_env, run_job):
     run = run_job("jobs.store.status", env=job_env)
     assert run.returncode == 0, run.stderr
     assert run.result["series"]["home.consumption"] == {
-        "rows": 48, "first": "2025-11-01T10:00:00Z", "latest": "2025-11-03T09:00:00Z"}
+        "rows": 48, "first": "2025-11-01T10:00:00Z", "latest": "2025-11-03T09:00:00Z", "source": "simulator"}
 
 
 @pytest.mark.parametrize("args", [["--backfill-days", "abc"], ["--backfill-days", "0"], ["--bogus"]])

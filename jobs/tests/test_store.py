@@ -85,7 +85,7 @@ def test_empty_reads(store):
 def test_series_status(store):
     store.upsert_series("a", hourly("2025-01-01", 3))
     status = store.series_status()
-    assert status == {"a": {"rows": 3, "first": "2025-01-01T00:00:00Z", "latest": "2025-01-01T02:00:00Z"}}
+    assert status == {"a": {"rows": 3, "first": "2025-01-01T00:00:00Z", "latest": "2025-01-01T02:00:00Z", "source": None}}
 
 
 def test_forecasts_by_issue_and_as_of(store):
