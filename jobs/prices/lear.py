@@ -42,14 +42,28 @@ def daily_profiles(prices: pd.Series, tz: str) -> pd.DataFrame:
     if prices.empty:
         return pd.DataFrame(columns=range(24), dtype=float)
     local = prices.index.tz_convert(tz)
-    frame = pd.DataFrame({"v": prices.to_numpy(dtype=float), "d": local.date, "h": local.hour})
-    counts = frame.groupby("d")["v"].count()
-    table = frame.pivot_table(index="d", columns="h", values="v", aggfunc="mean").reindex(columns=range(24))
-    # A DST spring day has 23 hours (one empty slot); any other gap means the day is not fully known.
-    complete = counts.reindex(table.index) >= 23
-    table = table[complete.to_numpy()].interpolate(axis=1, limit_direction="both")
-    table.index = pd.DatetimeIndex(pd.to_datetime(table.index))
-    return table
+    wall = local.tz_localize(None).to_numpy().astype("datetime64[h]").astype(np.int64)  # local wall hours
+    day_number = wall // 24
+    first = day_number.min()
+    codes = day_number - first
+    days = (np.arange(codes.max() + 1) + first).astype("datetime64[D]")
+    hours = wall - day_number * 24
+    values = prices.to_numpy(dtype=float)
+    sums = np.zeros((len(days), 24))
+    counts = np.zeros((len(days), 24))
+    np.add.at(sums, (codes, hours), values)
+    np.add.at(counts, (codes, hours), 1.0)
+    with np.errstate(invalid="ignore"):
+        table = sums / counts  # the repeated autumn hour is averaged
+    per_day = counts.sum(axis=1)
+    # A DST spring day has 23 hours (one empty slot, filled from its neighbours); any other gap means the
+    # day is not fully known.
+    keep = per_day >= 23
+    holes = np.argwhere(np.isnan(table) & keep[:, None])
+    for d, h in holes:
+        neighbours = table[d, [max(h - 1, 0), min(h + 1, 23)]]
+        table[d, h] = np.nanmean(neighbours)
+    return pd.DataFrame(table[keep], index=pd.DatetimeIndex(days[keep]), columns=range(24))
 
 
 def _ridge_forecast(P: np.ndarray, dow: np.ndarray, rows: np.ndarray, target: int, target_dow: int,
@@ -97,7 +111,9 @@ class DailyPriceModel:
         """
         if len(target) == 0:
             return pd.Series([], index=target, dtype=float)
-        table = daily_profiles(prices, self.tz)
+        # the longest window and the longest lag are all a forecast looks back at
+        span = pd.Timedelta(days=max(self.windows) + max(self.lags) + 2)
+        table = daily_profiles(prices[prices.index >= target.min() - span], self.tz)
         target_days = pd.DatetimeIndex(pd.to_datetime(sorted(set(target.tz_convert(self.tz).date))))
         for day in target_days:
             if day in table.index:
