@@ -479,7 +479,8 @@ def main(argv=None) -> int:
     seconds = time.time() - t0
     pooled = pooled_rows(rows)
     table = markdown(rows, pooled)
-    header = (f"Measured with `npm run bench:real` ({len(files)} files, {seconds / 60:.1f} min on "
+    used = sorted({r["dataset"] for r in rows})
+    header = (f"Measured with `npm run bench:real` ({len(used)} files, {seconds / 60:.1f} min on "
               f"{os.cpu_count()} shared CPUs, {time.strftime('%Y-%m-%d')}): one-day-ahead forecasts at 06:00 local, "
               f"walk-forward over four-week windows, training only on the past. \"all\" rows pool the datasets "
               f"(summed absolute errors); **serving** is what the registry would have served window by window.")
