@@ -11,8 +11,9 @@ a small shared machine:
 - recalibrated for every forecast day on the trailing windows of `WINDOWS` days (56, 84, 364 and 728, or
   what history allows) and the forecasts averaged (epftoolbox averages 56 days to 4 years);
 - L2 (ridge, `RIDGE` x n on standardised inputs) instead of LEAR's L1 (LASSO with LARS-IC): one 103x103
-  solve per window instead of 24 LARS paths, ~50x cheaper; on the real windows it scored within noise of
-  the LASSO variant we could afford to try.
+  solve per window for all 24 hours instead of 24 LARS paths (a LARS-IC prototype was far too slow to
+  recalibrate daily in the benchmark on a shared 2-core machine). RIDGE = 0.2 from the real windows of
+  SE4 and DK1 (0.01 was worse than naive, 0.1-0.3 best, 1.0 worse): see docs/models.md.
 
 It uses only prices known at decision time: a forecast for local day D needs whole days D-1, D-2, D-3 and
 D-7. Day-ahead prices for D are published around 13:00 on D-1, so at the pipeline's 06:00 run on D the
