@@ -39,16 +39,28 @@ def hmm_observations(series: pd.Series, grid: pd.DatetimeIndex) -> np.ndarray:
     return (np.log1p(s) - np.log1p(trailing)).to_numpy(dtype=float)
 
 
+HMM_RESTARTS = 4
+# States separate when neighbouring means are at least this many standard deviations apart (of the wider
+# one) and every state holds at least MIN_STATE_SHARE of the hours; otherwise the states are one state
+# in disguise and their probabilities carry no information (what happened on every real window before).
+MIN_SEPARATION = 0.5
+MIN_STATE_SHARE = 0.02
+
+
 class Occupancy:
     """A fitted GaussianHMM and the forward filter that turns consumption into state probabilities."""
 
-    def __init__(self, n_states: int, seed: int = 0):
+    def __init__(self, n_states: int, seed: int = 0, restarts: int = HMM_RESTARTS):
         self.n_states = n_states
         self.seed = seed
+        self.restarts = max(1, restarts)
         self.startprob = self.transmat = self.means = self.vars = None
         self.order = None
+        self.shares = None
+        self.log_likelihood = None
 
     def fit(self, series: pd.Series) -> "Occupancy":
+        """The best of `restarts` EM runs from different random starts (highest log-likelihood)."""
         from hmmlearn.hmm import GaussianHMM
 
         grid = fc.hourly_grid(series.index.min(), series.index.max() + fc.HOUR)
@@ -56,16 +68,46 @@ class Occupancy:
         x = obs[np.isfinite(obs)].reshape(-1, 1)
         if len(x) < 24 * 7:
             raise ValueError("too little consumption history for the occupancy model")
-        hmm = GaussianHMM(n_components=self.n_states, covariance_type="diag", n_iter=60, tol=1e-3,
-                          random_state=self.seed)
-        hmm.fit(x)
+        best, best_ll = None, -np.inf
+        for r in range(self.restarts):
+            cand = GaussianHMM(n_components=self.n_states, covariance_type="diag", n_iter=60, tol=1e-3,
+                               random_state=self.seed + r)
+            try:
+                cand.fit(x)
+                ll = float(cand.score(x))
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+            if np.isfinite(ll) and ll > best_ll:
+                best, best_ll = cand, ll
+        if best is None:
+            raise ValueError("the occupancy HMM did not converge from any start")
+        hmm = best
+        self.log_likelihood = best_ll
+        self.shares = np.bincount(hmm.predict(x), minlength=self.n_states) / len(x)
         # Name states by their mean (0 = lowest use: away/asleep) so features keep their meaning across fits.
         self.order = np.argsort(hmm.means_[:, 0])
         self.startprob = hmm.startprob_[self.order]
         self.transmat = hmm.transmat_[np.ix_(self.order, self.order)]
         self.means = hmm.means_[self.order, 0]
         self.vars = np.diagonal(hmm.covars_, axis1=1, axis2=2)[self.order, 0]
+        self.shares = self.shares[self.order]
         return self
+
+    def separation(self) -> dict:
+        """Do the states differ? {"separated", "min_gap_sd", "min_share", "means", "shares"}."""
+        sd = np.sqrt(self.vars)
+        gaps = [(self.means[i + 1] - self.means[i]) / max(sd[i], sd[i + 1], 1e-9) for i in range(self.n_states - 1)]
+        min_gap = float(min(gaps)) if gaps else 0.0
+        min_share = float(self.shares.min())
+        return {"separated": bool(min_gap >= MIN_SEPARATION and min_share >= MIN_STATE_SHARE),
+                "min_gap_sd": round(min_gap, 3), "min_share": round(min_share, 3),
+                "means": [round(float(m), 3) for m in self.means], "shares": [round(float(v), 3) for v in self.shares],
+                "restarts": self.restarts}
+
+    def probabilities(self, series: pd.Series, start, end) -> pd.DataFrame:
+        """Filtered state probabilities on the hourly grid [start, end): column s = P(state s | up to t)."""
+        grid = fc.hourly_grid(start, end)
+        return pd.DataFrame(self.filtered(hmm_observations(series, grid)), index=grid)
 
     def filtered(self, obs: np.ndarray) -> np.ndarray:
         """P(state at t | observations up to t), shape (T, K); unknown hours just propagate the chain."""
@@ -97,6 +139,23 @@ class Occupancy:
             out[f"occ{s}_slot7"] = np.nanmean(
                 np.vstack([col.reindex(index - d * fc.DAY).to_numpy() for d in range(1, 8)]), axis=0)
         return pd.DataFrame(out, index=index)
+
+
+def fit_occupancy(past: pd.Series, states: int, seed: int = 0) -> tuple["Occupancy | None", dict]:
+    """Fit the HMM (several restarts) on `past` and check that its states separate: (the model, info), or
+    (None, info saying why its features are dropped)."""
+    try:
+        occ = Occupancy(states, seed).fit(past)
+    except ValueError as err:
+        return None, {"states": states, "used": False, "note": f"occupancy features dropped: {err}"}
+    sep = occ.separation()
+    info = {"states": states, **sep}
+    if not sep["separated"]:
+        info.update(used=False, note=f"occupancy features dropped: the {states} HMM states do not separate "
+                                     f"(min gap {sep['min_gap_sd']} sd, min share {sep['min_share']})")
+        return None, info
+    info["used"] = True
+    return occ, info
 
 
 class Weather:

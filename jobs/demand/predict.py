@@ -2,10 +2,11 @@
 
     python -m jobs.demand.predict --horizon-days 2.0
 
-Uses the champion demand model (jobs/demand/train.py) and its occupancy HMM. The issue covers
-[current hour, current hour + horizon); hours after the newest stored consumption are forecast 24 hours at a time,
-each day's lags fed by the previous day's forecast; hours already measured carry the measurement.
-The temperature forecast is the newest weather issue made at or before now.
+Uses the champion demand model (jobs/demand/model.py; its `serving` forecaster: the model or the naive
+forecaster that beat it on the holdout). The issue covers [current hour, current hour + horizon); every hour
+after the newest stored consumption is forecast directly from what is measured now; hours already measured
+carry the measurement. The temperature forecast (when the model uses weather) is the newest issue made at
+or before now.
 
 A missing model is exit 66 (NoInputError, not retried): run `demand_train --production` first.
 Consumption older than HEA_DEMAND_MAX_STALE_DAYS (default 7) is exit 65.
@@ -22,6 +23,7 @@ from jobs.common import registry, settings, timeutil
 from jobs.common.protocol import DataError, UsageError, parser, progress, run_main
 from jobs.common.store import Store
 from jobs.demand import features as df
+from jobs.demand import model as dm
 from jobs.demand.train import NAME
 
 FORECAST = "forecast.demand"
@@ -36,14 +38,17 @@ def forecast(store, model, now: pd.Timestamp, window: pd.DatetimeIndex) -> tuple
     stale = settings.env_float("HEA_DEMAND_MAX_STALE_DAYS", 7.0)
     if now - last > pd.Timedelta(days=stale):
         raise DataError(f"the newest consumption is from {timeutil.iso(last)}, more than {stale:g} days ago")
-    occupancy = model.extra.get("occupancy")
-    weather = df.Weather(store, issued_before=now)
-    unknown = pd.date_range(last + fc.HOUR, window[-1], freq="h") if last < window[-1] else window[:0]
-
-    def predict_block(ext, block):
-        return model.predict(df.build_frame(ext, block, occupancy, weather)).clip(min=0.0)
-
-    path = fc.recursive_forecast(consumption, unknown, predict_block)
+    unknown = window[window > last]
+    if len(unknown):
+        # every unknown hour is forecast directly from what is measured now (no forecast fed back in)
+        cutoffs = pd.DatetimeIndex([last + fc.HOUR] * len(unknown))
+        weather = None
+        if model.weather:
+            weather, _ = dm.weather_inputs(store, unknown, issued_before=now)
+        rows = dm.inputs(consumption, unknown, cutoffs, model.tz, model.occupancy, weather)
+        path = pd.Series(model.predict(rows), index=unknown)
+    else:
+        path = pd.Series([], index=unknown, dtype=float)
     full = pd.concat([consumption, path]).sort_index()
     return full.reindex(window).dropna(), last
 
@@ -59,6 +64,7 @@ def main(args) -> dict:
     window = fc.forecast_window(now, args.horizon_days)
     values, last = forecast(store, model, now, window)
     progress(80, "forecasting", f"{len(values)} hours")
+    serving = getattr(model, "serving", "model")
     rows = store.write_forecast(FORECAST, now, values, model=f"{NAME}:{record['version']}")
     tz = timeutil.local_tz()
     per_day = values.groupby(values.index.tz_convert(tz).date).sum()
@@ -66,6 +72,7 @@ def main(args) -> dict:
         "forecast": FORECAST,
         "model": NAME,
         "version": record["version"],
+        "serving": serving,
         "issued_at": timeutil.iso(now),
         "start": timeutil.iso(window[0]),
         "end": timeutil.iso(window[-1] + fc.HOUR),

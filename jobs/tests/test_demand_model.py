@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jobs.demand.features import Occupancy, hmm_observations
+from jobs.common.store import Store
+from jobs.demand import model as dm
+from jobs.demand.features import Occupancy, fit_occupancy, hmm_observations
 from jobs.tests.conftest import run_job_process
 from jobs.tests.test_price_models import check_protocol, fill_store, small_env
 
@@ -61,34 +63,55 @@ def test_occupancy_features_look_a_day_back():
     assert set(before.columns) == {"occ0_lag24", "occ0_slot7", "occ1_lag24", "occ1_slot7"}
 
 
-def test_demand_trains_with_a_search_and_predicts(store_env):
-    train = run_job_process("jobs.demand.train", "--production", "--trials", "2", env=store_env)
+def test_hmm_restarts_and_the_separation_check():
+    occ = Occupancy(2, restarts=3).fit(occupancy_like())
+    sep = occ.separation()
+    assert sep["separated"] and sep["restarts"] == 3 and sep["min_gap_sd"] >= 0.5
+    rng = np.random.default_rng(1)
+    idx = pd.date_range("2025-02-01T00:00Z", periods=24 * 21, freq="h")
+    flat = pd.Series(np.exp(rng.normal(0, 0.05, len(idx))), index=idx)  # one state in disguise
+    model, info = fit_occupancy(flat, 3)
+    assert model is None and info["used"] is False and "do not separate" in info["note"]
+    model, info = fit_occupancy(occupancy_like(), 2)
+    assert model is not None and info["used"] is True
+
+
+def test_demand_features_use_only_what_was_measured_before_the_decision():
+    s = occupancy_like(days=40)
+    local = s.index.tz_convert("Europe/Stockholm")
+    targets = s.index[local.normalize() == local[-30].normalize()]  # one whole local day: one decision
+    cutoffs = dm.decision_times(targets, "Europe/Stockholm")
+    assert len(targets) == 24 and cutoffs.nunique() == 1
+    before = dm.known_features(s, targets, cutoffs, "Europe/Stockholm")
+    changed = s.copy()
+    changed[changed.index >= cutoffs.min()] *= 10  # everything from the decision on
+    after = dm.known_features(changed, targets, cutoffs, "Europe/Stockholm")
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_demand_trains_and_predicts(store_env):
+    train = run_job_process("jobs.demand.train", "--production", "--trials", "2",
+                            env={**store_env, "HEA_DEMAND_HMM_STATES": "3"})
     res = check_protocol(train)
-    assert [p["message"] for p in train.progress if p.get("stage") == "search"][-1].startswith("trial 2/2")
     m = res["metrics"]
     for key in ("mae", "baseline_yesterday_mae", "baseline_7day_mae", "rmae_yesterday", "rmae_7day"):
         assert m[key] is not None and m[key] >= 0, key
-    assert res["search"]["trials"] == 2 and res["hmm"]["states"] == 3
+    assert res["hmm"]["states"] == 3 and res["hmm"]["restarts"] >= 2 and "separated" in res["hmm"]
+    assert res["inputs"]["weather"].startswith(("forecast weather", "measured weather"))
+    assert res["serving"]["serving"] in ("model", "naive_yesterday", "naive_7day", "naive_blend")
     assert res["promoted"] is True and Path(res["path"]).exists()
     assert res["train_seconds"] > 0
 
     run = check_protocol(run_job_process("jobs.demand.predict", "--horizon-days", "1.5", env=store_env))
     assert run["forecast"] == "forecast.demand" and run["rows_written"] == 36
-    assert run["predicted_hours"] > 0
+    assert run["predicted_hours"] > 0 and run["serving"] == res["serving"]["serving"]
     assert all(0 < v < 500 for v in run["kwh_per_day"].values())
 
 
-def test_demand_errors(tmp_path):
+def test_demand_training_says_when_there_is_no_weather(tmp_path):
     env = small_env(tmp_path)
-    run = run_job_process("jobs.demand.predict", env=env)
-    assert run.returncode == 66 and "demand.train --production" in run.stderr
-    run = run_job_process("jobs.demand.train", env=env)
-    assert run.returncode == 65 and "home.consumption" in run.stderr
-    assert run_job_process("jobs.demand.train", "--trials", "many", env=env).returncode == 64
-
-
-def test_occupancy_features_can_be_switched_off(store_env, tmp_path):
-    env = {**store_env, "HEA_DEMAND_HMM_STATES": "0", "HEA_MODELS_DIR": str(tmp_path / "models")}
-    res = check_protocol(run_job_process("jobs.demand.train", "--trials", "0", env=env))
-    assert res["hmm"]["states"] == 0 and "search" not in res
-    assert res["metrics"]["mae"] is not None and res["promoted"] is False
+    idx = pd.date_range("2025-09-01T00:00Z", "2025-11-03T00:00Z", freq="h", inclusive="left")
+    with Store.open(f"sqlite:///{env['HEA_DATA_DIR']}/energy.db") as st:
+        st.upsert_series("home.consumption", occupancy_like(days=len(idx) // 24).set_axis(idx[: 24 * (len(idx) // 24)]))
+    res = check_protocol(run_job_process("jobs.demand.train", env=env))
+    assert res["inputs"]["weather"] == "no weather" and res["inputs"]["weather_used"] is False
