@@ -30,7 +30,9 @@ forecaster must never be given measured weather for hours that were still foreca
 
 Serving: for each window, jobs/common/registry.decide on the previous four weeks' scores (weekly windows)
 picks what production would serve: the model only if it beat the best naive forecaster in most of those
-weeks and has the lowest MAE over them, else the best naive one. The "served" row scores that choice.
+weeks and has the lowest MAE over them, else the best naive one. For demand the train job makes that
+choice itself on its holdout (the four weeks before the window; jobs/demand/train.py) and the bench takes
+it; the "model" row then scores the model alone. The "served" row scores the choice window by window.
 
 Output: the JSON list FILE (one object per dataset, kind and forecaster: dataset, kind, forecaster,
 serving, windows, mae, rmae_vs_yesterday, rmae_vs_7day, rmae_vs_blend, rank_corr, plus peak/valley
@@ -68,6 +70,7 @@ DAY = pd.Timedelta(days=1)
 WINDOW_DAYS = 28
 DECISION_HOUR = 6
 PEAK_K = 4
+NAIVE_NAMES = {"naive_yesterday": "yesterday", "naive_7day": "7day", "naive_blend": "blend"}
 
 # Local time of a dataset, from its file name (zones and places in ../shared/data/real); else HEA_TIMEZONE.
 ZONES = {"DK": "Europe/Copenhagen", "SE": "Europe/Stockholm", "NO": "Europe/Oslo", "FI": "Europe/Helsinki",
@@ -213,7 +216,8 @@ def demand_forecasts(store, base: Path, windows, tz) -> tuple[dict[str, pd.Serie
 
     consumption = df.load_consumption(store)
     out: dict[str, list] = {"model": [], "yesterday": [], "7day": [], "blend": []}
-    trainings = []
+    trainings: list[dict] = []
+    choices: list[str | None] = []
     for w, (start, end) in enumerate(windows):
         cutoff = decision_time(start, tz)
         win_db = base / f"window{w}.db"
@@ -230,10 +234,17 @@ def demand_forecasts(store, base: Path, windows, tz) -> tuple[dict[str, pd.Serie
                 with Store(win_db) as s2:
                     latest = s2.models(demand_train.NAME)[-1]
                 model = registry.load_model(latest["path"])
-                trainings.append({"window": w, "seconds": round(time.time() - t0, 1),
-                                  "hmm": res.get("hmm"), "holdout_rmae_7day": res.get("metrics", {}).get("rmae_7day")})
+                # what the train job chose to serve (its rule: the model only if it beat the best naive
+                # forecaster on most holdout weeks); the "model" row scores the model itself
+                choice = getattr(model, "serving", "model")
+                choices.append(NAIVE_NAMES.get(choice, choice))
+                if hasattr(model, "serving"):
+                    model.serving = "model"
+                trainings.append({"window": w, "seconds": round(time.time() - t0, 1), "serving": choice,
+                                  "hmm": res.get("hmm"), "metrics": res.get("metrics")})
             except Exception as err:  # a window the production code cannot train: the model has no forecast
                 trainings.append({"window": w, "error": f"{type(err).__name__}: {err}"})
+                choices.append(None)
         log(f"    demand window {w + 1}/{len(windows)} trained in {time.time() - t0:.0f} s")
         for day in pd.date_range(start, end - DAY, freq="D"):
             hours = day_hours(day, tz)
@@ -251,7 +262,7 @@ def demand_forecasts(store, base: Path, windows, tz) -> tuple[dict[str, pd.Serie
                 out["model"].append(pd.Series(np.nan, index=hours))
             for name, f in naive_forecasts(consumption, hours, known_until=now).items():
                 out[name].append(f)
-    return {k: pd.concat(v) for k, v in out.items()}, trainings
+    return {k: pd.concat(v) for k, v in out.items()}, trainings, choices
 
 
 def solar_forecasts(store, days, tz, lat, lon) -> dict[str, pd.Series]:
@@ -365,7 +376,7 @@ def evaluate_dataset(path: Path, kind_filter: set[str], n_windows: int, work: Pa
             if kind == "price":
                 forecasts, model_names = price_forecasts(store, days, tz), ["model"]
             elif kind == "demand":
-                forecasts, trainings = demand_forecasts(store, base, windows, tz)
+                forecasts, trainings, trained_choice = demand_forecasts(store, base, windows, tz)
                 model_names = ["model"]
                 info["demand_training"] = trainings
             else:
@@ -374,7 +385,10 @@ def evaluate_dataset(path: Path, kind_filter: set[str], n_windows: int, work: Pa
             served, served_by = [], []
             for w in range(1, len(windows)):
                 prev = pd.date_range(windows[w - 1][0], windows[w - 1][1] - DAY, freq="D")
-                choice = serving_choice(actual, forecasts, prev, tz, model_names)
+                if kind == "demand" and trained_choice[w]:
+                    choice = trained_choice[w]  # the demand train job decides what serves itself
+                else:
+                    choice = serving_choice(actual, forecasts, prev, tz, model_names)
                 hours = pd.DatetimeIndex(np.concatenate(
                     [day_hours(d, tz).to_numpy() for d in pd.date_range(windows[w][0], windows[w][1] - DAY)]))
                 served.append(forecasts[choice].reindex(hours))
