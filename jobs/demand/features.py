@@ -23,8 +23,9 @@ TARGET = "home.consumption"
 
 
 def hmm_states() -> int:
-    """HEA_DEMAND_HMM_STATES (default 3); 0 leaves the occupancy features out."""
-    n = settings.env_int("HEA_DEMAND_HMM_STATES", 3)
+    """HEA_DEMAND_HMM_STATES (default 0: on the real households its features did not pay, docs/models.md);
+    0 leaves the occupancy features out."""
+    n = settings.env_int("HEA_DEMAND_HMM_STATES", 0)
     return 0 if n <= 0 else max(2, n)
 
 

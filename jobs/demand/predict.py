@@ -29,7 +29,10 @@ from jobs.demand.train import NAME
 FORECAST = "forecast.demand"
 
 
-def forecast(store, model, now: pd.Timestamp, window: pd.DatetimeIndex) -> tuple[pd.Series, pd.Timestamp]:
+def forecast(store, model, now: pd.Timestamp, window: pd.DatetimeIndex,
+             forecaster: str | None = None) -> tuple[pd.Series, pd.Timestamp]:
+    """(the forecast over `window`, the newest measured hour). `forecaster` ("model", "naive_7day", ...)
+    overrides what serves, e.g. for a benchmark that scores the model itself."""
     consumption = df.load_consumption(store, now - pd.Timedelta(days=40), window[-1] + fc.HOUR)
     consumption = consumption[consumption.index <= now]
     if consumption.empty:
@@ -46,7 +49,11 @@ def forecast(store, model, now: pd.Timestamp, window: pd.DatetimeIndex) -> tuple
         if model.weather:
             weather, _ = dm.weather_inputs(store, unknown, issued_before=now)
         rows = dm.inputs(consumption, unknown, cutoffs, model.tz, model.occupancy, weather)
-        path = pd.Series(model.predict(rows), index=unknown)
+        if forecaster is None:
+            values = model.predict(rows)
+        else:
+            values = model.forecasts(rows)[forecaster]
+        path = pd.Series(values, index=unknown)
     else:
         path = pd.Series([], index=unknown, dtype=float)
     full = pd.concat([consumption, path]).sort_index()

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from jobs.common import forecasting as fc
-from jobs.common import registry, settings, timeutil
+from jobs.common import registry, timeutil
 from jobs.common.protocol import DataError, log, parser, progress, run_main
 from jobs.common.store import Store
 from jobs.demand import features as df
@@ -38,11 +38,6 @@ from jobs.demand import model as dm
 
 NAME = "demand"
 WEATHER_MIN_COVERAGE = 0.8
-
-
-def hmm_states() -> int:
-    n = settings.env_int("HEA_DEMAND_HMM_STATES", 0)
-    return 0 if n <= 0 else max(2, n)
 
 
 def errors(frame: pd.DataFrame, model: dm.DemandModel) -> pd.DataFrame:
@@ -80,7 +75,7 @@ def main(args) -> dict:
     past = consumption[consumption.index < until]
     warnings: list[str] = []
 
-    states = hmm_states()
+    states = df.hmm_states()
     occupancy, hmm_info = None, {"states": 0, "used": False, "note": "HEA_DEMAND_HMM_STATES=0: no occupancy features"}
     if states:
         progress(10, "occupancy", f"fitting a {states}-state HMM ({df.HMM_RESTARTS} restarts)")
