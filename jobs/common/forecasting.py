@@ -10,8 +10,10 @@ Environment (shared by the train jobs):
 - HEA_HOLDOUT_DAYS      days at the end of the history kept for the holdout (default 28)
 - HEA_TRAIN_THREADS     threads for XGBoost (default 1: on a small shared machine, OpenMP threads that
                         compete with other jobs for 2 cores made one fit 18x slower, measured)
-- HEA_FORECAST_MIN_LEAD_HOURS  when training, weather forecasts must have been issued at least this long
-                        before the hour they forecast (default 12: what a day-ahead decision would have seen)
+- HEA_FORECAST_MIN_LEAD_HOURS  when training, weather forecasts must also have been issued at least this long
+                        before the hour they forecast (default 12)
+- HEA_DECISION_HOUR     local hour of the daily forecast run (default 6): in training each hour gets the
+                        newest weather issue made by then on the day before (`decision_times`)
 """
 
 from __future__ import annotations
@@ -70,31 +72,51 @@ def asof_values(series: pd.Series, index: pd.DatetimeIndex, delay: pd.Timedelta 
     return out
 
 
+def decision_hour() -> int:
+    return settings.env_int("HEA_DECISION_HOUR", 6)
+
+
+def decision_times(index: pd.DatetimeIndex, tz: str | None = None) -> pd.DatetimeIndex:
+    """When the daily pipeline first forecast each hour: HEA_DECISION_HOUR (6) local on the day before.
+
+    Training gives each hour the inputs that existed then, so it learns from the forecasts (and their
+    errors) that production will have: a 06:00 run forecasts tomorrow from issues made by 06:00 today.
+    """
+    local = pd.DatetimeIndex(index).tz_convert(tz or timeutil.local_tz())
+    day_before = local.normalize() - DAY
+    return (day_before + pd.Timedelta(hours=decision_hour())).tz_convert("UTC")
+
+
 def weather_forecast(store, var: str, index: pd.DatetimeIndex, issued_before=None,
                      min_lead: float = 0.0, fill_with_actuals: bool = True) -> tuple[np.ndarray, float]:
     """Forecast weather variable `var` at each hour of `index`, as a model would have been given it.
 
-    Uses `forecast.weather.<var>` issues made at least `min_lead` hours before each hour (and, when set, at
-    or before `issued_before`, the decision time); hours no issue covers fall back to the actual
-    `weather.<var>` when `fill_with_actuals` (returned coverage < 1 says how much). Returns (values,
-    coverage as the share of hours that came from a forecast).
+    Predicting (`issued_before` = now): the newest `forecast.weather.<var>` issue made at or before now.
+    Training (`issued_before` None): for each hour, the newest issue made at or before its decision time
+    (`decision_times`: 06:00 local the day before), and at least `min_lead` hours ahead.
+    With `fill_with_actuals`, hours no issue covers take the measured `weather.<var>`, but only hours that
+    were already past at the decision time (never measured weather for an hour that was still a forecast),
+    so in training nothing is filled. Returns (values, coverage as the share of hours from a forecast).
     """
     if len(index) == 0:
         return np.array([]), 1.0
     frame = store.read_forecast_frame(f"forecast.weather.{var}", index.min() - HOUR, index.max() + HOUR)
-    if issued_before is not None and not frame.empty:
-        frame = frame[frame["issued_at"] <= timeutil.to_utc(issued_before)]
     if not frame.empty:
+        if issued_before is not None:
+            frame = frame[frame["issued_at"] <= timeutil.to_utc(issued_before)]
+        else:
+            frame = frame[frame["issued_at"].to_numpy() <= decision_times(pd.DatetimeIndex(frame["ts"])).to_numpy()]
         frame = frame[frame["lead_hours"] >= min_lead]
     if frame.empty:
         fc = pd.Series(np.nan, index=index)
     else:
-        last = frame.groupby("ts", sort=True).tail(1).set_index("ts")["value"].sort_index()
-        fc = to_hourly(last.astype(float)).reindex(index)
+        last = frame.sort_values(["ts", "issued_at"]).groupby("ts", sort=True).tail(1).set_index("ts")["value"]
+        fc = to_hourly(last.sort_index().astype(float)).reindex(index)
     coverage = float(np.isfinite(fc.to_numpy()).mean())
-    if fill_with_actuals and coverage < 1.0:
+    if fill_with_actuals and coverage < 1.0 and issued_before is not None:
         actual = to_hourly(store.read_series(f"weather.{var}", index.min(), index.max() + HOUR)).reindex(index)
-        fc = fc.fillna(actual)
+        past = pd.Series(index < timeutil.to_utc(issued_before), index=index)
+        fc = fc.fillna(actual.where(past))
     return fc.to_numpy(dtype=float), coverage
 
 

@@ -160,3 +160,50 @@ def rounded(d: dict, digits: int = 4) -> dict:
 def mean_of(values: Iterable[float]) -> float:
     vals = [v for v in values if v is not None and np.isfinite(v)]
     return float(np.mean(vals)) if vals else float("nan")
+
+
+# --------------------------------------------------------------------------- naive forecasters
+NAIVE = ("yesterday", "7day", "blend")
+
+
+def _known_shift_days(index: pd.DatetimeIndex, known_until) -> np.ndarray:
+    """For each target hour, the fewest whole days back whose same slot was known at decision time."""
+    if known_until is None:
+        return np.ones(len(index), dtype=int)
+    lead = (index - pd.Timestamp(known_until)) / DAY  # > -1 for every hour not yet known
+    return np.maximum(1, np.floor(lead).astype(int) + 1)
+
+
+def naive_forecasts(history: pd.Series, index: pd.DatetimeIndex, known_until=None, days: int = 7) -> dict:
+    """The naive forecasters for `index`, using only what was known before `known_until` (decision time).
+
+    - "yesterday": the latest same-slot value known then: 24 hours back when that hour was known (prices
+      of tomorrow at a decision time after today's publication), else 48 hours back, and so on;
+    - "7day": the mean of the `days` latest known same-slot values (missing ones skipped);
+    - "blend": the average of those two.
+    Without `known_until`, "yesterday" is 24 hours back and "7day" 1..7 days back (the holdout setting).
+    Returns {name: pd.Series on index}.
+    """
+    index = pd.DatetimeIndex(index)
+    shift = _known_shift_days(index, known_until)
+    if known_until is not None:
+        history = history[history.index < pd.Timestamp(known_until)]
+    stacked = np.vstack([history.reindex(index - pd.to_timedelta(shift + k, unit="D")).to_numpy(dtype=float)
+                         for k in range(days)])
+    yday = stacked[0]
+    with np.errstate(all="ignore"):
+        counts = np.isfinite(stacked).sum(axis=0)
+        week = np.where(counts > 0, np.nansum(stacked, axis=0) / np.maximum(counts, 1), np.nan)
+    blend = 0.5 * (yday + week)
+    return {"yesterday": pd.Series(yday, index=index), "7day": pd.Series(week, index=index),
+            "blend": pd.Series(blend, index=index)}
+
+
+def weekly_windows(index: pd.DatetimeIndex, tz: str, days: int = 7) -> list[pd.DatetimeIndex]:
+    """`index` cut into consecutive windows of `days` local days (the last may be shorter)."""
+    if len(index) == 0:
+        return []
+    local_day = pd.DatetimeIndex(pd.to_datetime(local_days(index, tz)))
+    first = local_day.min()
+    number = ((local_day - first) / DAY).astype(int) // days
+    return [index[number == n] for n in sorted(set(number))]

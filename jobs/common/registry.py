@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 
 from jobs.common import settings, timeutil
@@ -163,3 +164,87 @@ def publish(store, name: str, model: Any, metrics: dict, holdout: dict, promoted
                                             "created_at": timeutil.iso(timeutil.now())})
     store.register_model(name, version, str(path), metrics, holdout, promoted)
     return {"version": version, "path": str(path)}
+
+
+# --------------------------------------------------------------------------- serving: models against naive
+NAIVE = ("yesterday", "7day", "blend")
+
+
+def window_maes(actual: pd.Series, forecasts: dict, windows: list) -> dict[str, list[float]]:
+    """MAE of each forecaster (a Series on `actual`'s index) in each window (a subset of that index), on the
+    rows every forecaster covers."""
+    out: dict[str, list[float]] = {name: [] for name in forecasts}
+    for win in windows:
+        a = actual.reindex(win).to_numpy(dtype=float)
+        preds = {name: pd.Series(f).reindex(win).to_numpy(dtype=float) for name, f in forecasts.items()}
+        ok = np.isfinite(a)
+        for p in preds.values():
+            ok &= np.isfinite(p)
+        for name, p in preds.items():
+            out[name].append(float(np.mean(np.abs(a[ok] - p[ok]))) if ok.any() else float("nan"))
+    return out
+
+
+def _pooled(values: list[float]) -> float:
+    vals = [v for v in values if v == v]
+    return float(np.sum(vals)) if vals else float("nan")
+
+
+def decide(scores: dict[str, list[float]], challenger: str | None = None, champion: str | None = None,
+           naive: tuple = NAIVE) -> dict:
+    """Promotion and serving from per-window MAEs (lower is better) of every candidate on the same windows.
+
+    - The challenger is promoted only if it beats both the champion (when there is one) and the best naive
+      forecaster (lowest summed MAE) in more than half of the windows.
+    - What serves is whichever of {the model that is champion after this decision, the naive forecasters}
+      has the lowest summed MAE over the windows; `margin` is its MAE relative to the runner-up (0.93 = 7%
+      better) and `vs_best_naive` relative to the best naive.
+    Returns {"promoted", "champion", "serving", "serving_is_naive", "best_naive", "margin", "vs_best_naive",
+    "wins", "windows", "pooled_mae", "reason"}.
+    """
+    pooled = {name: _pooled(v) for name, v in scores.items()}
+    naive_present = [n for n in naive if n in scores and pooled[n] == pooled[n]]
+    best_naive = min(naive_present, key=lambda n: pooled[n]) if naive_present else None
+    n_windows = max((len(v) for v in scores.values()), default=0)
+    promoted, wins, why = False, 0, ""
+    if challenger is not None and challenger in scores:
+        rivals = [r for r in (champion if champion != challenger else None, best_naive) if r in scores]
+        for i in range(n_windows):
+            c = scores[challenger][i]
+            if c == c and all(c < scores[r][i] for r in rivals if scores[r][i] == scores[r][i]):
+                wins += 1
+        promoted = wins * 2 > n_windows
+        why = (f"{challenger} beat {' and '.join(rivals) or 'nothing'} in {wins} of {n_windows} windows"
+               f" ({'promoted' if promoted else 'not promoted: needs more than half'})")
+    model = challenger if promoted else (champion if champion in scores else None)
+    pool = [n for n in ([model] if model else []) + naive_present if pooled[n] == pooled[n]]
+    serving = min(pool, key=lambda n: pooled[n]) if pool else (best_naive or "yesterday")
+    others = [n for n in pool if n != serving]
+    runner_up = min(others, key=lambda n: pooled[n]) if others else None
+    margin = pooled[serving] / pooled[runner_up] if runner_up and pooled[runner_up] else float("nan")
+    vs_naive = pooled[serving] / pooled[best_naive] if best_naive and pooled[best_naive] else float("nan")
+    serving_text = (f"serving {serving}: summed MAE {margin:.3f} x {runner_up}'s over {n_windows} windows"
+                    if runner_up else f"serving {serving}")
+    if serving in naive and model:
+        serving_text += f" (the model {model} did worse than naive: {pooled[model] / pooled[serving]:.3f} x)"
+    return {"promoted": promoted, "champion": model, "serving": serving, "serving_is_naive": serving in naive,
+            "best_naive": best_naive, "margin": margin, "vs_best_naive": vs_naive, "wins": wins,
+            "windows": n_windows, "pooled_mae": pooled,
+            "reason": "; ".join(t for t in (why, serving_text) if t)}
+
+
+def save_serving(name: str, decision: dict) -> None:
+    """Record what serves for `name` (a model or a naive forecaster) next to its model files."""
+    payload = {**decision, "decided_at": timeutil.iso(timeutil.now())}
+    _atomic_write(model_dir(name) / "serving.json", json.dumps(payload, indent=2, default=str).encode())
+
+
+def serving(name: str) -> dict | None:
+    """The last serving decision for `name`, or None (then the champion serves, as before)."""
+    path = model_dir(name) / "serving.json"
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except ValueError:
+        return None

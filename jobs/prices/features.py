@@ -61,9 +61,8 @@ class Exogenous:
             out[f"fc_{var}"] = forecast.reindex(index).to_numpy()
             self.coverage[var] = cov
             # Today's weather against yesterday's: what moves today's price away from yesterday's.
-            # Yesterday is measured where it is in the past, forecast where it is not (a 2-day horizon).
-            past = fc.to_hourly(self.store.read_series(f"weather.{var}", wide.min(), wide.max() + fc.HOUR))
-            yday = past.reindex(index - fc.DAY).fillna(forecast.reindex(index - fc.DAY))
+            # Yesterday's too as forecast: at the decision time (06:00 the day before) it had not happened.
+            yday = forecast.reindex(index - fc.DAY)
             out[f"d24_{var}"] = out[f"fc_{var}"].to_numpy() - yday.to_numpy()
         # Daily-mean wind matters more than the hour's (a windy day is cheap all day).
         local_day = index.tz_convert(timeutil.local_tz()).date

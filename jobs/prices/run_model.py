@@ -4,8 +4,10 @@
 
 Forecasts one issue (issued_at = now, or HEA_NOW) covering [current hour, current hour + horizon), hourly:
 - trend  -> `forecast.price` (EUR/MWh). Hours whose day-ahead price is already published (stored in
-  price.spot) carry that price; the rest are the model's forecast, 24 hours at a time, each day's lags
-  fed by the previous day's forecast.
+  price.spot) carry that price; the rest are the forecast of what serves (HEA_MODELS_DIR/price_trend/
+  serving.json, decided by training: the champion model, or a naive forecaster when the model did worse
+  on the recent windows; `serving` and `serving_reason` in the result, and the issue's model column),
+  day by day, each day's lags fed by the previous day's forecast.
 - peak   -> `forecast.price.peak`: probability that the hour is among its local day's HEA_PEAK_HOURS dearest.
 - valley -> `forecast.price.valley`: the same for the HEA_VALLEY_HOURS cheapest.
   On local days whose prices are all published, peak/valley are the exact 0/1 answer (over the whole day,
@@ -26,7 +28,7 @@ import pandas as pd
 
 from jobs.common import forecasting as fc
 from jobs.common import registry, settings, timeutil
-from jobs.common.metrics import local_days, top_k_per_day
+from jobs.common.metrics import local_days, naive_forecasts, top_k_per_day
 from jobs.common.protocol import DataError, UsageError, parser, progress, run_main
 from jobs.common.store import Store
 from jobs.prices import features as pf
@@ -34,6 +36,8 @@ from jobs.prices import features as pf
 
 def price_path(prices: pd.Series, target: pd.DatetimeIndex, exo, model=None) -> pd.Series:
     """Prices for `target` hours beyond the known ones: the model's recursive forecast, or seasonal naive."""
+    if model is not None and hasattr(model, "forecast"):  # a day-by-day model (jobs/prices/lear.py)
+        return model.forecast(prices, target).reindex(target)
     if model is not None:
         def predict_block(ext, block):
             return model.predict(pf.build_frame(ext, block, exo))
@@ -51,8 +55,13 @@ def main(args) -> dict:
     store = Store.open()
     now = timeutil.now()
     name = pf.REGISTRY_NAMES[args.model]
-    model, record = registry.load_champion(
-        store, name, hint=f"run `python -m jobs.prices.train --model {args.model} --production` first")
+    choice = (registry.serving(name) or {}) if args.model == "trend" else {}
+    if choice.get("naive"):
+        # training found no model that beats the naive forecasters: no model is needed to serve
+        model, record = None, {"version": None}
+    else:
+        model, record = registry.load_champion(
+            store, name, hint=f"run `python -m jobs.prices.train --model {args.model} --production` first")
     progress(10, "loading", f"{name} version {record['version']}")
 
     window = fc.forecast_window(now, args.horizon_days)
@@ -70,10 +79,17 @@ def main(args) -> dict:
     progress(40, "forecasting", f"{len(unknown)} unknown hours, {len(window)} hours in the window")
 
     if args.model == "trend":
-        path = price_path(prices, unknown, exo, model)
+        if choice.get("naive"):
+            # the model did worse than a naive forecaster on the last windows: serve that one, and say so
+            path = naive_forecasts(prices, unknown, known_until=last + fc.HOUR)[choice["forecaster"]]
+            served = choice["serving"]
+        else:
+            path = price_path(prices, unknown, exo, model)
+            served = f"{name}:{record['version']}"
         full = pd.concat([prices, path]).sort_index()
         values = full.reindex(window)
-        extra = {"min": float(values.min()), "max": float(values.max()), "mean": float(values.mean())}
+        extra = {"min": float(values.min()), "max": float(values.max()), "mean": float(values.mean()),
+                 "serving": served, "serving_reason": choice.get("reason", "the champion (no serving decision yet)")}
     else:
         trend = None
         try:
@@ -107,7 +123,7 @@ def main(args) -> dict:
 
     values = values.dropna()
     forecast_name = pf.FORECAST_NAMES[args.model]
-    rows = store.write_forecast(forecast_name, now, values, model=f"{name}:{record['version']}")
+    rows = store.write_forecast(forecast_name, now, values, model=extra.get("serving", f"{name}:{record['version']}"))
     progress(95, "written", f"{rows} rows of {forecast_name}")
     return {
         "forecast": forecast_name,

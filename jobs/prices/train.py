@@ -2,20 +2,25 @@
 
     python -m jobs.prices.train --model trend|peak|valley [--production]
 
-- trend: XGBoost regression of the hourly spot price (EUR/MWh) on calendar, lagged prices (>= 24 h back),
-  rolling statistics, gas and CO2 (as of the day before) and wind/temperature forecasts. It learns the
-  deviation from the mean of the last known 24 hours, so a new price level (a gas shock) carries over
-  instead of being clamped to the levels the trees saw in training. It minimises absolute error (the metric
-  is MAE; squared error chases the rare spikes).
+- trend: the day-ahead price model of jobs/prices/lear.py: per-hour regularised linear models on the
+  previous days' price profiles (lags 1, 2, 3, 7 days), asinh-transformed, recalibrated for every forecast
+  day on trailing windows of 56, 84, 364 and 728 days and averaged. Training only checks it: the holdout
+  days are forecast one by one, each from the prices known before it.
 - peak / valley: XGBoost classifiers of "this hour is among the local day's HEA_PEAK_HOURS most expensive"
   (or HEA_VALLEY_HOURS cheapest) on the same features; scored by precision/recall of the k hours per day
   they pick, and the within-day rank correlation of their probability with the price.
 
 Evaluation: the last HEA_HOLDOUT_DAYS (default 28) whole local days are the holdout, forecast one day ahead,
 against "same time yesterday" and the 7-day same-slot average on the same rows. Without --production the job
-stops there (nothing saved). With --production it compares the new model with the champion on the same
-holdout, refits on all data, saves HEA_MODELS_DIR/price_<model>/<version>.pkl and registers it, promoted only
-if it beat the champion (the result says why, with both scores).
+stops there (nothing saved). With --production (peak, valley) it compares the new model with the champion on
+the same holdout, refits on all data, saves HEA_MODELS_DIR/price_<model>/<version>.pkl and registers it,
+promoted only if it beat the champion (the result says why, with both scores).
+
+trend with --production: the holdout is cut into weekly windows; the new model, the champion and the naive
+forecasters (same time yesterday, 7-day mean, their blend) are scored on each. The new model is promoted
+only if it beats the champion and the best naive one in more than half of the windows; what then serves
+(`serving` in the result, HEA_MODELS_DIR/price_trend/serving.json) is whichever of the champion and the
+naive forecasters has the lowest MAE over the windows, with its margin. run_model serves that.
 
 Environment: HEA_HOLDOUT_DAYS, HEA_PEAK_HOURS, HEA_VALLEY_HOURS, HEA_TRAIN_THREADS,
 HEA_FORECAST_MIN_LEAD_HOURS (see jobs/common/forecasting.py and jobs/prices/features.py).
@@ -28,12 +33,14 @@ import time
 import pandas as pd
 
 from jobs.common import forecasting as fc
-from jobs.common import timeutil
-from jobs.common.metrics import (forecast_report, precision_recall, same_time_yesterday, seven_day_same_slot,
-                                 top_k_per_day, within_day_rank_correlation)
+from jobs.common import registry, timeutil
+from jobs.common.metrics import (forecast_report, local_days, naive_forecasts, precision_recall, rounded,
+                                 same_time_yesterday, seven_day_same_slot, top_k_per_day, weekly_windows,
+                                 within_day_rank_correlation)
 from jobs.common.protocol import DataError, parser, progress, run_main
 from jobs.common.store import Store
 from jobs.prices import features as pf
+from jobs.prices import lear
 
 
 def trend_evaluator(prices: pd.Series):
@@ -41,7 +48,8 @@ def trend_evaluator(prices: pd.Series):
     k = pf.peak_hours()
 
     def evaluate(model, rows: pd.DataFrame) -> dict:
-        pred = model.predict(rows)
+        # a day-by-day model's forecasts come in the "pred" column; a row model predicts from the rows
+        pred = rows["pred"].to_numpy(dtype=float) if "pred" in rows.columns else model.predict(rows)
         actual = prices.reindex(rows.index)
         report = forecast_report(actual, pred, prices)
         report["rank_corr_within_day"] = within_day_rank_correlation(actual, pred, tz)
@@ -78,6 +86,81 @@ def class_evaluator(prices: pd.Series, model_name: str):
     return evaluate
 
 
+def holdout_forecast(model, prices: pd.Series, index: pd.DatetimeIndex) -> pd.Series:
+    """One-day-ahead forecasts of the `index` hours, each local day from the prices before that day."""
+    tz = timeutil.local_tz()
+    days = pd.Series(local_days(index, tz), index=index)
+    parts = []
+    for day in days.unique():
+        hours = index[(days == day).to_numpy()]
+        parts.append(model.forecast(prices[prices.index < timeutil.local_midnight(day, tz)], hours))
+    return pd.concat(parts).reindex(index)
+
+
+def champion_forecast(store, prices: pd.Series, index: pd.DatetimeIndex):
+    """The price_trend champion's one-day-ahead forecasts on `index`, or (None, why not)."""
+    record = registry.champion(store, pf.REGISTRY_NAMES["trend"])
+    if not record:
+        return None, None, "no champion yet"
+    try:
+        champ = registry.load_model(record["path"])
+        if hasattr(champ, "forecast"):
+            return record, holdout_forecast(champ, prices, index), ""
+        exo = pf.Exogenous(store, index.min(), index.max() + fc.HOUR, min_lead=fc.min_lead_hours())
+        return record, pd.Series(champ.predict(pf.build_frame(prices, index, exo)), index=index), ""
+    except Exception as err:  # an unreadable or incompatible champion must not block a new model forever
+        return record, None, f"champion {record.get('version')} could not be scored ({err})"
+
+
+def train_trend(store, prices: pd.Series, production: bool) -> dict:
+    tz = timeutil.local_tz()
+    days = fc.holdout_days()
+    cutoff = fc.holdout_cutoff(prices.index, days)
+    index = prices.index[prices.index >= cutoff]
+    model = lear.model_from_env(trained_until=prices.index.max())
+    progress(30, "evaluating", f"{days} holdout days, recalibrated day by day")
+    pred = holdout_forecast(model, prices, index)
+    actual = prices.reindex(index)
+    metrics = trend_evaluator(prices)(model, pd.DataFrame({"pred": pred}, index=index))
+    naive = naive_forecasts(prices, index)
+    for label in ("7day", "blend"):
+        metrics[f"rank_corr_within_day_{label}"] = within_day_rank_correlation(actual, naive[label], tz)
+    out = {"model": pf.REGISTRY_NAMES["trend"], "kind": model.kind, "settings": model.describe(),
+           "production": production, "rows": int(len(prices)), "holdout_rows": int(len(index)),
+           "holdout": {"start": timeutil.iso(cutoff), "end": timeutil.iso(index.max()), "days": days},
+           "metrics": rounded(metrics)}
+    if not production:
+        out.update(promoted=False, reason="evaluation only (run with --production to save and promote)")
+        return out
+    record, champ_pred, note = champion_forecast(store, prices, index)
+    forecasts = {"model": pred, **naive}
+    if champ_pred is not None:
+        forecasts["champion"] = champ_pred
+    windows = weekly_windows(index, tz)
+    scores = registry.window_maes(actual, forecasts, windows)
+    decision = registry.decide(scores, challenger="model", champion="champion" if champ_pred is not None else None)
+    holdout_info = {**out["holdout"], "trained_until": model.trained_until, "trained_at": timeutil.iso(timeutil.now())}
+    saved = registry.publish(store, pf.REGISTRY_NAMES["trend"], model, rounded(metrics), holdout_info,
+                             decision["promoted"])
+    # "model" in the decision is the champion after it: the new version if promoted, else the old one
+    champion_version = saved["version"] if decision["promoted"] else (record or {}).get("version")
+    serving = decision["serving"]
+    serving_name = (f"naive:{serving}" if decision["serving_is_naive"]
+                    else f"{pf.REGISTRY_NAMES['trend']}:{champion_version}")
+    registry.save_serving(pf.REGISTRY_NAMES["trend"], {
+        "serving": serving_name, "forecaster": serving, "naive": decision["serving_is_naive"], "margin": decision["margin"],
+        "vs_best_naive": decision["vs_best_naive"], "best_naive": decision["best_naive"],
+        "window_mae": scores, "reason": decision["reason"]})
+    out.update(promoted=decision["promoted"], reason=" ".join(t for t in (decision["reason"], note) if t),
+               serving=serving_name, serving_margin=round(decision["margin"], 4)
+               if decision["margin"] == decision["margin"] else None,
+               serving_vs_best_naive=round(decision["vs_best_naive"], 4)
+               if decision["vs_best_naive"] == decision["vs_best_naive"] else None,
+               window_mae={k: [round(v, 3) for v in vals] for k, vals in scores.items()},
+               version=saved["version"], path=saved["path"])
+    return out
+
+
 def main(args) -> dict:
     t0 = time.time()
     store = Store.open()
@@ -85,24 +168,20 @@ def main(args) -> dict:
     prices = pf.load_prices(store)
     if len(prices) < 24 * 21:
         raise DataError(f"price.spot has {len(prices)} hourly values; need at least 21 days (run prices_data)")
+    if args.model == "trend":
+        out = train_trend(store, prices, args.production)
+        out["seconds"] = round(time.time() - t0, 2)
+        return out
     index = prices.index
     exo = pf.Exogenous(store, index.min(), index.max() + fc.HOUR, min_lead=fc.min_lead_hours())
     progress(20, "features", f"{len(index)} hours from {timeutil.iso(index.min())} to {timeutil.iso(index.max())}")
     frame = pf.build_frame(prices, index, exo)
     features = pf.feature_columns(frame)
-    if args.model == "trend":
-        frame["y"] = prices.to_numpy()
-        spec = fc.TrainSpec(name=pf.REGISTRY_NAMES["trend"], kind="regressor", frame=frame, features=features,
-                            target="y", evaluate=trend_evaluator(prices), metric="mae",
-                            base="price_roll24_mean",
-                            # absolute error: the metric is MAE, and squared error chases the spikes
-                            params={"objective": "reg:absoluteerror"})
-    else:
-        frame["y"] = pf.labels(prices, args.model).to_numpy()
-        spec = fc.TrainSpec(name=pf.REGISTRY_NAMES[args.model], kind="classifier", frame=frame,
-                            features=features, target="y", evaluate=class_evaluator(prices, args.model),
-                            metric="precision", higher_is_better=True,
-                            params={"n_estimators": 300, "max_depth": 5})
+    frame["y"] = pf.labels(prices, args.model).to_numpy()
+    spec = fc.TrainSpec(name=pf.REGISTRY_NAMES[args.model], kind="classifier", frame=frame,
+                        features=features, target="y", evaluate=class_evaluator(prices, args.model),
+                        metric="precision", higher_is_better=True,
+                        params={"n_estimators": 300, "max_depth": 5})
     out = fc.train(store, spec, args.production)
     out["weather_forecast_coverage"] = {k: round(v, 3) for k, v in exo.coverage.items()}
     out["seconds"] = round(time.time() - t0, 2)

@@ -1,0 +1,32 @@
+"""bench:real's output contract on a small synthetic data dir (the figures themselves come from real data)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from jobs.bench import real
+
+
+def test_bench_real_writes_one_object_per_forecaster_and_one_serving_row(tmp_path, monkeypatch):
+    monkeypatch.delenv("HEA_STORE_URL", raising=False)
+    (tmp_path / "prices").mkdir()
+    idx = pd.date_range("2024-01-01", periods=24 * 130, freq="h", tz="UTC")
+    rng = np.random.default_rng(1)
+    local_hour = idx.tz_convert("Europe/Stockholm").hour
+    price = 60 + 25 * np.sin(2 * np.pi * (local_hour - 6) / 24) + rng.normal(0, 5, len(idx))
+    pd.DataFrame({"timestamp_utc": idx.strftime("%Y-%m-%dT%H:%M:%SZ"), "price_eur_mwh": price.round(2)}).to_csv(
+        tmp_path / "prices" / "price_SE3.csv", index=False)
+    out = tmp_path / "real.json"
+    assert real.main(["--data-dir", str(tmp_path), "--out", str(out), "--windows", "2", "--no-docs"]) == 0
+    rows = json.loads(out.read_text())
+    keys = {"dataset", "kind", "forecaster", "serving", "windows", "mae", "rmae_vs_yesterday", "rmae_vs_7day",
+            "rmae_vs_blend", "rank_corr"}
+    assert all(keys <= set(r) for r in rows)
+    assert {r["forecaster"] for r in rows} == {"model", "yesterday", "7day", "blend", "served"}
+    assert sum(r["serving"] for r in rows) == 1 and all(r["windows"] == 2 for r in rows)
+    by = {r["forecaster"]: r for r in rows}
+    assert by["yesterday"]["rmae_vs_yesterday"] == 1.0 and by["7day"]["rmae_vs_7day"] == 1.0
+    # a clean daily cycle: the model and what served beat "same time yesterday"
+    assert by["model"]["rmae_vs_yesterday"] < 1.0 and by["served"]["rmae_vs_yesterday"] < 1.0
+    assert len(by["served"]["served_by"]) == 2
