@@ -2,6 +2,7 @@
 // Temporal dev server and worker, the API reading the plan, and a real mosquitto with a real subscriber.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { MqttClient } from 'mqtt';
 import type { AppConfig } from '../../src/config/load.js';
@@ -161,10 +162,14 @@ test("hea.yaml's publication and hourly schedules re-plan; the hourly one on the
   await withWorker(config, async () => {
     await applySchedules(env.client, config);
 
+    // A scheduled run's jobs take its scheduled time as "now" (HEA_NOW), so each schedule is backfilled at
+    // one of its own times on the fixed clock's day: 13:15 and 13:50 Stockholm time on 2025-06-16.
+    const scheduledAt: Record<string, string> = { 'battery-replan-publication': '2025-06-16T11:15:00Z', 'battery-replan-hourly': HOURLY };
     for (const key of ['battery-replan-publication', 'battery-replan-hourly']) {
       const handle = env.client.schedule.getHandle(`replan-${key}`);
       const before = (await handle.describe()).info.recentActions.length;
-      await handle.trigger();
+      const at = Date.parse(scheduledAt[key]!);
+      await handle.backfill({ start: new Date(at - 60_000), end: new Date(at + 60_000), overlap: ScheduleOverlapPolicy.ALLOW_ALL });
       const started = await waitFor(`${key} to start a run`, async () => {
         const actions = (await handle.describe()).info.recentActions;
         return actions.length > before ? actions[actions.length - 1]!.action.workflow.workflowId : undefined;
