@@ -28,6 +28,8 @@ test('a worker killed mid-pipeline: finished steps are not re-run, the killed jo
       // The long one: 24 steps of 0.5 s, heartbeating every step.
       price_predictions: { args: [script, '24', '0.5'], heartbeatTimeout: `${HEARTBEAT_TIMEOUT_MS}ms`, retry: { initialInterval: '100ms', maximumAttempts: 3 } },
       rl_control: quick,
+      accuracy_score: quick,
+      daily_report: quick,
     },
     {},
     dir,
@@ -60,7 +62,7 @@ test('a worker killed mid-pipeline: finished steps are not re-run, the killed jo
   // Each job's own log of its runs: once each, except the killed one (attempt 1, then attempt 2).
   const runs = readRuns(config.dirs.data);
   const count = (job: string) => runs.filter((r) => r.job === job).length;
-  for (const job of ['prices_data', 'co2_gas_coal', 'weather_data', 'consumption_data', 'thermia_data', 'solar_actual', 'solar_predictions', 'demand_predictions', 'rl_control']) {
+  for (const job of ['prices_data', 'co2_gas_coal', 'weather_data', 'consumption_data', 'thermia_data', 'solar_actual', 'solar_predictions', 'demand_predictions', 'rl_control', 'accuracy_score', 'daily_report']) {
     expect([job, count(job)]).toEqual([job, 1]);
   }
   const forecast = runs.filter((r) => r.job === 'price_predictions');
@@ -75,7 +77,7 @@ test('a worker killed mid-pipeline: finished steps are not re-run, the killed jo
   // The history says the same: one scheduled activity per step, started once (attempt 1) for every step but
   // the killed one, whose recorded start is attempt 2. All completed.
   const activities = runJobActivities(env.client, await handle.fetchHistory());
-  expect(activities).toHaveLength(10);
+  expect(activities).toHaveLength(12);
   for (const a of activities) {
     expect([a.job, a.startedAttempt, a.closed]).toEqual([a.job, a.job === 'price_predictions' ? 2 : 1, 'completed']);
   }
