@@ -157,7 +157,7 @@ def main(args) -> dict:
         for i, kind in enumerate(KINDS):
             progress(10 + 25 * i, "scoring", kind)
             rows, info = score_kind(store, kind, day)
-            with store._tx() as conn:
+            with store.transaction() as conn:
                 conn.execute("DELETE FROM forecast_scores WHERE kind = ? AND day = ?", (kind, day.isoformat()))
                 conn.executemany(
                     "INSERT INTO forecast_scores (kind, forecaster, day, mae, rmse, n, serving, scored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -2,7 +2,7 @@
 
 The production pipeline forecasts once a day and the battery re-plans every hour on the latest issue. Here an
 issue is made at each local midnight from the data known then, with the production feature builders
-(`forecasting.calendar_features`, `forecasting.lag_features`), XGBoost set-up and target (the deviation from
+(`features.calendar_features`, `features.lag_features`), XGBoost set-up and target (the deviation from
 a seasonal base, absolute error), as jobs/prices/train.py and jobs/demand/train.py:
 
 - prices: the issue of day D covers D+1 and D+2 (D's prices were published on D-1). At hour t of D the plan
@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from jobs.common import forecasting as fc
+from jobs.common import features as fc
+from jobs.common.forecast_model import FittedModel, fit_model
 
 # kind -> (lag prefix, base column the regressor predicts the deviation from), as in the production train jobs
 SPECS = {"price": ("price", "price_roll24_mean"), "load": ("load", "load_slot7_mean")}
@@ -39,14 +40,14 @@ def features(series: pd.Series, index: pd.DatetimeIndex, kind: str, tz: str, lea
 
 
 def fit(series: pd.Series, until: pd.Timestamp, kind: str, tz: str, lead_day: int, days: int = 365,
-        n_estimators: int = 150) -> fc.FittedModel:
+        n_estimators: int = 150) -> FittedModel:
     """The production regressor for `kind` and lead day, trained on the `days` days before `until`."""
     hist = series[(series.index >= until - pd.Timedelta(days=days)) & (series.index < until)]
     index = hist.index[hist.index >= hist.index[0] + pd.Timedelta(days=9 + lead_day)]
     frame = features(hist, index, kind, tz, lead_day)
     frame["y"] = hist.reindex(index).to_numpy()
     cols = [c for c in frame.columns if c != "y"]
-    return fc.fit_model(f"{kind}_lead{lead_day}", "regressor", frame, cols, "y", base=SPECS[kind][1],
+    return fit_model(f"{kind}_lead{lead_day}", "regressor", frame, cols, "y", base=SPECS[kind][1],
                         params={"objective": "reg:absoluteerror", "n_estimators": n_estimators})
 
 

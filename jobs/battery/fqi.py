@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits
 from jobs.battery import physics
 from jobs.battery.config import BatteryConfig
 from jobs.battery.env import ACTIONS, FEATURE_NAMES, IDLE_ACTION, SELF_ACTION, BatteryEnv, action_mask
-from jobs.common.forecasting import train_threads
+from jobs.common.forecast_settings import train_threads
 
 RANK_INDEX = FEATURE_NAMES.index("buy_rank_24")
 

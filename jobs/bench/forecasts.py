@@ -107,16 +107,18 @@ def demand_ablation(env: dict) -> dict:
         import contextlib
         import io
 
-        from jobs.common import forecasting as fc
+        from jobs.common.forecast_settings import holdout_days, min_lead_hours
+        from jobs.common.holdout import holdout_cutoff
         from jobs.common.store import Store
+        from jobs.common.training import TrainSpec, train
         from jobs.demand import features as df
         from jobs.demand.train import evaluator
 
         store = Store.open()
         c = df.load_consumption(store)
-        cut = fc.holdout_cutoff(c.index, fc.holdout_days())
+        cut = holdout_cutoff(c.index, holdout_days())
         occ = df.Occupancy(df.hmm_states()).fit(c[c.index < cut])
-        frame = df.build_frame(c, c.index, occ, df.Weather(store, min_lead=fc.min_lead_hours()))
+        frame = df.build_frame(c, c.index, occ, df.Weather(store, min_lead=min_lead_hours()))
         frame["y"] = c.to_numpy()
         every = df.feature_columns(frame)
         sets = {"all features": every,
@@ -124,11 +126,11 @@ def demand_ablation(env: dict) -> dict:
                 "without temperature": [f for f in every if "temp" not in f and "heating" not in f]}
         out = {}
         for label, feats in sets.items():
-            spec = fc.TrainSpec(name="ablation", kind="regressor", frame=frame, features=feats, target="y",
+            spec = TrainSpec(name="ablation", kind="regressor", frame=frame, features=feats, target="y",
                                 evaluate=evaluator(c), metric="mae", base="load_slot7_mean",
                                 params={"objective": "reg:absoluteerror"})
             with contextlib.redirect_stdout(io.StringIO()):  # the progress lines of an in-process run
-                res = fc.train(store, spec, production=False)
+                res = train(store, spec, production=False)
             out[label] = {"mae": res["metrics"]["mae"], "rmae_7day": res["metrics"]["rmae_7day"]}
         store.close()
         return out

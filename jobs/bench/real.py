@@ -266,7 +266,7 @@ def demand_forecasts(store, base: Path, windows, tz) -> tuple[dict[str, pd.Serie
 
 
 def solar_forecasts(store, days, tz, lat, lon) -> dict[str, pd.Series]:
-    from jobs.common.forecasting import to_hourly
+    from jobs.common.features import to_hourly
     from jobs.common.metrics import naive_forecasts
     from jobs.simulator.solar import clear_sky_ghi, interval_mid, sun_position
 

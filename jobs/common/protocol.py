@@ -1,6 +1,8 @@
-"""The job protocol, Python side: progress and result lines on stdout, sysexits exit codes.
+"""The job protocol, Python side: progress, result and error lines on stdout, sysexits exit codes.
 
 See docs/job-protocol.md. Everything a job prints that is not one of these JSON lines is a log line.
+A failing job prints one error line just before it exits (`run_main`):
+`{"error": {"type": "DataError", "message": "...", "field": "meter_id"}}` (field only when known).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import errno
 import json
 import math
 import os
+import re
 import sys
 import traceback
 from typing import Any, Callable
@@ -27,14 +30,19 @@ EX_CONFIG = 78
 
 
 class JobError(Exception):
-    """An error with an exit code; subclasses in 64-78 are not retried by the runner."""
+    """An error with an exit code; subclasses in 64-78 are not retried by the runner.
+
+    `field` names the input at fault when there is one (a flag's dest, e.g. "meter_id"): the error line
+    carries it, so an API can point at the request field.
+    """
 
     exit_code = 1
 
-    def __init__(self, message: str, exit_code: int | None = None):
+    def __init__(self, message: str, exit_code: int | None = None, *, field: str | None = None):
         super().__init__(message)
         if exit_code is not None:
             self.exit_code = exit_code
+        self.field = field
 
 
 class TransientError(JobError):
@@ -67,12 +75,13 @@ class ConfigError(JobError):
     exit_code = EX_CONFIG
 
 
-def _clean(value: Any) -> Any:
-    """JSON cannot carry NaN or infinity; numpy scalars are not JSON either."""
+def json_safe(value: Any) -> Any:
+    """`value` with what JSON cannot carry replaced: NaN and infinity become None, numpy scalars Python
+    numbers, dates ISO strings."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item") and callable(value.item):  # numpy scalar
         try:
             value = value.item()
@@ -86,7 +95,7 @@ def _clean(value: Any) -> Any:
 
 
 def _emit(obj: dict) -> None:
-    sys.stdout.write(json.dumps(_clean(obj), separators=(",", ":")) + "\n")
+    sys.stdout.write(json.dumps(json_safe(obj), separators=(",", ":")) + "\n")
     sys.stdout.flush()
 
 
@@ -105,6 +114,30 @@ def result(payload: dict) -> None:
     _emit({"result": payload})
 
 
+MAX_ERROR_MESSAGE = 1000  # characters of the error line's message; the full text stays on stderr
+
+
+def error_line(err: BaseException) -> dict:
+    """The protocol's error line for `err`: {"error": {"type", "message", "field"?}}.
+
+    The message is one line (white space, newlines included, folded to single spaces) of at most
+    MAX_ERROR_MESSAGE characters; `field` is a JobError's field, when it has one.
+    """
+    message = " ".join(str(err).split()) or type(err).__name__
+    if len(message) > MAX_ERROR_MESSAGE:
+        message = message[: MAX_ERROR_MESSAGE - 3] + "..."
+    body: dict[str, Any] = {"type": type(err).__name__, "message": message}
+    field = getattr(err, "field", None)
+    if field:
+        body["field"] = str(field)
+    return {"error": body}
+
+
+def error(err: BaseException) -> None:
+    """Print the error line for `err` (see `error_line`); the runner keeps the last one."""
+    _emit(error_line(err))
+
+
 def log(message: str) -> None:
     """A plain log line: anything on stdout that is not a protocol message is logged by the runner."""
     sys.stdout.write(message + "\n")
@@ -118,16 +151,29 @@ def env_attempt() -> int:
         return 1
 
 
+_ARGUMENT = re.compile(r"^argument ([^\s:/]+)")
+
+
+def _flag_field(message: str) -> str | None:
+    """The dest of the flag an argparse message names ("argument --horizon-days: ..." -> horizon_days)."""
+    match = _ARGUMENT.match(message)
+    return match.group(1).lstrip("-").replace("-", "_") if match else None
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse exits 2; the protocol says usage is 64
         self.print_usage(sys.stderr)
         sys.stderr.write(f"{self.prog}: error: {message}\n")
+        _emit(error_line(UsageError(message, field=_flag_field(message))))
         sys.exit(EX_USAGE)
 
 
 def parser(description: str) -> argparse.ArgumentParser:
     """An argparse parser whose usage errors exit 64 (non-retryable) instead of argparse's 2."""
     return _Parser(description=description)
+
+
+UNWRITABLE = (PermissionError, NotADirectoryError, FileExistsError, IsADirectoryError)
 
 
 def run_main(main: Callable[[argparse.Namespace], dict | None], arg_parser: argparse.ArgumentParser) -> None:
@@ -137,19 +183,23 @@ def run_main(main: Callable[[argparse.Namespace], dict | None], arg_parser: argp
         payload = main(args)
     except JobError as err:
         sys.stderr.write(f"{type(err).__name__}: {err}\n")
+        error(err)
         sys.exit(err.exit_code)
     except OSError as err:
         # A path that cannot be written (no permission, a file where a directory must be, a read-only
         # disk) will not heal by retrying: exit 73, naming the path. Other OS errors may be transient.
-        if isinstance(err, (PermissionError, NotADirectoryError, FileExistsError, IsADirectoryError)) or err.errno == errno.EROFS:
+        if isinstance(err, UNWRITABLE) or err.errno == errno.EROFS:
             sys.stderr.write(f"{type(err).__name__}: {err}\n")
+            error(err)
             sys.exit(EX_CANTCREAT)
         traceback.print_exc()
+        error(err)
         sys.exit(1)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # cancelled: the runner knows why, no error line
         sys.exit(130)
-    except Exception:  # a bug or an unexpected environment: retryable, with the traceback in stderr
+    except Exception as err:  # a bug or an unexpected environment: retryable, with the traceback in stderr
         traceback.print_exc()
+        error(err)
         sys.exit(1)
     result(payload or {})
     sys.exit(0)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from jobs.common import settings, timeutil
+from jobs.common.files import atomic_write
 from jobs.common.protocol import NoInputError
 
 MODEL_SUFFIX = ".pkl"
@@ -33,26 +33,14 @@ def model_dir(name: str) -> Path:
     return settings.models_dir() / name
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+def version_stamp() -> str:
+    """A sortable version id from the (possibly HEA_NOW-fixed) clock: 20250115T063000Z."""
+    return timeutil.now().strftime("%Y%m%dT%H%M%SZ")
 
 
 def new_version(name: str, store=None) -> str:
     """A sortable version id from the (possibly HEA_NOW-fixed) clock, unique in the folder and the registry."""
-    base = timeutil.now().strftime("%Y%m%dT%H%M%SZ")
+    base = version_stamp()
     folder = model_dir(name)
     taken = {m["version"] for m in store.models(name)} if store is not None else set()
     version, n = base, 1
@@ -66,15 +54,33 @@ def save_model(name: str, version: str, model: Any, metadata: dict) -> Path:
     """Write the model and its metadata atomically; returns the model file's path."""
     folder = model_dir(name)
     path = folder / f"{version}{MODEL_SUFFIX}"
-    _atomic_write(path, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
-    meta = {"name": name, "version": version, "path": str(path), **metadata}
-    _atomic_write(folder / f"{version}.json", json.dumps(meta, indent=2, default=str).encode())
+    write_model(path, model)
+    write_metadata(folder / f"{version}.json", {"name": name, "version": version, "path": str(path), **metadata})
     return path
+
+
+def write_model(path: Path, model: Any) -> None:
+    """Pickle `model` to `path` atomically. Write the model before its metadata: a reader that finds new
+    metadata then always finds the model it describes."""
+    atomic_write(path, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def write_metadata(path: Path, meta: dict) -> None:
+    atomic_write(path, json.dumps(meta, indent=2, default=str).encode())
+
+
+# Classes that moved since models were pickled: (old module, name) -> new module.
+MOVED = {("jobs.common.forecasting", "FittedModel"): "jobs.common.forecast_model"}
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        return super().find_class(MOVED.get((module, name), module), name)
 
 
 def load_model(path: str | os.PathLike) -> Any:
     with open(path, "rb") as fh:
-        return pickle.load(fh)
+        return _Unpickler(fh).load()
 
 
 def champion(store, name: str) -> dict | None:
@@ -236,7 +242,7 @@ def decide(scores: dict[str, list[float]], challenger: str | None = None, champi
 def save_serving(name: str, decision: dict) -> None:
     """Record what serves for `name` (a model or a naive forecaster) next to its model files."""
     payload = {**decision, "decided_at": timeutil.iso(timeutil.now())}
-    _atomic_write(model_dir(name) / "serving.json", json.dumps(payload, indent=2, default=str).encode())
+    write_metadata(model_dir(name) / "serving.json", payload)
 
 
 def serving(name: str) -> dict | None:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from jobs.common import settings
-from jobs.common.protocol import ConfigError
+from jobs.common.protocol import ConfigError, json_safe
 from jobs.common.timeutil import from_epoch_seconds, iso, now, to_epoch_seconds, to_utc
 
 BUSY_TIMEOUT_SECONDS = 120.0
@@ -140,9 +140,19 @@ def _epoch(ts) -> int:
 
 
 def _json(value: Any) -> str:
-    from jobs.common.protocol import _clean  # the protocol's NaN/numpy-safe conversion
+    return json.dumps(json_safe(value), separators=(",", ":"), sort_keys=True)
 
-    return json.dumps(_clean(value), separators=(",", ":"), sort_keys=True)
+
+def _where(name: str, column: str = "ts", start=None, end=None) -> tuple[str, list[Any]]:
+    """`WHERE name = ?` and, when given, `column` in [start, end): the clause and its parameters."""
+    sql, params = "WHERE name = ?", [name]
+    if start is not None:
+        sql += f" AND {column} >= ?"
+        params.append(_epoch(start))
+    if end is not None:
+        sql += f" AND {column} < ?"
+        params.append(_epoch(end))
+    return sql, params
 
 
 def _series_to_rows(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -223,7 +233,8 @@ class Store:
                 self.conn.execute("ROLLBACK")
             return False
 
-    def _tx(self) -> "Store._Tx":
+    def transaction(self) -> "Store._Tx":
+        """`with store.transaction() as conn:` one write transaction (BEGIN IMMEDIATE), rolled back on error."""
         return Store._Tx(self.conn)
 
     # ----------------------------------------------------------------- series sources
@@ -301,7 +312,7 @@ class Store:
         rows = list(zip([name] * len(ts), ts.tolist(), vals.tolist(), [stamp] * len(ts)))  # reusable on retry
 
         def write():
-            with self._tx() as conn:
+            with self.transaction() as conn:
                 if source is not None:
                     self.check_source(name, source, force)
                     self._record_source(conn, name, source, origin, stamp)
@@ -316,16 +327,8 @@ class Store:
 
     def read_series(self, name: str, start=None, end=None) -> pd.Series:
         """Values of `name` in [start, end) as a float Series with a sorted UTC DatetimeIndex (may be empty)."""
-        sql = "SELECT ts, value FROM series WHERE name = ?"
-        params: list[Any] = [name]
-        if start is not None:
-            sql += " AND ts >= ?"
-            params.append(_epoch(start))
-        if end is not None:
-            sql += " AND ts < ?"
-            params.append(_epoch(end))
-        sql += " ORDER BY ts"
-        rows = self.conn.execute(sql, params).fetchall()
+        where, params = _where(name, "ts", start, end)
+        rows = self.conn.execute(f"SELECT ts, value FROM series {where} ORDER BY ts", params).fetchall()
         return self._to_series(rows, name)
 
     @staticmethod
@@ -350,15 +353,8 @@ class Store:
         return None if row[0] is None else from_epoch_seconds([row[0]])[0]
 
     def count(self, name: str, start=None, end=None) -> int:
-        sql = "SELECT COUNT(*) FROM series WHERE name = ?"
-        params: list[Any] = [name]
-        if start is not None:
-            sql += " AND ts >= ?"
-            params.append(_epoch(start))
-        if end is not None:
-            sql += " AND ts < ?"
-            params.append(_epoch(end))
-        return int(self.conn.execute(sql, params).fetchone()[0])
+        where, params = _where(name, "ts", start, end)
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM series {where}", params).fetchone()[0])
 
     def series_names(self, prefix: str = "") -> list[str]:
         rows = self.conn.execute(
@@ -381,16 +377,9 @@ class Store:
         }
 
     def delete_series(self, name: str, start=None, end=None) -> int:
-        sql = "DELETE FROM series WHERE name = ?"
-        params: list[Any] = [name]
-        if start is not None:
-            sql += " AND ts >= ?"
-            params.append(_epoch(start))
-        if end is not None:
-            sql += " AND ts < ?"
-            params.append(_epoch(end))
-        with self._tx() as conn:
-            n = conn.execute(sql, params).rowcount
+        where, params = _where(name, "ts", start, end)
+        with self.transaction() as conn:
+            n = conn.execute(f"DELETE FROM series {where}", params).rowcount
             if start is None and end is None:  # the whole series is gone, and with it its source
                 conn.execute("DELETE FROM series_meta WHERE name = ?", (name,))
             return n
@@ -403,7 +392,7 @@ class Store:
         rows = list(zip([name] * len(ts), [issued] * len(ts), ts.tolist(), vals.tolist(), [model] * len(ts)))
 
         def write():
-            with self._tx() as conn:
+            with self.transaction() as conn:
                 conn.execute("DELETE FROM forecasts WHERE name = ? AND issued_at = ?", (name, issued))
                 conn.executemany(
                     "INSERT INTO forecasts(name, issued_at, ts, value, model) VALUES (?, ?, ?, ?, ?)", rows
@@ -425,7 +414,7 @@ class Store:
         issues = [(name, int(i)) for i in np.unique(issued)]
 
         def write():
-            with self._tx() as conn:
+            with self.transaction() as conn:
                 conn.executemany("DELETE FROM forecasts WHERE name = ? AND issued_at = ?", issues)
                 conn.executemany(
                     "INSERT OR REPLACE INTO forecasts(name, issued_at, ts, value, model) VALUES (?, ?, ?, ?, ?)",
@@ -437,15 +426,8 @@ class Store:
 
     def forecast_issues(self, name: str, start=None, end=None) -> list[pd.Timestamp]:
         """The issue times of forecast `name` (optionally issued in [start, end)), oldest first."""
-        sql = "SELECT DISTINCT issued_at FROM forecasts WHERE name = ?"
-        params: list[Any] = [name]
-        if start is not None:
-            sql += " AND issued_at >= ?"
-            params.append(_epoch(start))
-        if end is not None:
-            sql += " AND issued_at < ?"
-            params.append(_epoch(end))
-        rows = self.conn.execute(sql + " ORDER BY issued_at", params).fetchall()
+        where, params = _where(name, "issued_at", start, end)
+        rows = self.conn.execute(f"SELECT DISTINCT issued_at FROM forecasts {where} ORDER BY issued_at", params).fetchall()
         return list(from_epoch_seconds([r[0] for r in rows]))
 
     def read_forecast(self, name: str, issued_at=None) -> pd.Series:
@@ -474,15 +456,9 @@ class Store:
 
     def read_forecast_frame(self, name: str, start=None, end=None) -> pd.DataFrame:
         """All issues of `name` for target times in [start, end): columns issued_at, ts, value, lead_hours."""
-        sql = "SELECT issued_at, ts, value FROM forecasts WHERE name = ?"
-        params: list[Any] = [name]
-        if start is not None:
-            sql += " AND ts >= ?"
-            params.append(_epoch(start))
-        if end is not None:
-            sql += " AND ts < ?"
-            params.append(_epoch(end))
-        rows = self.conn.execute(sql + " ORDER BY ts, issued_at", params).fetchall()
+        where, params = _where(name, "ts", start, end)
+        rows = self.conn.execute(f"SELECT issued_at, ts, value FROM forecasts {where} ORDER BY ts, issued_at",
+                                 params).fetchall()
         arr = np.asarray(rows, dtype=float).reshape(-1, 3)
         frame = pd.DataFrame(
             {
@@ -520,7 +496,7 @@ class Store:
         rows = [(issued, int(t), controller, _json(rec)) for t, rec in zip(ts.tolist(), records)]
 
         def write():
-            with self._tx() as conn:
+            with self.transaction() as conn:
                 conn.execute("DELETE FROM plans WHERE issued_at = ?", (issued,))
                 conn.executemany("INSERT INTO plans(issued_at, ts, controller, data) VALUES (?, ?, ?, ?)", rows)
 
@@ -564,7 +540,7 @@ class Store:
         created = _epoch(now())  # HEA_NOW-aware, so replays register at their own time
 
         def write():
-            with self._tx() as conn:
+            with self.transaction() as conn:
                 conn.execute(
                     "INSERT INTO models(name, version, path, metrics, holdout, promoted, promoted_seq, created_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ? THEN "

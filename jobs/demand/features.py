@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from jobs.common import forecasting as fc
+from jobs.common import features as fc
 from jobs.common import settings, timeutil
 
 TARGET = "home.consumption"

@@ -270,7 +270,7 @@ def weather_inputs(store, targets: pd.DatetimeIndex, issued_before=None, min_lea
     """Temperature inputs for `targets` as the model is given them, and where they came from:
     {"forecast": share of hours from a forecast issue, "measured": share filled from measured weather,
     "none": share with no weather at all} (a store without weather is all "none")."""
-    from jobs.common import forecasting as fc
+    from jobs.common import features as fc
 
     wide = pd.date_range(targets.min() - 2 * DAY, targets.max() + HOUR, freq="h", inclusive="left")
     vals, fc_share = fc.weather_forecast(store, "temperature", wide, issued_before, min_lead)

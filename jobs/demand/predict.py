@@ -18,7 +18,7 @@ import time
 
 import pandas as pd
 
-from jobs.common import forecasting as fc
+from jobs.common import features as fc
 from jobs.common import registry, settings, timeutil
 from jobs.common.protocol import DataError, UsageError, parser, progress, run_main
 from jobs.common.store import Store

@@ -29,8 +29,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from jobs.common import forecasting as fc
 from jobs.common import registry, timeutil
+from jobs.common.forecast_settings import holdout_days, min_lead_hours, train_threads
+from jobs.common.holdout import holdout_cutoff
 from jobs.common.protocol import DataError, log, parser, progress, run_main
 from jobs.common.store import Store
 from jobs.demand import features as df
@@ -69,8 +70,8 @@ def main(args) -> dict:
     if len(consumption) < 24 * 21:
         raise DataError(f"home.consumption has {len(consumption)} hourly values; need at least 21 days "
                         "(run consumption_data)")
-    days = fc.holdout_days()
-    cutoff = fc.holdout_cutoff(consumption.index, days)
+    days = holdout_days()
+    cutoff = holdout_cutoff(consumption.index, days)
     until = dm.decision_times(pd.DatetimeIndex([cutoff]), tz)[0]
     past = consumption[consumption.index < until]
     warnings: list[str] = []
@@ -84,7 +85,7 @@ def main(args) -> dict:
             warnings.append(hmm_info["note"])
 
     progress(20, "features", "weather inputs")
-    weather, source = dm.weather_inputs(store, consumption.index, min_lead=fc.min_lead_hours())
+    weather, source = dm.weather_inputs(store, consumption.index, min_lead=min_lead_hours())
     use_weather = source["forecast"] + source["measured"] >= WEATHER_MIN_COVERAGE
     inputs_info = {"weather": dm.describe_weather(source), "weather_shares": source, "weather_used": use_weather,
                    "occupancy": "used" if occupancy is not None else "not used"}
@@ -97,7 +98,7 @@ def main(args) -> dict:
         warnings.append(f"feature columns with no value at all, dropped: {', '.join(empty)}")
         frame = frame.drop(columns=empty)
     progress(40, "training", f"{len(frame)} training hours before {timeutil.iso(until)}")
-    model = dm.fit(frame, threads=fc.train_threads())
+    model = dm.fit(frame, threads=train_threads())
     model.occupancy, model.weather, model.tz = occupancy, use_weather and "fc_temperature" not in empty, tz
 
     targets = consumption[consumption.index >= cutoff].index
@@ -142,7 +143,7 @@ def main(args) -> dict:
     progress(85, "refitting", f"on all {len(consumption)} hours")
     full = dm.training_frame(consumption, tz, occupancy=occupancy, weather=weather if use_weather else None)
     full = full.drop(columns=[c for c in empty if c in full.columns])
-    final = dm.fit(full, threads=fc.train_threads())
+    final = dm.fit(full, threads=train_threads())
     final.occupancy, final.weather, final.tz, final.serving = model.occupancy, model.weather, tz, serving
     holdout_info = {**out["holdout"], "trained_until": final.trained_until, "trained_at": timeutil.iso(timeutil.now())}
     saved = registry.publish(store, NAME, final, {**out["metrics"], "serving": serving}, holdout_info,

@@ -27,7 +27,7 @@ Environment:
 - HEA_METER_MAX_GAP_SHARE      largest share of missing hours accepted (default 0.1)
 - HEA_METER_MAX_OUTLIER_SHARE  largest share of outlier readings dropped rather than refused (default 0.005)
 - HEA_METER_ESTIMATORS         boosting rounds (default 400)
-- HEA_TRAIN_THREADS            XGBoost threads (default 1, see jobs.common.forecasting)
+- HEA_TRAIN_THREADS            XGBoost threads (default 1, see jobs.common.forecast_settings)
 - HEA_METER_STAGE_PAUSE_SECONDS  sleep this long as each stage starts (default 0): for demos and tests that
                                watch the stages go by through throttled heartbeats
 - DEBUG / HEA_DEBUG            true: debug logging (as in the seed)
@@ -41,7 +41,6 @@ import fcntl
 import json
 import logging
 import os
-import pickle
 import re
 import sys
 import time
@@ -50,14 +49,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from jobs.common import settings, timeutil
-from jobs.common.forecasting import calendar_features, fit_model, lag_features
+from jobs.common import registry, settings, timeutil
+from jobs.common.features import DAY, HOUR, calendar_features, lag_features
+from jobs.common.files import atomic_write
+from jobs.common.forecast_model import fit_model
+from jobs.common.holdout import split_at, trailing_cutoff
 from jobs.common.metrics import forecast_report, rounded
 from jobs.common.protocol import ConfigError, DataError, UsageError, parser, progress, run_main
-from jobs.common.registry import _atomic_write
-
-HOUR = pd.Timedelta(hours=1)
-DAY = pd.Timedelta(days=1)
 
 # What the API accepts as a meter id (it names a file): no separators, no "..", bounded length.
 METER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -265,8 +263,9 @@ def train_model(clean: pd.Series, meter: str) -> tuple[object, dict, dict]:
     cols = [c for c in frame.columns if c != "y"]
     # Rows need a target and a day of look-back (the 24 h lags); the first week's rolling stats may be NaN.
     frame = frame[np.isfinite(frame["y"].to_numpy()) & np.isfinite(frame["y_lag24"].to_numpy())]
-    cutoff = clean.index.max() + HOUR - holdout_days * DAY
-    train_rows, hold_rows = frame[frame.index < cutoff], frame[frame.index >= cutoff]
+    # Exactly the last holdout_days x 24 hours, whatever the hour of the run (the API reports the row count).
+    cutoff = trailing_cutoff(clean.index, holdout_days)
+    train_rows, hold_rows = split_at(frame, cutoff)
     if len(hold_rows) < 24 or len(train_rows) < 7 * 24:
         raise DataError(f"not enough data: {len(train_rows)} training and {len(hold_rows)} holdout hours after "
                         f"validation; need a week to train and a day of holdout")
@@ -319,7 +318,7 @@ def record_stage_times(seconds: dict[str, float]) -> None:
                              "last_seconds": secs, "samples": n + 1}
         data = {"version": 1, "updated_at": timeutil.iso(timeutil.now()), "trainings": int(data.get("trainings", 0)) + 1,
                 "stages": stages}
-        _atomic_write(path, json.dumps(data, indent=2).encode())
+        atomic_write(path, json.dumps(data, indent=2).encode())
 
 
 # --------------------------------------------------------------------------- main
@@ -337,12 +336,13 @@ def main(args) -> dict:
     task_id = args.task_id or os.environ.get("HEA_WORKFLOW_ID", "") or "-"
     setup_logging(task_id, meter_type, meter_id)
     if not METER_ID_RE.match(meter_id) or ".." in meter_id:
-        raise UsageError(f"invalid meter id {meter_id!r}: 1-64 letters, digits, _ . - (no path separators, no ..)")
+        raise UsageError(f"invalid meter id {meter_id!r}: 1-64 letters, digits, _ . - (no path separators, no ..)",
+                         field="meter_id")
     if not METER_TYPE_RE.match(meter_type):
-        raise UsageError(f"invalid meter type {meter_type!r}")
+        raise UsageError(f"invalid meter type {meter_type!r}", field="meter_type")
     history_days = args.history_days or settings.env_int("HEA_METER_HISTORY_DAYS", 365)
     if history_days < 2:
-        raise ConfigError(f"history must be at least 2 days, got {history_days}")
+        raise ConfigError(f"history must be at least 2 days, got {history_days}", field="history_days")
     clock = StageClock(settings.env_float("HEA_METER_STAGE_PAUSE_SECONDS", 0.0))
     log.info("starting model training")
 
@@ -373,7 +373,7 @@ def main(args) -> dict:
 
     model_path, meta_path = model_paths(meter_type, meter_id)
     clock.enter("saving_model", f"saving the model to {display_path(model_path)}")
-    version = timeutil.now().strftime("%Y%m%dT%H%M%SZ")
+    version = registry.version_stamp()
     completed = timeutil.now()
     data_points = int(quality["readings"])
     meta = {
@@ -383,11 +383,10 @@ def main(args) -> dict:
         "data_quality": quality, "metrics": metrics, "holdout": holdout, "features": model.features,
         "params": model.params,
     }
-    # Model first, metadata second: a reader that finds new metadata always finds the model it describes.
-    _atomic_write(model_path, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    registry.write_model(model_path, model)  # the model first, then the metadata that describes it
     stage_seconds = clock.finish()
     meta["stage_seconds"] = stage_seconds
-    _atomic_write(meta_path, json.dumps(meta, indent=2, default=str).encode())
+    registry.write_metadata(meta_path, meta)
     source.register(meter_type, meter_id, version, model_path, metrics, holdout)
     record_stage_times(stage_seconds)
     log.info("model saved at %s", model_path)

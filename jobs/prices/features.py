@@ -2,7 +2,7 @@
 
 All price work is hourly: 15-minute prices (since 2025-10-01) are averaged to the hour, which is the
 resolution the battery controllers plan at. Lags look 24 hours back or more (the day-ahead setting, see
-jobs/common/forecasting.py). Gas and CO2 are daily and enter as of the previous day; wind and temperature
+jobs/common/features.py). Gas and CO2 are daily and enter as of the previous day; wind and temperature
 are weather *forecasts* (`forecast.weather.*`), as the model will be given at prediction time.
 
 Environment:
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from jobs.common import forecasting as fc
+from jobs.common import features as fc
 from jobs.common import settings, timeutil
 from jobs.common.metrics import top_k_per_day
 

@@ -26,7 +26,7 @@ import time
 
 import pandas as pd
 
-from jobs.common import forecasting as fc
+from jobs.common import features as fc
 from jobs.common import registry, settings, timeutil
 from jobs.common.metrics import local_days, naive_forecasts, top_k_per_day
 from jobs.common.protocol import DataError, UsageError, parser, progress, run_main

@@ -23,7 +23,7 @@ only if it beats the champion and the best naive one in more than half of the wi
 naive forecasters has the lowest MAE over the windows, with its margin. run_model serves that.
 
 Environment: HEA_HOLDOUT_DAYS, HEA_PEAK_HOURS, HEA_VALLEY_HOURS, HEA_TRAIN_THREADS,
-HEA_FORECAST_MIN_LEAD_HOURS (see jobs/common/forecasting.py and jobs/prices/features.py).
+HEA_FORECAST_MIN_LEAD_HOURS (see jobs/common/forecast_settings.py and jobs/prices/features.py).
 """
 
 from __future__ import annotations
@@ -32,8 +32,11 @@ import time
 
 import pandas as pd
 
-from jobs.common import forecasting as fc
 from jobs.common import registry, timeutil
+from jobs.common.features import HOUR
+from jobs.common.forecast_settings import holdout_days, min_lead_hours
+from jobs.common.holdout import holdout_cutoff
+from jobs.common.training import TrainSpec, train
 from jobs.common.metrics import (forecast_report, local_days, naive_forecasts, precision_recall, rounded,
                                  same_time_yesterday, seven_day_same_slot, top_k_per_day, weekly_windows,
                                  within_day_rank_correlation)
@@ -106,7 +109,7 @@ def champion_forecast(store, prices: pd.Series, index: pd.DatetimeIndex):
         champ = registry.load_model(record["path"])
         if hasattr(champ, "forecast"):
             return record, holdout_forecast(champ, prices, index), ""
-        exo = pf.Exogenous(store, index.min(), index.max() + fc.HOUR, min_lead=fc.min_lead_hours())
+        exo = pf.Exogenous(store, index.min(), index.max() + HOUR, min_lead=min_lead_hours())
         return record, pd.Series(champ.predict(pf.build_frame(prices, index, exo)), index=index), ""
     except Exception as err:  # an unreadable or incompatible champion must not block a new model forever
         return record, None, f"champion {record.get('version')} could not be scored ({err})"
@@ -114,8 +117,8 @@ def champion_forecast(store, prices: pd.Series, index: pd.DatetimeIndex):
 
 def train_trend(store, prices: pd.Series, production: bool) -> dict:
     tz = timeutil.local_tz()
-    days = fc.holdout_days()
-    cutoff = fc.holdout_cutoff(prices.index, days)
+    days = holdout_days()
+    cutoff = holdout_cutoff(prices.index, days)
     index = prices.index[prices.index >= cutoff]
     model = lear.model_from_env(trained_until=prices.index.max())
     progress(30, "evaluating", f"{days} holdout days, recalibrated day by day")
@@ -173,16 +176,16 @@ def main(args) -> dict:
         out["seconds"] = round(time.time() - t0, 2)
         return out
     index = prices.index
-    exo = pf.Exogenous(store, index.min(), index.max() + fc.HOUR, min_lead=fc.min_lead_hours())
+    exo = pf.Exogenous(store, index.min(), index.max() + HOUR, min_lead=min_lead_hours())
     progress(20, "features", f"{len(index)} hours from {timeutil.iso(index.min())} to {timeutil.iso(index.max())}")
     frame = pf.build_frame(prices, index, exo)
     features = pf.feature_columns(frame)
     frame["y"] = pf.labels(prices, args.model).to_numpy()
-    spec = fc.TrainSpec(name=pf.REGISTRY_NAMES[args.model], kind="classifier", frame=frame,
+    spec = TrainSpec(name=pf.REGISTRY_NAMES[args.model], kind="classifier", frame=frame,
                         features=features, target="y", evaluate=class_evaluator(prices, args.model),
                         metric="precision", higher_is_better=True,
                         params={"n_estimators": 300, "max_depth": 5})
-    out = fc.train(store, spec, args.production)
+    out = train(store, spec, args.production)
     out["weather_forecast_coverage"] = {k: round(v, 3) for k, v in exo.coverage.items()}
     out["seconds"] = round(time.time() - t0, 2)
     return out

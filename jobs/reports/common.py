@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from jobs.common import timeutil  # noqa: E402
-from jobs.common.protocol import UsageError, _clean  # noqa: E402
+from jobs.common.protocol import UsageError, json_safe  # noqa: E402
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -56,12 +56,12 @@ class ReportFolder:
         self.images.append({"title": title, "file": self._rel(file)})
 
     def save_json(self, payload, file: str, title: str) -> None:
-        text = json.dumps(_clean(payload), indent=2)
+        text = json.dumps(json_safe(payload), indent=2)
         self._replace(file, lambda p: p.write_text(text))
         self.files.append({"title": title, "file": self._rel(file)})
 
     def table(self, title: str, columns: list[str], rows: list[list]) -> None:
-        self.tables.append({"title": title, "columns": columns, "rows": _clean(rows)})
+        self.tables.append({"title": title, "columns": columns, "rows": json_safe(rows)})
 
     def section(self) -> dict:
         return {"tables": self.tables, "images": self.images, "files": self.files}

@@ -29,8 +29,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from jobs.common import forecasting as fc
-from jobs.common import registry, settings, timeutil
+from jobs.common import registry, settings, timeutil, training
+from jobs.common.features import DAY, forecast_window, to_hourly, weather_forecast
+from jobs.common.forecast_settings import min_lead_hours
+from jobs.common.training import TrainSpec
 from jobs.common.metrics import forecast_report, mae
 from jobs.common.protocol import DataError, UsageError, parser, progress, run_main
 from jobs.common.store import Store
@@ -48,7 +50,7 @@ def build_frame(store, index: pd.DatetimeIndex, issued_before=None, min_lead: fl
     out = pd.DataFrame(index=index)
     coverage = 1.0
     for var in ("irradiance", "cloud_cover", "temperature"):
-        vals, cov = fc.weather_forecast(store, var, index, issued_before, min_lead, fill_with_actuals)
+        vals, cov = weather_forecast(store, var, index, issued_before, min_lead, fill_with_actuals)
         out[f"fc_{var}"] = vals
         if var == "irradiance":
             coverage = cov
@@ -109,20 +111,20 @@ def evaluator(production: pd.Series):
 
 
 def train(store, production_mode: bool = True) -> dict:
-    production = fc.to_hourly(store.read_series(TARGET))
-    span = (production.index.max() - production.index.min()) / fc.DAY if len(production) else 0.0
+    production = to_hourly(store.read_series(TARGET))
+    span = (production.index.max() - production.index.min()) / DAY if len(production) else 0.0
     if span < MIN_HISTORY_DAYS:
         return {"trained": False, "reason": f"{span:.1f} days of solar.production; need {MIN_HISTORY_DAYS} "
                                             "to train (using the physical estimate)"}
     progress(15, "features", f"{len(production)} hours of solar.production")
-    frame, coverage = build_frame(store, production.index, min_lead=fc.min_lead_hours())
+    frame, coverage = build_frame(store, production.index, min_lead=min_lead_hours())
     frame["y"] = production.to_numpy()
-    spec = fc.TrainSpec(name=NAME, kind="regressor", frame=frame, features=FEATURES, target="y",
+    spec = TrainSpec(name=NAME, kind="regressor", frame=frame, features=FEATURES, target="y",
                         evaluate=evaluator(production), metric="mae",
                         base="pv_physical",
                         params={"n_estimators": 300, "max_depth": 4, "objective": "reg:absoluteerror"})
     try:
-        out = fc.train(store, spec, production_mode)
+        out = training.train(store, spec, production_mode)
     except DataError as err:
         # Too little history for a holdout yet (a young installation): the physical estimate serves.
         return {"trained": False, "reason": f"{err} (using the physical estimate)"}
@@ -148,7 +150,7 @@ def needs_training(record: dict | None, now: pd.Timestamp, latest: dict | None =
     days = settings.env_float("HEA_SOLAR_RETRAIN_DAYS", 7.0)
     if not trained_at:
         return True, "the champion has no training time"
-    age = (now - timeutil.to_utc(trained_at)) / fc.DAY
+    age = (now - timeutil.to_utc(trained_at)) / DAY
     if age > days:
         return True, f"the newest model is {age:.1f} days old (HEA_SOLAR_RETRAIN_DAYS={days:g})"
     return False, f"the newest model is {age:.1f} days old"
@@ -185,7 +187,7 @@ def main(args) -> dict:
         model, version = PhysicalModel(), "physical"
         out["serving"] = "physical estimate: no trained model"
 
-    window = fc.forecast_window(now, args.horizon_days)
+    window = forecast_window(now, args.horizon_days)
     frame, _ = build_frame(store, window, issued_before=now, min_lead=0.0, fill_with_actuals=True)
     covered = np.isfinite(frame["fc_irradiance"].to_numpy())
     frame = frame[covered]

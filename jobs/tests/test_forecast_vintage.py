@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from jobs.common import forecasting as fc
+from jobs.common import features as fc
 from jobs.common.store import Store
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jobs.common import forecasting as fc
+from jobs.common import features as fc
 from jobs.tests.conftest import FIXED_NOW, run_job_process
 
 FETCHES = ["jobs.prices.fetch", "jobs.commodities.fetch", "jobs.weather.fetch",

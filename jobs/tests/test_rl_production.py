@@ -105,7 +105,7 @@ def test_agent_used_when_it_earned_it_and_mpc_when_its_file_is_gone(run_job, env
     sc = build_scenario(make_frame(6, seed=3), tariff)
     agent = fqi.train(BatteryEnv(sc, cfg, episode_hours=48), total_timesteps=300, iterations=2, max_iter=5)
     path = Path(env["HEA_MODELS_DIR"]) / "rl" / "v-test.pkl"
-    registry._atomic_write(path, __import__("pickle").dumps(agent))
+    registry.write_model(path, agent)
     _register(env, "rl_agent", str(path))
     run = run_job("jobs.rl.run_production_agent", env=env)
     assert run.returncode == 0, run.stderr
