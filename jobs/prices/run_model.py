@@ -27,9 +27,10 @@ import time
 import pandas as pd
 
 from jobs.common import features as fc
-from jobs.common import registry, settings, timeutil
+from jobs.common import registry, timeutil
 from jobs.common.metrics import local_days, naive_forecasts, top_k_per_day
-from jobs.common.protocol import DataError, UsageError, parser, progress, run_main
+from jobs.common.predicting import check_horizon, newest_hour
+from jobs.common.protocol import DataError, NoInputError, parser, progress, run_main
 from jobs.common.store import Store
 from jobs.prices import features as pf
 
@@ -50,8 +51,7 @@ def price_path(prices: pd.Series, target: pd.DatetimeIndex, exo, model=None) -> 
 
 def main(args) -> dict:
     t0 = time.time()
-    if not args.horizon_days > 0:
-        raise UsageError("--horizon-days must be positive")
+    check_horizon(args.horizon_days)
     store = Store.open()
     now = timeutil.now()
     name = pf.REGISTRY_NAMES[args.model]
@@ -69,10 +69,7 @@ def main(args) -> dict:
     prices = prices[prices.index <= window[-1]]
     if prices.empty:
         raise DataError("no spot prices in the last 30 days (run prices_data first)")
-    last = prices.index.max()
-    stale = settings.env_float("HEA_PRICE_MAX_STALE_DAYS", 7.0)
-    if now - last > pd.Timedelta(days=stale):
-        raise DataError(f"the newest spot price is from {timeutil.iso(last)}, more than {stale:g} days ago")
+    last = newest_hour(prices, now, "spot price", "HEA_PRICE_MAX_STALE_DAYS")
 
     unknown = pd.date_range(last + fc.HOUR, window[-1], freq="h") if last < window[-1] else window[:0]
     exo = pf.Exogenous(store, window[0] - pd.Timedelta(days=10), window[-1] + fc.HOUR, issued_before=now)
@@ -91,10 +88,9 @@ def main(args) -> dict:
         extra = {"min": float(values.min()), "max": float(values.max()), "mean": float(values.mean()),
                  "serving": served, "serving_reason": choice.get("reason", "the champion (no serving decision yet)")}
     else:
-        trend = None
         try:
             trend, _ = registry.load_champion(store, pf.REGISTRY_NAMES["trend"])
-        except Exception:
+        except NoInputError:  # no trend model yet: the 7-day same-slot average stands in (said in the result)
             trend = None
         path = price_path(prices, unknown, exo, trend)
         full = pd.concat([prices, path]).sort_index()

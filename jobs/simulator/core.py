@@ -324,7 +324,7 @@ class Simulator:
         cal = self._calendar(index)
         lh = cal["lh"]
         occ = self.occupancy(index)
-        home, asleep, away = occ == 1, occ == 2, occ == 0
+        home, asleep = occ == 1, occ == 2
         # Household electricity (lights, cooking, appliances, sauna); always-on base load.
         base = 0.22 + 0.03 * noise.smooth_noise(s, "base", t, 12.0)
         dark = ghi < 40.0

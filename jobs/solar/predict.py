@@ -34,7 +34,8 @@ from jobs.common.features import DAY, forecast_window, to_hourly, weather_foreca
 from jobs.common.forecast_settings import min_lead_hours
 from jobs.common.training import TrainSpec
 from jobs.common.metrics import forecast_report, mae
-from jobs.common.protocol import DataError, UsageError, parser, progress, run_main
+from jobs.common.predicting import check_horizon, per_local_day
+from jobs.common.protocol import DataError, parser, progress, run_main
 from jobs.common.store import Store
 from jobs.simulator.solar import clear_sky_ghi, interval_mid, pv_power_kw, sun_position
 
@@ -158,8 +159,7 @@ def needs_training(record: dict | None, now: pd.Timestamp, latest: dict | None =
 
 def main(args) -> dict:
     t0 = time.time()
-    if not args.horizon_days > 0:
-        raise UsageError("--horizon-days must be positive")
+    check_horizon(args.horizon_days)
     store = Store.open()
     now = timeutil.now()
     record = store.champion(NAME)
@@ -194,15 +194,13 @@ def main(args) -> dict:
     progress(85, "forecasting", f"{int(covered.sum())} of {len(window)} hours covered by a weather forecast")
     values = pd.Series(postprocess(model.predict(frame), frame), index=frame.index)
     rows = store.write_forecast(FORECAST, now, values, model=f"{NAME}:{version}")
-    tz = timeutil.local_tz()
-    per_day = values.groupby(values.index.tz_convert(tz).date).sum()
     out.update({
         "forecast": FORECAST,
         "model_version": version,
         "issued_at": timeutil.iso(now),
         "rows_written": rows,
         "hours_without_weather_forecast": int((~covered).sum()),
-        "kwh_per_day": {str(d): round(float(v), 2) for d, v in per_day.items()},
+        "kwh_per_day": per_local_day(values),
         "seconds": round(time.time() - t0, 2),
     })
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from jobs.common.protocol import parser, progress, run_main
 from jobs.common.store import Store
-from jobs.common.timeutil import iso
+from jobs.common.timeutil import from_epoch_seconds, iso
 
 
 def main(args) -> dict:
@@ -21,7 +21,7 @@ def main(args) -> dict:
         for name, n, last in store.conn.execute(
             "SELECT name, COUNT(DISTINCT issued_at), MAX(issued_at) FROM forecasts GROUP BY name ORDER BY name"
         ).fetchall():
-            forecasts[name] = {"issues": int(n), "latest_issue": iso(store.forecast_issues(name)[-1]) if n else None}
+            forecasts[name] = {"issues": int(n), "latest_issue": iso(from_epoch_seconds([last])[0]) if n else None}
         models = {}
         for (name,) in store.conn.execute("SELECT DISTINCT name FROM models ORDER BY name").fetchall():
             champ = store.champion(name)

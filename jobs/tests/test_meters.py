@@ -120,6 +120,14 @@ def test_unknown_meter_exits_65_with_the_reason_last_on_stderr(run_job, meter_en
     assert [p["stage"] for p in run.progress] == ["connecting", "fetching_data"]
 
 
+def test_a_bad_meter_id_names_the_field_in_the_error_line(run_job, meter_env):
+    run = run_job("jobs.meters.train", "--meter-id", "../etc", "--meter-type", "electricity", env=meter_env)
+    assert run.returncode == 64
+    [line] = [json.loads(x) for x in run.stdout.splitlines() if x.startswith('{"error"')]
+    assert line["error"]["type"] == "UsageError" and line["error"]["field"] == "meter_id"
+    assert "invalid meter id '../etc'" in line["error"]["message"]
+
+
 @pytest.mark.parametrize("bad", ["../etc", "a/b", "", "x" * 65, "meter..1", ".hidden"])
 def test_meter_ids_that_could_name_other_files_are_usage_errors(bad):
     args = train.build_parser().parse_args(["--meter-id", bad, "--meter-type", "electricity"])

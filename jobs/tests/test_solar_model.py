@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from jobs.tests.conftest import run_job_process
 from jobs.tests.test_price_models import FETCHES, check_protocol, small_env
@@ -40,9 +41,6 @@ def test_solar_predict_trains_itself_then_reuses_the_model(tmp_path):
     # nothing at night: early November in Stockholm, 20:00-03:00 UTC is dark
     night = fc[(fc.index.hour >= 20) | (fc.index.hour < 3)]
     assert len(night) and np.allclose(night.to_numpy(), 0.0)
-
-
-import pytest
 
 
 @pytest.mark.parametrize("days, holdout", [(10, "7"), (30, "28")])  # below the 21-day minimum; too little for a 28-day holdout
