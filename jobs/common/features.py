@@ -10,7 +10,7 @@ natural yardstick. Weather inputs are given as a model would have had them (`wea
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd

@@ -13,7 +13,7 @@ earlier, not the same local wall-clock hour (an hour's difference on two days a 
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd

@@ -15,7 +15,8 @@ import os
 import re
 import sys
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 # sysexits.h: codes 64-78 mean "running this again will not help" and are never retried.
 EX_USAGE = 64

@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -189,14 +190,14 @@ class Store:
 
     # ----------------------------------------------------------------- plumbing
     @classmethod
-    def open(cls, url: str | None = None) -> "Store":
+    def open(cls, url: str | None = None) -> Store:
         """The store named by `url`, else HEA_STORE_URL, else <HEA_DATA_DIR>/energy.db."""
         return cls(_path_from_url(url or settings.store_url()))
 
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -233,7 +234,7 @@ class Store:
                 self.conn.execute("ROLLBACK")
             return False
 
-    def transaction(self) -> "Store._Tx":
+    def transaction(self) -> Store._Tx:
         """`with store.transaction() as conn:` one write transaction (BEGIN IMMEDIATE), rolled back on error."""
         return Store._Tx(self.conn)
 

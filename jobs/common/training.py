@@ -8,8 +8,9 @@ champion (jobs.common.registry.challenge) and, in production, refit on everythin
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -53,7 +53,7 @@ class InfluxSettings:
     timeout: float = 30.0
 
     @classmethod
-    def from_env(cls, env: dict | None = None) -> "InfluxSettings":
+    def from_env(cls, env: dict | None = None) -> InfluxSettings:
         env = os.environ if env is None else env
         values: dict = {}
         config_file = env.get("HEA_INFLUX_CONFIG", "").strip()

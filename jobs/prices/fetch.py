@@ -21,7 +21,7 @@ import pandas as pd
 from jobs.common import settings
 from jobs.common.protocol import parser, run_main
 from jobs.common.store import Store
-from jobs.common.timeutil import iso, local_day_bounds, local_date, now
+from jobs.common.timeutil import iso, local_date, local_day_bounds, now
 from jobs.sources import fetch_prices, price_source, prices_horizon
 from jobs.sources.fetching import add_common_flags, backfill_days, run_fetch
 

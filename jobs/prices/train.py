@@ -36,12 +36,21 @@ from jobs.common import registry, timeutil
 from jobs.common.features import HOUR
 from jobs.common.forecast_settings import holdout_days, min_lead_hours
 from jobs.common.holdout import holdout_cutoff
-from jobs.common.training import TrainSpec, train
-from jobs.common.metrics import (forecast_report, local_days, naive_forecasts, precision_recall, rounded,
-                                 same_time_yesterday, seven_day_same_slot, top_k_per_day, weekly_windows,
-                                 within_day_rank_correlation)
+from jobs.common.metrics import (
+    forecast_report,
+    local_days,
+    naive_forecasts,
+    precision_recall,
+    rounded,
+    same_time_yesterday,
+    seven_day_same_slot,
+    top_k_per_day,
+    weekly_windows,
+    within_day_rank_correlation,
+)
 from jobs.common.protocol import DataError, parser, progress, run_main
 from jobs.common.store import Store
+from jobs.common.training import TrainSpec, train
 from jobs.prices import features as pf
 from jobs.prices import lear
 

@@ -17,7 +17,6 @@ import matplotlib
 matplotlib.use("Agg")  # no display: files only
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
 
 from jobs.common import timeutil  # noqa: E402
 from jobs.common.protocol import UsageError, json_safe  # noqa: E402

@@ -64,7 +64,7 @@ class Simulator:
     tz: str = "Europe/Stockholm"
 
     @classmethod
-    def from_env(cls) -> "Simulator":
+    def from_env(cls) -> Simulator:
         return cls(
             seed=settings.sim_seed(),
             lat=settings.latitude(),

@@ -32,11 +32,11 @@ import pandas as pd
 from jobs.common import registry, settings, timeutil, training
 from jobs.common.features import DAY, forecast_window, to_hourly, weather_forecast
 from jobs.common.forecast_settings import min_lead_hours
-from jobs.common.training import TrainSpec
 from jobs.common.metrics import forecast_report, mae
 from jobs.common.predicting import check_horizon, per_local_day
 from jobs.common.protocol import DataError, parser, progress, run_main
 from jobs.common.store import Store
+from jobs.common.training import TrainSpec
 from jobs.simulator.solar import clear_sky_ghi, interval_mid, pv_power_kw, sun_position
 
 NAME = "solar"

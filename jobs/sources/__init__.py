@@ -23,7 +23,7 @@ import pandas as pd
 
 from jobs.common import settings
 from jobs.common.protocol import ConfigError
-from jobs.common.timeutil import local_day_bounds, local_date, local_tz, now, to_utc
+from jobs.common.timeutil import local_date, local_day_bounds, local_tz, now, to_utc
 from jobs.simulator import WEATHER_VARS, Simulator
 
 PRICE_SOURCES = ("simulator", "elprisetjustnu", "energy-charts", "csv", "http")

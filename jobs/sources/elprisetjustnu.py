@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from jobs.common.protocol import ConfigError, DataError, log
-from jobs.common.timeutil import local_day_bounds, local_date, now, to_utc
+from jobs.common.timeutil import local_date, local_day_bounds, now, to_utc
 from jobs.sources import http
 from jobs.sources.base import empty_series
 

@@ -9,7 +9,7 @@ hour that was partial at the previous fetch).
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 

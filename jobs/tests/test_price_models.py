@@ -127,6 +127,7 @@ def test_trend_model_trains_reports_baselines_and_forecasts(store_env):
 def test_a_naive_forecaster_that_serves_is_named_in_the_forecast(store_env):
     check_protocol(run_job_process("jobs.prices.train", "--model", "trend", "--production", env=store_env))
     import os
+
     from jobs.common import registry
     saved = os.environ.get("HEA_MODELS_DIR")
     os.environ["HEA_MODELS_DIR"] = store_env["HEA_MODELS_DIR"]

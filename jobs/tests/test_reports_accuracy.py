@@ -47,6 +47,7 @@ def test_scores_yesterday_and_compares_the_serving_model_with_the_naive_ones(see
     # a week of scores: the rolling comparison covers the days scored so far
     # (in-process: a subprocess per day costs seconds of imports)
     import os
+
     from jobs.accuracy import score
     saved = {k: os.environ.get(k) for k in ("HEA_NOW", "HEA_STORE_URL")}
     os.environ.update(HEA_NOW=seeded["HEA_NOW"], HEA_STORE_URL=seeded["HEA_STORE_URL"])

@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from jobs.common.store import Store
-from jobs.simulator import Simulator
-from jobs.simulator import noise
+from jobs.simulator import Simulator, noise
 from jobs.simulator.backfill import backfill_store
 from jobs.simulator.meters import METER_TYPES, backfill_meter, known_meter, simulate_meter
 from jobs.simulator.solar import sun_position

@@ -33,6 +33,7 @@ def test_solar_predict_trains_itself_then_reuses_the_model(tmp_path):
     assert second["training"]["trained"] is False and "days old" in second["training"]["reason"]
 
     from pathlib import Path
+
     from jobs.common.store import Store
     store = Store(Path(env["HEA_DATA_DIR"]) / "energy.db")
     fc = store.read_forecast("forecast.solar")
