@@ -88,7 +88,9 @@ def score_kind(store: Store, kind: str, day) -> tuple[list[dict], dict]:
     else:
         model = str(issue.attrs.get("model") or forecast_name)
         name, _, version = model.partition(":")
-        info.update({"serving": name, "version": version or None, "issued_at": timeutil.iso(issue.attrs.get("issued_at"))})
+        info.update(
+            {"serving": name, "version": version or None, "issued_at": timeutil.iso(issue.attrs.get("issued_at"))}
+        )
         rows.insert(0, {"forecaster": name, "serving": 1, **score(actual, hourly(issue, how))})
     return [r for r in rows if r["n"] > 0], info
 
@@ -145,7 +147,9 @@ def build_parser():
 def main(args) -> dict:
     t0 = time.perf_counter()
     try:
-        day = timeutil.parse_date(args.day) if args.day else timeutil.local_date() - pd.Timedelta(days=1).to_pytimedelta()
+        day = (
+            timeutil.parse_date(args.day) if args.day else timeutil.local_date() - pd.Timedelta(days=1).to_pytimedelta()
+        )
     except ValueError as err:
         raise UsageError(f"--day: {err}") from None
     if args.window_days < 1:
@@ -161,7 +165,10 @@ def main(args) -> dict:
                 conn.execute("DELETE FROM forecast_scores WHERE kind = ? AND day = ?", (kind, day.isoformat()))
                 conn.executemany(
                     "INSERT INTO forecast_scores (kind, forecaster, day, mae, rmse, n, serving, scored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(kind, r["forecaster"], day.isoformat(), r["mae"], r["rmse"], r["n"], r["serving"], scored_at) for r in rows],
+                    [
+                        (kind, r["forecaster"], day.isoformat(), r["mae"], r["rmse"], r["n"], r["serving"], scored_at)
+                        for r in rows
+                    ],
                 )
             out["kinds"][kind] = info
             out["scores"] += [{"kind": kind, **r} for r in rows]

@@ -33,8 +33,15 @@ def main(args) -> dict:
     days = backfill_days(args)
     if gas_coal == "fred":
         days = max(days, 62)  # monthly values: reach back far enough to hold the current month's
-    res = run_fetch(series=SERIES, source=source, fetch=fetch_commodities, end=now(), days=days, align="D",
-                    chunk=pd.Timedelta(days=400))
+    res = run_fetch(
+        series=SERIES,
+        source=source,
+        fetch=fetch_commodities,
+        end=now(),
+        days=days,
+        align="D",
+        chunk=pd.Timedelta(days=400),
+    )
     res["resolution"] = {
         "commodity.gas": "monthly (FRED PNGASEUUSDM)" if gas_coal == "fred" else "daily",
         "commodity.coal": "monthly (FRED PCOALAUUSDM)" if gas_coal == "fred" else "daily",

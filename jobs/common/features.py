@@ -58,8 +58,9 @@ def decision_times(index: pd.DatetimeIndex, tz: str | None = None) -> pd.Datetim
     return (day_before + pd.Timedelta(hours=decision_hour())).tz_convert("UTC")
 
 
-def weather_forecast(store, var: str, index: pd.DatetimeIndex, issued_before=None,
-                     min_lead: float = 0.0, fill_with_actuals: bool = True) -> tuple[np.ndarray, float]:
+def weather_forecast(
+    store, var: str, index: pd.DatetimeIndex, issued_before=None, min_lead: float = 0.0, fill_with_actuals: bool = True
+) -> tuple[np.ndarray, float]:
     """Forecast weather variable `var` at each hour of `index`, as a model would have been given it.
 
     Predicting (`issued_before` = now): the newest `forecast.weather.<var>` issue made at or before now.
@@ -91,7 +92,6 @@ def weather_forecast(store, var: str, index: pd.DatetimeIndex, issued_before=Non
     return fc.to_numpy(dtype=float), coverage
 
 
-
 # --------------------------------------------------------------------------- features
 def calendar_features(index: pd.DatetimeIndex, tz: str | None = None) -> pd.DataFrame:
     """Local-time calendar: hour, weekday, weekend, and smooth daily/yearly cycles."""
@@ -99,15 +99,18 @@ def calendar_features(index: pd.DatetimeIndex, tz: str | None = None) -> pd.Data
     hour = local.hour.to_numpy() + local.minute.to_numpy() / 60.0
     doy = local.day_of_year.to_numpy()
     dow = local.day_of_week.to_numpy()
-    return pd.DataFrame({
-        "hour": hour,
-        "dow": dow,
-        "weekend": (dow >= 5).astype(float),
-        "hour_sin": np.sin(2 * np.pi * hour / 24),
-        "hour_cos": np.cos(2 * np.pi * hour / 24),
-        "doy_sin": np.sin(2 * np.pi * doy / 365.25),
-        "doy_cos": np.cos(2 * np.pi * doy / 365.25),
-    }, index=index)
+    return pd.DataFrame(
+        {
+            "hour": hour,
+            "dow": dow,
+            "weekend": (dow >= 5).astype(float),
+            "hour_sin": np.sin(2 * np.pi * hour / 24),
+            "hour_cos": np.cos(2 * np.pi * hour / 24),
+            "doy_sin": np.sin(2 * np.pi * doy / 365.25),
+            "doy_cos": np.cos(2 * np.pi * doy / 365.25),
+        },
+        index=index,
+    )
 
 
 def lag_features(series: pd.Series, index: pd.DatetimeIndex, prefix: str) -> pd.DataFrame:
@@ -121,10 +124,17 @@ def lag_features(series: pd.Series, index: pd.DatetimeIndex, prefix: str) -> pd.
     s = series.reindex(grid)
     r24 = s.rolling(24, min_periods=12)
     r168 = s.rolling(168, min_periods=72)
-    base = pd.DataFrame({
-        "roll24_mean": r24.mean(), "roll24_std": r24.std(), "roll24_min": r24.min(), "roll24_max": r24.max(),
-        "roll168_mean": r168.mean(), "roll168_std": r168.std(),
-    }, index=grid)
+    base = pd.DataFrame(
+        {
+            "roll24_mean": r24.mean(),
+            "roll24_std": r24.std(),
+            "roll24_min": r24.min(),
+            "roll24_max": r24.max(),
+            "roll168_mean": r168.mean(),
+            "roll168_std": r168.std(),
+        },
+        index=grid,
+    )
     out = {}
     for k in (24, 48, 72, 168):
         out[f"{prefix}_lag{k}"] = s.reindex(index - k * HOUR).to_numpy()
@@ -143,8 +153,9 @@ def lag_features(series: pd.Series, index: pd.DatetimeIndex, prefix: str) -> pd.
     return frame
 
 
-def recursive_forecast(history: pd.Series, target: pd.DatetimeIndex,
-                       predict_block: Callable[[pd.Series, pd.DatetimeIndex], np.ndarray]) -> pd.Series:
+def recursive_forecast(
+    history: pd.Series, target: pd.DatetimeIndex, predict_block: Callable[[pd.Series, pd.DatetimeIndex], np.ndarray]
+) -> pd.Series:
     """Forecast `target` hours 24 at a time, feeding each block's predictions to the next block's lags.
 
     `predict_block(extended_history, block_index)` must only use values 24 hours or more before each hour

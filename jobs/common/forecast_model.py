@@ -14,9 +14,15 @@ from jobs.common.forecast_settings import train_threads
 from jobs.common.protocol import DataError
 
 DEFAULT_PARAMS = {
-    "n_estimators": 400, "learning_rate": 0.05, "max_depth": 6, "subsample": 0.8,
-    "colsample_bytree": 0.8, "min_child_weight": 3.0, "reg_lambda": 1.0,
+    "n_estimators": 400,
+    "learning_rate": 0.05,
+    "max_depth": 6,
+    "subsample": 0.8,
+    "colsample_bytree": 0.8,
+    "min_child_weight": 3.0,
+    "reg_lambda": 1.0,
 }
+
 
 def make_xgb(kind: str, params: dict | None = None, seed: int = 0):
     import xgboost as xgb
@@ -34,13 +40,13 @@ class FittedModel:
     """A trained estimator with the feature columns it needs; what the registry pickles."""
 
     name: str
-    kind: str                     # "regressor" | "classifier"
+    kind: str  # "regressor" | "classifier"
     features: list[str]
     estimator: Any
     params: dict
-    trained_until: str            # last target timestamp used in fitting (ISO UTC)
+    trained_until: str  # last target timestamp used in fitting (ISO UTC)
     extra: dict = field(default_factory=dict)
-    base: str | None = None       # a feature column the regressor predicts the deviation from
+    base: str | None = None  # a feature column the regressor predicts the deviation from
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         missing = [c for c in self.features + ([self.base] if self.base else []) if c not in frame.columns]
@@ -66,14 +72,29 @@ def training_rows(frame: pd.DataFrame, target: str, base: str | None) -> tuple[p
     return frame[ok], y[ok]
 
 
-def fit_model(name: str, kind: str, frame: pd.DataFrame, features: list[str], target: str,
-              params: dict | None = None, extra: dict | None = None, base: str | None = None) -> FittedModel:
+def fit_model(
+    name: str,
+    kind: str,
+    frame: pd.DataFrame,
+    features: list[str],
+    target: str,
+    params: dict | None = None,
+    extra: dict | None = None,
+    base: str | None = None,
+) -> FittedModel:
     base = base if kind == "regressor" else None
     rows, y = training_rows(frame, target, base)
     if kind == "classifier" and len(np.unique(y)) < 2:
         raise DataError(f"{name}: the training labels have a single class; need more days of data")
     est = make_xgb(kind, params)
     est.fit(rows[features].to_numpy(dtype=float), y)
-    return FittedModel(name=name, kind=kind, features=list(features), estimator=est,
-                       params={**DEFAULT_PARAMS, **(params or {})},
-                       trained_until=timeutil.iso(rows.index.max()), extra=dict(extra or {}), base=base)
+    return FittedModel(
+        name=name,
+        kind=kind,
+        features=list(features),
+        estimator=est,
+        params={**DEFAULT_PARAMS, **(params or {})},
+        trained_until=timeutil.iso(rows.index.max()),
+        extra=dict(extra or {}),
+        base=base,
+    )

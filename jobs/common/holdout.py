@@ -20,9 +20,11 @@ def holdout_cutoff(index: pd.DatetimeIndex, days: int, min_train_days: int = 14)
     cutoff = timeutil.local_midnight(last_day - pd.Timedelta(days=days - 1).to_pytimedelta())
     span_days = (index.max() - index.min()) / DAY
     if span_days < days + min_train_days:
-        raise DataError(f"only {span_days:.1f} days of history; need at least {days + min_train_days} "
-                        f"({min_train_days} to train and a {days}-day holdout: lower HEA_HOLDOUT_DAYS "
-                        f"or backfill more)")
+        raise DataError(
+            f"only {span_days:.1f} days of history; need at least {days + min_train_days} "
+            f"({min_train_days} to train and a {days}-day holdout: lower HEA_HOLDOUT_DAYS "
+            f"or backfill more)"
+        )
     return cutoff
 
 

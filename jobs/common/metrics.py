@@ -105,8 +105,9 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
-def within_day_rank_correlation(actual: pd.Series, predicted, tz: str = "Europe/Stockholm",
-                                min_points: int = 4) -> float:
+def within_day_rank_correlation(
+    actual: pd.Series, predicted, tz: str = "Europe/Stockholm", min_points: int = 4
+) -> float:
     """Mean over local days of the Spearman correlation between forecast and actual within the day.
 
     This is what a battery schedule depends on: not the level of the price but which hours are cheap.
@@ -139,8 +140,11 @@ def precision_recall(actual_mask, predicted_mask) -> dict:
     tp = int((a & p).sum())
     precision = tp / int(p.sum()) if p.sum() else float("nan")
     recall = tp / int(a.sum()) if a.sum() else float("nan")
-    f1 = (2 * precision * recall / (precision + recall)
-          if np.isfinite(precision) and np.isfinite(recall) and precision + recall > 0 else float("nan"))
+    f1 = (
+        2 * precision * recall / (precision + recall)
+        if np.isfinite(precision) and np.isfinite(recall) and precision + recall > 0
+        else float("nan")
+    )
     return {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
 
 
@@ -188,15 +192,19 @@ def naive_forecasts(history: pd.Series, index: pd.DatetimeIndex, known_until=Non
     shift = _known_shift_days(index, known_until)
     if known_until is not None:
         history = history[history.index < pd.Timestamp(known_until)]
-    stacked = np.vstack([history.reindex(index - pd.to_timedelta(shift + k, unit="D")).to_numpy(dtype=float)
-                         for k in range(days)])
+    stacked = np.vstack(
+        [history.reindex(index - pd.to_timedelta(shift + k, unit="D")).to_numpy(dtype=float) for k in range(days)]
+    )
     yday = stacked[0]
     with np.errstate(all="ignore"):
         counts = np.isfinite(stacked).sum(axis=0)
         week = np.where(counts > 0, np.nansum(stacked, axis=0) / np.maximum(counts, 1), np.nan)
     blend = 0.5 * (yday + week)
-    return {"yesterday": pd.Series(yday, index=index), "7day": pd.Series(week, index=index),
-            "blend": pd.Series(blend, index=index)}
+    return {
+        "yesterday": pd.Series(yday, index=index),
+        "7day": pd.Series(week, index=index),
+        "blend": pd.Series(blend, index=index),
+    }
 
 
 def weekly_windows(index: pd.DatetimeIndex, tz: str, days: int = 7) -> list[pd.DatetimeIndex]:

@@ -20,10 +20,17 @@ SEARCH_SPACE = {
 }
 
 
-
-def random_search(frame: pd.DataFrame, features: list[str], target: str, trials: int, seed: int = 0,
-                  n_splits: int = 3, on_trial: Callable[[int, int, float], None] | None = None,
-                  base: str | None = None, fixed: dict | None = None) -> dict:
+def random_search(
+    frame: pd.DataFrame,
+    features: list[str],
+    target: str,
+    trials: int,
+    seed: int = 0,
+    n_splits: int = 3,
+    on_trial: Callable[[int, int, float], None] | None = None,
+    base: str | None = None,
+    fixed: dict | None = None,
+) -> dict:
     """Random hyperparameter search scored by time-series cross-validation MAE (folds move forward in time).
 
     `fixed` params (e.g. the objective) apply to every candidate. Returns {"params", "cv_mae",
@@ -43,7 +50,7 @@ def random_search(frame: pd.DataFrame, features: list[str], target: str, trials:
     tss = TimeSeriesSplit(n_splits=n_splits, test_size=fold)
     history = []
     best = None
-    for i, params in enumerate(candidates[:max(1, trials)]):
+    for i, params in enumerate(candidates[: max(1, trials)]):
         errs = []
         for tr, va in tss.split(X):
             est = make_xgb("regressor", params, seed=seed)
@@ -54,5 +61,5 @@ def random_search(frame: pd.DataFrame, features: list[str], target: str, trials:
         if best is None or score < best["cv_mae"]:
             best = {"params": params, "cv_mae": score}
         if on_trial:
-            on_trial(i + 1, len(candidates[:max(1, trials)]), score)
+            on_trial(i + 1, len(candidates[: max(1, trials)]), score)
     return {**best, "trials": history}

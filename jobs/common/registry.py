@@ -96,8 +96,9 @@ def load_champion(store, name: str, hint: str = "") -> tuple[Any, dict]:
         raise NoInputError(f"no trained model '{name}' in the registry{': ' + hint if hint else ''}")
     path = record.get("path")
     if not path or not Path(path).exists():
-        raise NoInputError(f"model '{name}' version {record.get('version')} has no file at {path}"
-                           f"{': ' + hint if hint else ''}")
+        raise NoInputError(
+            f"model '{name}' version {record.get('version')} has no file at {path}{': ' + hint if hint else ''}"
+        )
     return load_model(path), record
 
 
@@ -112,8 +113,16 @@ def _record_trained_until(record: dict) -> pd.Timestamp | None:
     return None
 
 
-def challenge(store, name: str, holdout_index: pd.DatetimeIndex, score: Callable[[Any, pd.DatetimeIndex], float],
-              challenger: Any, metric: str, higher_is_better: bool = False, min_rows: int = 48) -> dict:
+def challenge(
+    store,
+    name: str,
+    holdout_index: pd.DatetimeIndex,
+    score: Callable[[Any, pd.DatetimeIndex], float],
+    challenger: Any,
+    metric: str,
+    higher_is_better: bool = False,
+    min_rows: int = 48,
+) -> dict:
     """Score challenger and champion on the same holdout rows and decide on promotion.
 
     `score(model, index)` returns the metric of `model` on the holdout rows in `index`.
@@ -131,8 +140,12 @@ def challenge(store, name: str, holdout_index: pd.DatetimeIndex, score: Callable
         champ = load_model(record["path"])
     except Exception as err:  # a missing or unreadable file must not block a fresh model forever
         s = score(challenger, holdout_index)
-        out.update(promoted=True, reason=f"champion {record.get('version')} could not be loaded ({err})",
-                   challenger_score=s, compared_rows=len(holdout_index))
+        out.update(
+            promoted=True,
+            reason=f"champion {record.get('version')} could not be loaded ({err})",
+            challenger_score=s,
+            compared_rows=len(holdout_index),
+        )
         return out
     until = _record_trained_until(record)
     index = holdout_index
@@ -148,8 +161,12 @@ def challenge(store, name: str, holdout_index: pd.DatetimeIndex, score: Callable
     try:
         s_old = score(champ, index)
     except Exception as err:  # e.g. the feature set changed between versions
-        out.update(promoted=True, reason=f"champion {record.get('version')} could not be scored ({err})",
-                   challenger_score=s_new, compared_rows=len(index))
+        out.update(
+            promoted=True,
+            reason=f"champion {record.get('version')} could not be scored ({err})",
+            challenger_score=s_new,
+            compared_rows=len(index),
+        )
         return out
     better = (s_new > s_old) if higher_is_better else (s_new < s_old)
     if s_old != s_old:  # NaN: the champion produced nothing usable
@@ -159,16 +176,21 @@ def challenge(store, name: str, holdout_index: pd.DatetimeIndex, score: Callable
         reason = f"challenger {metric} {s_new:.4g} beats champion {s_old:.4g} ({word} is better){note}"
     else:
         reason = f"challenger {metric} {s_new:.4g} does not beat champion {s_old:.4g} ({word} is better){note}"
-    out.update(promoted=bool(better), reason=reason, challenger_score=s_new, champion_score=s_old,
-               compared_rows=len(index))
+    out.update(
+        promoted=bool(better), reason=reason, challenger_score=s_new, champion_score=s_old, compared_rows=len(index)
+    )
     return out
 
 
 def publish(store, name: str, model: Any, metrics: dict, holdout: dict, promoted: bool) -> dict:
     """Save a trained model under a new version and register it (promoted or not)."""
     version = new_version(name, store)
-    path = save_model(name, version, model, {"metrics": metrics, "holdout": holdout, "promoted": promoted,
-                                            "created_at": timeutil.iso(timeutil.now())})
+    path = save_model(
+        name,
+        version,
+        model,
+        {"metrics": metrics, "holdout": holdout, "promoted": promoted, "created_at": timeutil.iso(timeutil.now())},
+    )
     store.register_model(name, version, str(path), metrics, holdout, promoted)
     return {"version": version, "path": str(path)}
 
@@ -197,8 +219,9 @@ def _pooled(values: list[float]) -> float:
     return float(np.sum(vals)) if vals else float("nan")
 
 
-def decide(scores: dict[str, list[float]], challenger: str | None = None, champion: str | None = None,
-           naive: tuple = NAIVE) -> dict:
+def decide(
+    scores: dict[str, list[float]], challenger: str | None = None, champion: str | None = None, naive: tuple = NAIVE
+) -> dict:
     """Promotion and serving from per-window MAEs (lower is better) of every candidate on the same windows.
 
     - The challenger is promoted only if it beats both the champion (when there is one) and the best naive
@@ -221,8 +244,10 @@ def decide(scores: dict[str, list[float]], challenger: str | None = None, champi
             if c == c and all(c < scores[r][i] for r in rivals if scores[r][i] == scores[r][i]):
                 wins += 1
         promoted = wins * 2 > n_windows
-        why = (f"{challenger} beat {' and '.join(rivals) or 'nothing'} in {wins} of {n_windows} windows"
-               f" ({'promoted' if promoted else 'not promoted: needs more than half'})")
+        why = (
+            f"{challenger} beat {' and '.join(rivals) or 'nothing'} in {wins} of {n_windows} windows"
+            f" ({'promoted' if promoted else 'not promoted: needs more than half'})"
+        )
     model = challenger if promoted else (champion if champion in scores else None)
     pool = [n for n in ([model] if model else []) + naive_present if pooled[n] == pooled[n]]
     serving = min(pool, key=lambda n: pooled[n]) if pool else (best_naive or "yesterday")
@@ -230,14 +255,26 @@ def decide(scores: dict[str, list[float]], challenger: str | None = None, champi
     runner_up = min(others, key=lambda n: pooled[n]) if others else None
     margin = pooled[serving] / pooled[runner_up] if runner_up and pooled[runner_up] else float("nan")
     vs_naive = pooled[serving] / pooled[best_naive] if best_naive and pooled[best_naive] else float("nan")
-    serving_text = (f"serving {serving}: summed MAE {margin:.3f} x {runner_up}'s over {n_windows} windows"
-                    if runner_up else f"serving {serving}")
+    serving_text = (
+        f"serving {serving}: summed MAE {margin:.3f} x {runner_up}'s over {n_windows} windows"
+        if runner_up
+        else f"serving {serving}"
+    )
     if serving in naive and model:
         serving_text += f" (the model {model} did worse than naive: {pooled[model] / pooled[serving]:.3f} x)"
-    return {"promoted": promoted, "champion": model, "serving": serving, "serving_is_naive": serving in naive,
-            "best_naive": best_naive, "margin": margin, "vs_best_naive": vs_naive, "wins": wins,
-            "windows": n_windows, "pooled_mae": pooled,
-            "reason": "; ".join(t for t in (why, serving_text) if t)}
+    return {
+        "promoted": promoted,
+        "champion": model,
+        "serving": serving,
+        "serving_is_naive": serving in naive,
+        "best_naive": best_naive,
+        "margin": margin,
+        "vs_best_naive": vs_naive,
+        "wins": wins,
+        "windows": n_windows,
+        "pooled_mae": pooled,
+        "reason": "; ".join(t for t in (why, serving_text) if t),
+    }
 
 
 def save_serving(name: str, decision: dict) -> None:

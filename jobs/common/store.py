@@ -127,7 +127,7 @@ def _path_from_url(url: str) -> Path:
     # SQLAlchemy-style: sqlite:///relative/path, sqlite:////absolute/path.
     if not url.startswith("sqlite:///"):
         raise ConfigError(f"HEA_STORE_URL must be sqlite:///<path>, got {url!r} (only SQLite is supported)")
-    raw = url[len("sqlite:///"):]
+    raw = url[len("sqlite:///") :]
     if not raw:
         raise ConfigError("HEA_STORE_URL has no path")
     path = Path(raw)
@@ -257,8 +257,15 @@ class Store:
     @staticmethod
     def _meta_row(row: tuple) -> dict:
         name, source, kind, unit, origin, first, last = row
-        return {"name": name, "source": source, "kind": kind, "unit": unit, "origin": origin,
-                "first_import": iso(from_epoch_seconds([first])[0]), "last_import": iso(from_epoch_seconds([last])[0])}
+        return {
+            "name": name,
+            "source": source,
+            "kind": kind,
+            "unit": unit,
+            "origin": origin,
+            "first_import": iso(from_epoch_seconds([first])[0]),
+            "last_import": iso(from_epoch_seconds([last])[0]),
+        }
 
     def check_source(self, name: str, source: str, force: bool | None = None) -> None:
         """Refuse (ConfigError, exit 78) to write `source` data into a series that holds data of the other
@@ -299,8 +306,14 @@ class Store:
         )
 
     # ----------------------------------------------------------------- series
-    def upsert_series(self, name: str, values: pd.Series, source: str | None = None, origin: str | None = None,
-                      force: bool | None = None) -> int:
+    def upsert_series(
+        self,
+        name: str,
+        values: pd.Series,
+        source: str | None = None,
+        origin: str | None = None,
+        force: bool | None = None,
+    ) -> int:
         """Insert or replace the values of series `name`; NaN values are skipped. Returns rows written.
 
         With `source` (simulator, csv, elprisetjustnu, ...), the write is checked against the series'
@@ -372,8 +385,12 @@ class Store:
         ).fetchall()
         meta = self.all_series_meta()
         return {
-            name: {"rows": int(n), "first": iso(from_epoch_seconds([lo])[0]), "latest": iso(from_epoch_seconds([hi])[0]),
-                   "source": meta.get(name, {}).get("source")}
+            name: {
+                "rows": int(n),
+                "first": iso(from_epoch_seconds([lo])[0]),
+                "latest": iso(from_epoch_seconds([hi])[0]),
+                "source": meta.get(name, {}).get("source"),
+            }
             for name, n, lo, hi in rows
         }
 
@@ -428,7 +445,9 @@ class Store:
     def forecast_issues(self, name: str, start=None, end=None) -> list[pd.Timestamp]:
         """The issue times of forecast `name` (optionally issued in [start, end)), oldest first."""
         where, params = _where(name, "issued_at", start, end)
-        rows = self.conn.execute(f"SELECT DISTINCT issued_at FROM forecasts {where} ORDER BY issued_at", params).fetchall()
+        rows = self.conn.execute(
+            f"SELECT DISTINCT issued_at FROM forecasts {where} ORDER BY issued_at", params
+        ).fetchall()
         return list(from_epoch_seconds([r[0] for r in rows]))
 
     def read_forecast(self, name: str, issued_at=None) -> pd.Series:
@@ -458,8 +477,9 @@ class Store:
     def read_forecast_frame(self, name: str, start=None, end=None) -> pd.DataFrame:
         """All issues of `name` for target times in [start, end): columns issued_at, ts, value, lead_hours."""
         where, params = _where(name, "ts", start, end)
-        rows = self.conn.execute(f"SELECT issued_at, ts, value FROM forecasts {where} ORDER BY ts, issued_at",
-                                 params).fetchall()
+        rows = self.conn.execute(
+            f"SELECT issued_at, ts, value FROM forecasts {where} ORDER BY ts, issued_at", params
+        ).fetchall()
         arr = np.asarray(rows, dtype=float).reshape(-1, 3)
         frame = pd.DataFrame(
             {
@@ -512,7 +532,9 @@ class Store:
         if issued_at is None:
             row = self.conn.execute("SELECT MAX(issued_at) FROM plans").fetchone()
         else:
-            row = self.conn.execute("SELECT MAX(issued_at) FROM plans WHERE issued_at <= ?", (_epoch(issued_at),)).fetchone()
+            row = self.conn.execute(
+                "SELECT MAX(issued_at) FROM plans WHERE issued_at <= ?", (_epoch(issued_at),)
+            ).fetchone()
         if row[0] is None:
             empty = pd.DataFrame(index=from_epoch_seconds(np.array([], dtype=np.int64)))
             empty.index.name = "ts"
@@ -549,8 +571,16 @@ class Store:
                     "ON CONFLICT(name, version) DO UPDATE SET "
                     "path = excluded.path, metrics = excluded.metrics, holdout = excluded.holdout, "
                     "promoted = excluded.promoted, promoted_seq = excluded.promoted_seq",
-                    (name, str(version), str(path), _json(metrics or {}), _json(holdout), int(bool(promoted)),
-                     int(bool(promoted)), created),
+                    (
+                        name,
+                        str(version),
+                        str(path),
+                        _json(metrics or {}),
+                        _json(holdout),
+                        int(bool(promoted)),
+                        int(bool(promoted)),
+                        created,
+                    ),
                 )
 
         self._retry(write)

@@ -28,19 +28,19 @@ from jobs.common.protocol import DataError, progress
 class TrainSpec:
     """Everything a train job needs to say about its model; `train()` does the common rest."""
 
-    name: str                                  # registry name, e.g. "price_trend"
-    kind: str                                  # "regressor" | "classifier"
-    frame: pd.DataFrame                        # features + target, UTC hourly index
+    name: str  # registry name, e.g. "price_trend"
+    kind: str  # "regressor" | "classifier"
+    frame: pd.DataFrame  # features + target, UTC hourly index
     features: list[str]
     target: str
-    evaluate: Callable[[Any, pd.DataFrame], dict]   # metrics of a model on rows of `frame`
-    metric: str                                # the key of evaluate()'s dict that decides promotion
+    evaluate: Callable[[Any, pd.DataFrame], dict]  # metrics of a model on rows of `frame`
+    metric: str  # the key of evaluate()'s dict that decides promotion
     higher_is_better: bool = False
     params: dict | None = None
-    trials: int = 0                            # random-search trials (regressors only)
-    base: str | None = None                    # regress the deviation from this column (a seasonal naive)
+    trials: int = 0  # random-search trials (regressors only)
+    base: str | None = None  # regress the deviation from this column (a seasonal naive)
     extra: dict = field(default_factory=dict)  # carried into the model (e.g. the HMM)
-    info: dict = field(default_factory=dict)   # extra figures for the result
+    info: dict = field(default_factory=dict)  # extra figures for the result
 
 
 def train(store, spec: TrainSpec, production: bool, holdout: int | None = None) -> dict:
@@ -57,10 +57,13 @@ def train(store, spec: TrainSpec, production: bool, holdout: int | None = None) 
     params = dict(spec.params or {})
     search = None
     if spec.trials and spec.kind == "regressor":
+
         def on_trial(i, n, score):
             progress(40 + 35 * i / n, "search", f"trial {i}/{n}: cv MAE {score:.4g}")
-        search = random_search(train_rows, spec.features, spec.target, spec.trials, on_trial=on_trial,
-                               base=spec.base, fixed=spec.params)
+
+        search = random_search(
+            train_rows, spec.features, spec.target, spec.trials, on_trial=on_trial, base=spec.base, fixed=spec.params
+        )
         params = search["params"]
 
     model = fit_model(spec.name, spec.kind, train_rows, spec.features, spec.target, params, spec.extra, spec.base)
@@ -78,8 +81,11 @@ def train(store, spec: TrainSpec, production: bool, holdout: int | None = None) 
         **spec.info,
     }
     if search is not None:
-        out["search"] = {"trials": len(search["trials"]), "best_cv_mae": round(search["cv_mae"], 4),
-                         "best_params": search["params"]}
+        out["search"] = {
+            "trials": len(search["trials"]),
+            "best_cv_mae": round(search["cv_mae"], 4),
+            "best_params": search["params"],
+        }
 
     if not production:
         out.update(promoted=False, reason="evaluation only (run with --production to refit and promote)")
@@ -89,19 +95,23 @@ def train(store, spec: TrainSpec, production: bool, holdout: int | None = None) 
     def score(m, index):
         return float(spec.evaluate(m, hold_rows.loc[index]).get(spec.metric, float("nan")))
 
-    decision = registry.challenge(store, spec.name, hold_rows.index, score, model, spec.metric,
-                                  spec.higher_is_better)
+    decision = registry.challenge(store, spec.name, hold_rows.index, score, model, spec.metric, spec.higher_is_better)
     progress(88, "refitting", f"{spec.name}: refit on all {len(frame)} rows")
     final = fit_model(spec.name, spec.kind, frame, spec.features, spec.target, params, spec.extra, spec.base)
-    holdout_info = {**out["holdout"], "trained_until": final.trained_until,
-                    "trained_at": timeutil.iso(timeutil.now())}
-    saved = registry.publish(store, spec.name, final, {**rounded(metrics), "params": params}, holdout_info,
-                             decision["promoted"])
+    holdout_info = {**out["holdout"], "trained_until": final.trained_until, "trained_at": timeutil.iso(timeutil.now())}
+    saved = registry.publish(
+        store, spec.name, final, {**rounded(metrics), "params": params}, holdout_info, decision["promoted"]
+    )
     progress(96, "saved", f"{spec.name} {saved['version']} promoted={decision['promoted']}")
-    out.update(promoted=decision["promoted"], reason=decision["reason"],
-               challenger_score=_r(decision.get("challenger_score")),
-               champion_score=_r(decision.get("champion_score")),
-               champion_version=decision.get("champion_version"), version=saved["version"], path=saved["path"])
+    out.update(
+        promoted=decision["promoted"],
+        reason=decision["reason"],
+        challenger_score=_r(decision.get("challenger_score")),
+        champion_score=_r(decision.get("champion_score")),
+        champion_version=decision.get("champion_version"),
+        version=saved["version"],
+        path=saved["path"],
+    )
     out["train_seconds"] = round(time.time() - t0, 2)
     return out
 

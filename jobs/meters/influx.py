@@ -69,10 +69,19 @@ class InfluxSettings:
                 key = aliases.get(key, key)
                 if key in cls.__dataclass_fields__:
                     values[key] = value
-        for var, key in (("URL", "url"), ("DB", "database"), ("MEASUREMENT", "measurement"), ("FIELD", "field"),
-                         ("METER_TAG", "meter_tag"), ("TYPE_TAG", "type_tag"), ("AGGREGATE", "aggregate"),
-                         ("USER", "username"), ("PASSWORD", "password"), ("TOKEN", "token"),
-                         ("TIMEOUT", "timeout")):
+        for var, key in (
+            ("URL", "url"),
+            ("DB", "database"),
+            ("MEASUREMENT", "measurement"),
+            ("FIELD", "field"),
+            ("METER_TAG", "meter_tag"),
+            ("TYPE_TAG", "type_tag"),
+            ("AGGREGATE", "aggregate"),
+            ("USER", "username"),
+            ("PASSWORD", "password"),
+            ("TOKEN", "token"),
+            ("TIMEOUT", "timeout"),
+        ):
             if f"HEA_INFLUX_{var}" in env:
                 values[key] = env[f"HEA_INFLUX_{var}"].strip()
         try:
@@ -147,12 +156,19 @@ class InfluxClient:
         series = self.query("SHOW DATABASES", "list databases")
         names = {row[0] for s in series for row in s.get("values") or []}
         if self.settings.database not in names:
-            raise ConfigError(f"InfluxDB has no database {self.settings.database!r} (has: {', '.join(sorted(names)) or 'none'})")
+            raise ConfigError(
+                f"InfluxDB has no database {self.settings.database!r} (has: {', '.join(sorted(names)) or 'none'})"
+            )
 
     def write_lines(self, lines: list[str], precision: str = "s") -> None:
         """Line protocol into the configured database (tests and the simulator's loader use it)."""
-        self._request("POST", "/write", "write", params={"db": self.settings.database, "precision": precision},
-                      data="\n".join(lines).encode())
+        self._request(
+            "POST",
+            "/write",
+            "write",
+            params={"db": self.settings.database, "precision": precision},
+            data="\n".join(lines).encode(),
+        )
 
     def meter_query(self, meter_type: str, meter_id: str, start, end) -> str:
         s = self.settings
@@ -160,8 +176,10 @@ class InfluxClient:
         if s.type_tag:
             where.append(f"{quote_ident(s.type_tag)} = {quote_string(meter_type)}")
         where.append(f"time >= {int(to_utc(start).timestamp())}s AND time < {int(to_utc(end).timestamp())}s")
-        return (f"SELECT {AGGREGATES[s.aggregate]}({quote_ident(s.field)}) AS value FROM {quote_ident(s.measurement)} "
-                f"WHERE {' AND '.join(where)} GROUP BY time(1h) fill(none)")
+        return (
+            f"SELECT {AGGREGATES[s.aggregate]}({quote_ident(s.field)}) AS value FROM {quote_ident(s.measurement)} "
+            f"WHERE {' AND '.join(where)} GROUP BY time(1h) fill(none)"
+        )
 
     def read_meter(self, meter_type: str, meter_id: str, start, end) -> pd.Series:
         """Hourly readings of one meter in [start, end) (hours without readings are absent)."""
@@ -176,6 +194,7 @@ class InfluxClient:
 
 def line(measurement: str, tags: dict, value: float, ts: pd.Timestamp, field: str = "value") -> str:
     """One line of line protocol (tags and measurement escaped as the protocol requires)."""
+
     def esc(text: str) -> str:
         return str(text).replace("\\", "\\\\").replace(",", "\\,").replace(" ", "\\ ").replace("=", "\\=")
 

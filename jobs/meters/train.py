@@ -62,8 +62,7 @@ METER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 METER_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 STAGES = ("connecting", "fetching_data", "validating_data", "training_model", "saving_model")
-STAGE_PROGRESS = {"connecting": 5, "fetching_data": 10, "validating_data": 35, "training_model": 50,
-                  "saving_model": 90}
+STAGE_PROGRESS = {"connecting": 5, "fetching_data": 10, "validating_data": 35, "training_model": 50, "saving_model": 90}
 EWMA_ALPHA = 0.3  # weight of the newest training in the stage-time estimates
 
 log = logging.getLogger("jobs.meters.train")
@@ -140,8 +139,10 @@ class StoreSource:
                 log.info("backfilled %d simulated hours into %s", backfilled, name)
         series = self.store.read_series(name, start, end)
         if series.empty and self.store.latest(name) is None:
-            raise DataError(f"meter unknown: the store has no readings for {name}, and {meter_type}/{meter_id} "
-                            "is not a simulated meter (ids meter_[a-z0-9_]+ of type electricity, heat, water, gas)")
+            raise DataError(
+                f"meter unknown: the store has no readings for {name}, and {meter_type}/{meter_id} "
+                "is not a simulated meter (ids meter_[a-z0-9_]+ of type electricity, heat, water, gas)"
+            )
         return series, backfilled
 
     def register(self, meter_type: str, meter_id: str, version: str, path: Path, metrics: dict, holdout: dict):
@@ -165,9 +166,11 @@ class InfluxSource:
         series = self.client.read_meter(meter_type, meter_id, start, end)
         if series.empty:
             s = self.client.settings
-            raise DataError(f"meter unknown: InfluxDB has no readings for {s.meter_tag}={meter_id}"
-                            + (f", {s.type_tag}={meter_type}" if s.type_tag else "")
-                            + f" in {s.measurement}.{s.field} between {timeutil.iso(start)} and {timeutil.iso(end)}")
+            raise DataError(
+                f"meter unknown: InfluxDB has no readings for {s.meter_tag}={meter_id}"
+                + (f", {s.type_tag}={meter_type}" if s.type_tag else "")
+                + f" in {s.measurement}.{s.field} between {timeutil.iso(start)} and {timeutil.iso(end)}"
+            )
         return series, 0
 
     def register(self, *args) -> None:
@@ -188,16 +191,20 @@ def validate(series: pd.Series, end: pd.Timestamp) -> tuple[pd.Series, dict]:
     s = series[np.isfinite(series.to_numpy(dtype=float))]
     s = s[~s.index.duplicated(keep="last")].sort_index()
     if len(s) < min_days * 24:
-        raise DataError(f"not enough data: {len(s)} hourly readings ({len(s) / 24:.1f} days); "
-                        f"need at least {min_days} days (HEA_METER_MIN_DAYS)")
+        raise DataError(
+            f"not enough data: {len(s)} hourly readings ({len(s) / 24:.1f} days); "
+            f"need at least {min_days} days (HEA_METER_MIN_DAYS)"
+        )
     grid = pd.date_range(s.index.min().floor("h"), end - HOUR, freq="h")
     full = s.reindex(grid)
     missing = ~np.isfinite(full.to_numpy(dtype=float))
     gap_share = float(missing.mean())
     longest = _longest_run(missing)
     if gap_share > max_gap:
-        raise DataError(f"too many gaps: {gap_share:.1%} of the {len(grid)} hours since the first reading are "
-                        f"missing (longest gap {longest} h); at most {max_gap:.0%} accepted (HEA_METER_MAX_GAP_SHARE)")
+        raise DataError(
+            f"too many gaps: {gap_share:.1%} of the {len(grid)} hours since the first reading are "
+            f"missing (longest gap {longest} h); at most {max_gap:.0%} accepted (HEA_METER_MAX_GAP_SHARE)"
+        )
     values = full.to_numpy(dtype=float)
     finite = values[np.isfinite(values)]
     if np.nanmax(finite) - np.nanmin(finite) <= 1e-12:
@@ -205,9 +212,11 @@ def validate(series: pd.Series, end: pd.Timestamp) -> tuple[pd.Series, dict]:
     outliers = _outliers(full)
     share = float(outliers.sum()) / max(1, len(finite))
     if share > max_outliers:
-        raise DataError(f"outliers: {int(outliers.sum())} readings ({share:.2%}) are negative or far outside the "
-                        f"meter's usual range for their hour; at most {max_outliers:.2%} accepted "
-                        "(HEA_METER_MAX_OUTLIER_SHARE): check the meter or its register")
+        raise DataError(
+            f"outliers: {int(outliers.sum())} readings ({share:.2%}) are negative or far outside the "
+            f"meter's usual range for their hour; at most {max_outliers:.2%} accepted "
+            "(HEA_METER_MAX_OUTLIER_SHARE): check the meter or its register"
+        )
     clean = full.where(~outliers)
     report = {
         "hours": int(len(grid)),
@@ -257,8 +266,12 @@ def train_model(clean: pd.Series, meter: str) -> tuple[object, dict, dict]:
     holdout_days = settings.env_int("HEA_METER_HOLDOUT_DAYS", 14)
     # Shallow, well-regularised trees: meter readings are noisy, and deeper trees lost to "same time
     # yesterday" on simulated meters of every type, where these beat it (measured on 5 meters, 14-day holdout).
-    params = {"n_estimators": settings.env_int("HEA_METER_ESTIMATORS", 400), "max_depth": 3,
-              "learning_rate": 0.05, "min_child_weight": 10.0}
+    params = {
+        "n_estimators": settings.env_int("HEA_METER_ESTIMATORS", 400),
+        "max_depth": 3,
+        "learning_rate": 0.05,
+        "min_child_weight": 10.0,
+    }
     frame = features(clean, clean.index)
     cols = [c for c in frame.columns if c != "y"]
     # Rows need a target and a day of look-back (the 24 h lags); the first week's rolling stats may be NaN.
@@ -267,16 +280,27 @@ def train_model(clean: pd.Series, meter: str) -> tuple[object, dict, dict]:
     cutoff = trailing_cutoff(clean.index, holdout_days)
     train_rows, hold_rows = split_at(frame, cutoff)
     if len(hold_rows) < 24 or len(train_rows) < 7 * 24:
-        raise DataError(f"not enough data: {len(train_rows)} training and {len(hold_rows)} holdout hours after "
-                        f"validation; need a week to train and a day of holdout")
+        raise DataError(
+            f"not enough data: {len(train_rows)} training and {len(hold_rows)} holdout hours after "
+            f"validation; need a week to train and a day of holdout"
+        )
     model = fit_model(meter, "regressor", train_rows, cols, "y", params)
     predicted = model.predict(hold_rows)
     metrics = forecast_report(hold_rows["y"], predicted, clean)
-    progress(80, "training_model", f"holdout MAE {metrics['mae']:.4g} vs same-time-yesterday "
-                                   f"{metrics['baseline_yesterday_mae']:.4g}; refitting on all {len(frame)} hours")
+    progress(
+        80,
+        "training_model",
+        f"holdout MAE {metrics['mae']:.4g} vs same-time-yesterday "
+        f"{metrics['baseline_yesterday_mae']:.4g}; refitting on all {len(frame)} hours",
+    )
     final = fit_model(meter, "regressor", frame, cols, "y", params)
-    holdout = {"start": timeutil.iso(cutoff), "end": timeutil.iso(clean.index.max()), "days": holdout_days,
-               "train_rows": int(len(train_rows)), "holdout_rows": int(len(hold_rows))}
+    holdout = {
+        "start": timeutil.iso(cutoff),
+        "end": timeutil.iso(clean.index.max()),
+        "days": holdout_days,
+        "train_rows": int(len(train_rows)),
+        "holdout_rows": int(len(hold_rows)),
+    }
     return final, rounded(metrics), holdout
 
 
@@ -314,10 +338,17 @@ def record_stage_times(seconds: dict[str, float]) -> None:
             old = stages.get(stage) or {}
             n = int(old.get("samples", 0))
             mean = float(old.get("mean_seconds", secs)) if n else secs
-            stages[stage] = {"mean_seconds": round(mean + EWMA_ALPHA * (secs - mean) if n else secs, 3),
-                             "last_seconds": secs, "samples": n + 1}
-        data = {"version": 1, "updated_at": timeutil.iso(timeutil.now()), "trainings": int(data.get("trainings", 0)) + 1,
-                "stages": stages}
+            stages[stage] = {
+                "mean_seconds": round(mean + EWMA_ALPHA * (secs - mean) if n else secs, 3),
+                "last_seconds": secs,
+                "samples": n + 1,
+            }
+        data = {
+            "version": 1,
+            "updated_at": timeutil.iso(timeutil.now()),
+            "trainings": int(data.get("trainings", 0)) + 1,
+            "stages": stages,
+        }
         atomic_write(path, json.dumps(data, indent=2).encode())
 
 
@@ -336,8 +367,9 @@ def main(args) -> dict:
     task_id = args.task_id or os.environ.get("HEA_WORKFLOW_ID", "") or "-"
     setup_logging(task_id, meter_type, meter_id)
     if not METER_ID_RE.match(meter_id) or ".." in meter_id:
-        raise UsageError(f"invalid meter id {meter_id!r}: 1-64 letters, digits, _ . - (no path separators, no ..)",
-                         field="meter_id")
+        raise UsageError(
+            f"invalid meter id {meter_id!r}: 1-64 letters, digits, _ . - (no path separators, no ..)", field="meter_id"
+        )
     if not METER_TYPE_RE.match(meter_type):
         raise UsageError(f"invalid meter type {meter_type!r}", field="meter_type")
     history_days = args.history_days or settings.env_int("HEA_METER_HISTORY_DAYS", 365)
@@ -368,8 +400,13 @@ def main(args) -> dict:
     name = f"meter.{meter_type}.{meter_id}"
     model, metrics, holdout = train_model(clean, name)
     train_seconds = time.monotonic() - t_train
-    log.info("trained in %.2f s: holdout MAE %s, same-time-yesterday %s, 7-day %s", train_seconds,
-             metrics.get("mae"), metrics.get("baseline_yesterday_mae"), metrics.get("baseline_7day_mae"))
+    log.info(
+        "trained in %.2f s: holdout MAE %s, same-time-yesterday %s, 7-day %s",
+        train_seconds,
+        metrics.get("mae"),
+        metrics.get("baseline_yesterday_mae"),
+        metrics.get("baseline_7day_mae"),
+    )
 
     model_path, meta_path = model_paths(meter_type, meter_id)
     clock.enter("saving_model", f"saving the model to {display_path(model_path)}")
@@ -377,10 +414,19 @@ def main(args) -> dict:
     completed = timeutil.now()
     data_points = int(quality["readings"])
     meta = {
-        "meter_id": meter_id, "meter_type": meter_type, "task_id": task_id, "version": version,
-        "model": "xgboost day-ahead (calendar + 24h+ lags)", "model_path": str(model_path),
-        "source": source.name, "trained_at": timeutil.iso(completed), "data_points": data_points,
-        "data_quality": quality, "metrics": metrics, "holdout": holdout, "features": model.features,
+        "meter_id": meter_id,
+        "meter_type": meter_type,
+        "task_id": task_id,
+        "version": version,
+        "model": "xgboost day-ahead (calendar + 24h+ lags)",
+        "model_path": str(model_path),
+        "source": source.name,
+        "trained_at": timeutil.iso(completed),
+        "data_points": data_points,
+        "data_quality": quality,
+        "metrics": metrics,
+        "holdout": holdout,
+        "features": model.features,
         "params": model.params,
     }
     registry.write_model(model_path, model)  # the model first, then the metadata that describes it
@@ -400,8 +446,10 @@ def main(args) -> dict:
         status, message = "success", f"Model trained and saved at {shown}"
     else:
         status = "worse_than_naive"
-        message = (f"Model trained and saved at {shown}, but it is worse than the same-time-yesterday forecast on its "
-                   f"holdout (MAE {mae} vs {naive}): use same-time-yesterday for this meter")
+        message = (
+            f"Model trained and saved at {shown}, but it is worse than the same-time-yesterday forecast on its "
+            f"holdout (MAE {mae} vs {naive}): use same-time-yesterday for this meter"
+        )
         log.warning("the model is worse than same-time-yesterday: MAE %s vs %s", mae, naive)
     return {
         "status": status,

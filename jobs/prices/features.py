@@ -72,11 +72,14 @@ class Exogenous:
 
 def build_frame(prices: pd.Series, index: pd.DatetimeIndex, exo: Exogenous) -> pd.DataFrame:
     """The feature frame for the hours in `index` (prices may hold NaN for hours still to forecast)."""
-    frame = pd.concat([
-        fc.calendar_features(index),
-        fc.lag_features(prices, index, "price"),
-        exo.frame(index),
-    ], axis=1)
+    frame = pd.concat(
+        [
+            fc.calendar_features(index),
+            fc.lag_features(prices, index, "price"),
+            exo.frame(index),
+        ],
+        axis=1,
+    )
     return frame
 
 

@@ -41,8 +41,9 @@ def main(args) -> dict:
         end = local_day_bounds(local_date(now()) + pd.Timedelta(days=1).to_pytimedelta())[1]
     with Store.open() as store:
         known_until = store.latest("price.spot")
-        res = run_fetch(series=["price.spot"], source=source, fetch=fetch_prices, end=end, days=backfill_days(args),
-                        store=store)
+        res = run_fetch(
+            series=["price.spot"], source=source, fetch=fetch_prices, end=end, days=backfill_days(args), store=store
+        )
         res["new_future_hours"] = new_future_hours(store, known_until, now())
     res["zone"] = settings.price_zone()
     res["published_through"] = res["last"]

@@ -67,8 +67,9 @@ def daily_profiles(prices: pd.Series, tz: str) -> pd.DataFrame:
     return pd.DataFrame(table[keep], index=pd.DatetimeIndex(days[keep]), columns=range(24))
 
 
-def _ridge_forecast(P: np.ndarray, dow: np.ndarray, rows: np.ndarray, target: int, target_dow: int,
-                    ridge: float) -> np.ndarray:
+def _ridge_forecast(
+    P: np.ndarray, dow: np.ndarray, rows: np.ndarray, target: int, target_dow: int, ridge: float
+) -> np.ndarray:
     """Fit on the daily rows `rows` of P (each needing its lags) and forecast the row for `target`."""
     Y = P[rows]
     m = float(np.median(Y))
@@ -163,10 +164,16 @@ class DailyPriceModel:
         return np.mean(forecasts, axis=0)
 
     def describe(self) -> dict:
-        return {"kind": self.kind, "lags_days": list(self.lags), "windows_days": list(self.windows),
-                "ridge": self.ridge, "transform": "asinh of (price - median) / MAD per window"}
+        return {
+            "kind": self.kind,
+            "lags_days": list(self.lags),
+            "windows_days": list(self.windows),
+            "ridge": self.ridge,
+            "transform": "asinh of (price - median) / MAD per window",
+        }
 
 
 def model_from_env(trained_until=None) -> DailyPriceModel:
-    return DailyPriceModel(tz=timeutil.local_tz(), trained_until=timeutil.iso(trained_until) if trained_until
-                           is not None else None)
+    return DailyPriceModel(
+        tz=timeutil.local_tz(), trained_until=timeutil.iso(trained_until) if trained_until is not None else None
+    )

@@ -40,12 +40,15 @@ def price_path(prices: pd.Series, target: pd.DatetimeIndex, exo, model=None) -> 
     if model is not None and hasattr(model, "forecast"):  # a day-by-day model (jobs/prices/lear.py)
         return model.forecast(prices, target).reindex(target)
     if model is not None:
+
         def predict_block(ext, block):
             return model.predict(pf.build_frame(ext, block, exo))
+
         return fc.recursive_forecast(prices, target, predict_block)
 
     def naive_block(ext, block):
         return fc.lag_features(ext, block, "p")["p_slot7_mean"].to_numpy()
+
     return fc.recursive_forecast(prices, target, naive_block)
 
 
@@ -61,7 +64,8 @@ def main(args) -> dict:
         model, record = None, {"version": None}
     else:
         model, record = registry.load_champion(
-            store, name, hint=f"run `python -m jobs.prices.train --model {args.model} --production` first")
+            store, name, hint=f"run `python -m jobs.prices.train --model {args.model} --production` first"
+        )
     progress(10, "loading", f"{name} version {record['version']}")
 
     window = fc.forecast_window(now, args.horizon_days)
@@ -85,8 +89,13 @@ def main(args) -> dict:
             served = f"{name}:{record['version']}"
         full = pd.concat([prices, path]).sort_index()
         values = full.reindex(window)
-        extra = {"min": float(values.min()), "max": float(values.max()), "mean": float(values.mean()),
-                 "serving": served, "serving_reason": choice.get("reason", "the champion (no serving decision yet)")}
+        extra = {
+            "min": float(values.min()),
+            "max": float(values.max()),
+            "mean": float(values.mean()),
+            "serving": served,
+            "serving_reason": choice.get("reason", "the champion (no serving decision yet)"),
+        }
     else:
         try:
             trend, _ = registry.load_champion(store, pf.REGISTRY_NAMES["trend"])
@@ -112,9 +121,14 @@ def main(args) -> dict:
                 picked.loc[hours] = exact.to_numpy()
                 exact_days.append(str(day))
         values = prob
-        extra = {"k_hours": k, "exact_days": exact_days, "hours": {
-            str(day): [t.tz_convert(tz).strftime("%H:%M") for t in window[(picked & (days == day)).to_numpy()]]
-            for day in days.unique()}}
+        extra = {
+            "k_hours": k,
+            "exact_days": exact_days,
+            "hours": {
+                str(day): [t.tz_convert(tz).strftime("%H:%M") for t in window[(picked & (days == day)).to_numpy()]]
+                for day in days.unique()
+            },
+        }
         extra["price_path"] = "trend model" if trend is not None else "7-day same-slot average"
 
     values = values.dropna()

@@ -66,9 +66,11 @@ def trend_evaluator(prices: pd.Series):
         report = forecast_report(actual, pred, prices)
         report["rank_corr_within_day"] = within_day_rank_correlation(actual, pred, tz)
         report["rank_corr_within_day_yesterday"] = within_day_rank_correlation(
-            actual, same_time_yesterday(prices, rows.index), tz)
+            actual, same_time_yesterday(prices, rows.index), tz
+        )
         report["peak_precision"] = precision_recall(
-            top_k_per_day(actual, k, tz), top_k_per_day(pd.Series(pred, index=rows.index), k, tz))["precision"]
+            top_k_per_day(actual, k, tz), top_k_per_day(pd.Series(pred, index=rows.index), k, tz)
+        )["precision"]
         return report
 
     return evaluate
@@ -85,8 +87,10 @@ def class_evaluator(prices: pd.Series, model_name: str):
         truth = top_k_per_day(actual, k, tz, largest=largest)
         picked = top_k_per_day(prob, k, tz, largest=True)
         report = {f"{key}": v for key, v in precision_recall(truth, picked).items()}
-        for label, base in (("yesterday", same_time_yesterday(prices, rows.index)),
-                            ("7day", seven_day_same_slot(prices, rows.index))):
+        for label, base in (
+            ("yesterday", same_time_yesterday(prices, rows.index)),
+            ("7day", seven_day_same_slot(prices, rows.index)),
+        ):
             pr = precision_recall(truth, top_k_per_day(base, k, tz, largest=largest))
             report[f"baseline_{label}_precision"] = pr["precision"]
         # the probability should rank the day's hours like the price does (inverted for valleys)
@@ -137,10 +141,16 @@ def train_trend(store, prices: pd.Series, production: bool) -> dict:
     naive = naive_forecasts(prices, index)
     for label in ("7day", "blend"):
         metrics[f"rank_corr_within_day_{label}"] = within_day_rank_correlation(actual, naive[label], tz)
-    out = {"model": pf.REGISTRY_NAMES["trend"], "kind": model.kind, "settings": model.describe(),
-           "production": production, "rows": int(len(prices)), "holdout_rows": int(len(index)),
-           "holdout": {"start": timeutil.iso(cutoff), "end": timeutil.iso(index.max()), "days": days},
-           "metrics": rounded(metrics)}
+    out = {
+        "model": pf.REGISTRY_NAMES["trend"],
+        "kind": model.kind,
+        "settings": model.describe(),
+        "production": production,
+        "rows": int(len(prices)),
+        "holdout_rows": int(len(index)),
+        "holdout": {"start": timeutil.iso(cutoff), "end": timeutil.iso(index.max()), "days": days},
+        "metrics": rounded(metrics),
+    }
     if not production:
         out.update(promoted=False, reason="evaluation only (run with --production to save and promote)")
         return out
@@ -152,24 +162,40 @@ def train_trend(store, prices: pd.Series, production: bool) -> dict:
     scores = registry.window_maes(actual, forecasts, windows)
     decision = registry.decide(scores, challenger="model", champion="champion" if champ_pred is not None else None)
     holdout_info = {**out["holdout"], "trained_until": model.trained_until, "trained_at": timeutil.iso(timeutil.now())}
-    saved = registry.publish(store, pf.REGISTRY_NAMES["trend"], model, rounded(metrics), holdout_info,
-                             decision["promoted"])
+    saved = registry.publish(
+        store, pf.REGISTRY_NAMES["trend"], model, rounded(metrics), holdout_info, decision["promoted"]
+    )
     # "model" in the decision is the champion after it: the new version if promoted, else the old one
     champion_version = saved["version"] if decision["promoted"] else (record or {}).get("version")
     serving = decision["serving"]
-    serving_name = (f"naive:{serving}" if decision["serving_is_naive"]
-                    else f"{pf.REGISTRY_NAMES['trend']}:{champion_version}")
-    registry.save_serving(pf.REGISTRY_NAMES["trend"], {
-        "serving": serving_name, "forecaster": serving, "naive": decision["serving_is_naive"], "margin": decision["margin"],
-        "vs_best_naive": decision["vs_best_naive"], "best_naive": decision["best_naive"],
-        "window_mae": scores, "reason": decision["reason"]})
-    out.update(promoted=decision["promoted"], reason=" ".join(t for t in (decision["reason"], note) if t),
-               serving=serving_name, serving_margin=round(decision["margin"], 4)
-               if decision["margin"] == decision["margin"] else None,
-               serving_vs_best_naive=round(decision["vs_best_naive"], 4)
-               if decision["vs_best_naive"] == decision["vs_best_naive"] else None,
-               window_mae={k: [round(v, 3) for v in vals] for k, vals in scores.items()},
-               version=saved["version"], path=saved["path"])
+    serving_name = (
+        f"naive:{serving}" if decision["serving_is_naive"] else f"{pf.REGISTRY_NAMES['trend']}:{champion_version}"
+    )
+    registry.save_serving(
+        pf.REGISTRY_NAMES["trend"],
+        {
+            "serving": serving_name,
+            "forecaster": serving,
+            "naive": decision["serving_is_naive"],
+            "margin": decision["margin"],
+            "vs_best_naive": decision["vs_best_naive"],
+            "best_naive": decision["best_naive"],
+            "window_mae": scores,
+            "reason": decision["reason"],
+        },
+    )
+    out.update(
+        promoted=decision["promoted"],
+        reason=" ".join(t for t in (decision["reason"], note) if t),
+        serving=serving_name,
+        serving_margin=round(decision["margin"], 4) if decision["margin"] == decision["margin"] else None,
+        serving_vs_best_naive=round(decision["vs_best_naive"], 4)
+        if decision["vs_best_naive"] == decision["vs_best_naive"]
+        else None,
+        window_mae={k: [round(v, 3) for v in vals] for k, vals in scores.items()},
+        version=saved["version"],
+        path=saved["path"],
+    )
     return out
 
 
@@ -190,10 +216,17 @@ def main(args) -> dict:
     frame = pf.build_frame(prices, index, exo)
     features = pf.feature_columns(frame)
     frame["y"] = pf.labels(prices, args.model).to_numpy()
-    spec = TrainSpec(name=pf.REGISTRY_NAMES[args.model], kind="classifier", frame=frame,
-                        features=features, target="y", evaluate=class_evaluator(prices, args.model),
-                        metric="precision", higher_is_better=True,
-                        params={"n_estimators": 300, "max_depth": 5})
+    spec = TrainSpec(
+        name=pf.REGISTRY_NAMES[args.model],
+        kind="classifier",
+        frame=frame,
+        features=features,
+        target="y",
+        evaluate=class_evaluator(prices, args.model),
+        metric="precision",
+        higher_is_better=True,
+        params={"n_estimators": 300, "max_depth": 5},
+    )
     out = train(store, spec, args.production)
     out["weather_forecast_coverage"] = {k: round(v, 3) for k, v in exo.coverage.items()}
     out["seconds"] = round(time.time() - t0, 2)
@@ -203,8 +236,11 @@ def main(args) -> dict:
 def build_parser():
     p = parser("Train a spot-price model (trend, peak or valley) and report holdout metrics vs baselines.")
     p.add_argument("--model", choices=pf.MODELS, default="trend")
-    p.add_argument("--production", action="store_true",
-                   help="refit on all data, save and promote if it beats the champion on the holdout")
+    p.add_argument(
+        "--production",
+        action="store_true",
+        help="refit on all data, save and promote if it beats the champion on the holdout",
+    )
     return p
 
 

@@ -82,4 +82,3 @@ def figure(rows: int, title: str, height: float = 2.6):
     fig, axes = plt.subplots(rows, 1, figsize=(10, height * rows), sharex=True, squeeze=False)
     fig.suptitle(title)
     return fig, [a[0] for a in axes]
-

@@ -75,14 +75,31 @@ def fmt(x, digits: int = 2):
 
 
 def plan_table(cols: pd.DataFrame, tz: str) -> tuple[list[str], list[list]]:
-    columns = ["time (local)", "price (EUR/kWh)", "action", "kWh", "SoC (%)", "SoC (kWh)", "cost (EUR)", "cost without battery (EUR)"]
+    columns = [
+        "time (local)",
+        "price (EUR/kWh)",
+        "action",
+        "kWh",
+        "SoC (%)",
+        "SoC (kWh)",
+        "cost (EUR)",
+        "cost without battery (EUR)",
+    ]
     has_why = cols["why"].str.len().gt(0).any()
     if has_why:
         columns.append("why")
     rows = []
     for ts, r in cols.iterrows():
-        row = [local_hour(ts, tz), fmt(r.price_buy, 4), r.action, fmt(r.energy_kwh), fmt(r.soc_pct, 1), fmt(r.soc_kwh),
-               fmt(r.cost_eur, 3), fmt(r.cost_no_battery_eur, 3)]
+        row = [
+            local_hour(ts, tz),
+            fmt(r.price_buy, 4),
+            r.action,
+            fmt(r.energy_kwh),
+            fmt(r.soc_pct, 1),
+            fmt(r.soc_kwh),
+            fmt(r.cost_eur, 3),
+            fmt(r.cost_no_battery_eur, 3),
+        ]
         if has_why:
             row.append(r.why)
         rows.append(row)
@@ -114,10 +131,20 @@ def forecast_chart(series: dict, tz: str, now: pd.Timestamp, title: str):
     fig, axes = figure(len(series), title)
     for ax, (kind, s) in zip(axes, series.items()):
         if not s["actual"].empty:
-            ax.plot(s["actual"].index, s["actual"].to_numpy(), color="black", label="measured" if kind != "price" else "published spot")
+            ax.plot(
+                s["actual"].index,
+                s["actual"].to_numpy(),
+                color="black",
+                label="measured" if kind != "price" else "published spot",
+            )
         if not s["forecast"].empty:
-            ax.plot(s["forecast"].index, s["forecast"].to_numpy(), color="tab:blue", linestyle="--",
-                    label=f"forecast ({s['model'] or 'unknown model'}, issued {local_hour(s['issued_at'], tz)})")
+            ax.plot(
+                s["forecast"].index,
+                s["forecast"].to_numpy(),
+                color="tab:blue",
+                linestyle="--",
+                label=f"forecast ({s['model'] or 'unknown model'}, issued {local_hour(s['issued_at'], tz)})",
+            )
         if s["actual"].empty and s["forecast"].empty:
             ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center")
         ax.axvline(now, color="grey", linestyle=":", linewidth=1)
@@ -152,12 +179,19 @@ def main(args) -> dict:
             actual = store.read_series(actual_name, window_start, window_end) * scale
             issue = store.read_forecast(forecast_name)
             forecast = issue[(issue.index >= window_start) & (issue.index < window_end)] * scale
-            series[kind] = {"actual": actual, "forecast": forecast, "unit": unit,
-                            "model": issue.attrs.get("model"), "issued_at": issue.attrs.get("issued_at")}
+            series[kind] = {
+                "actual": actual,
+                "forecast": forecast,
+                "unit": unit,
+                "model": issue.attrs.get("model"),
+                "issued_at": issue.attrs.get("issued_at"),
+            }
 
     if plan.empty:
         out["plan"] = None
-        folder.table("Battery plan", ["note"], [["no battery plan in the store yet (the battery plan step has not run)"]])
+        folder.table(
+            "Battery plan", ["note"], [["no battery plan in the store yet (the battery plan step has not run)"]]
+        )
     else:
         issued = plan.attrs.get("issued_at")
         days = sorted({d.isoformat() for d in pd.DatetimeIndex(plan.index).tz_convert(tz).date})
@@ -167,20 +201,47 @@ def main(args) -> dict:
         folder.table(title, columns, rows)
         progress(40, "charting", "plan")
         folder.save_chart(plan_chart(cols, tz, title), "plan.svg", "Plan: price, battery power and state of charge")
-        folder.save_json({"issued_at": timeutil.iso(issued), "controller": plan.attrs.get("controller"), "timezone": tz,
-                          "hours": [{"ts": timeutil.iso(ts), **{k: v for k, v in r.items()}} for ts, r in plan.iterrows()]},
-                         "plan.json", "The plan, every column of every hour (JSON)")
-        totals = {"cost_eur": cols["cost_eur"].sum(min_count=1), "cost_no_battery_eur": cols["cost_no_battery_eur"].sum(min_count=1)}
-        out["plan"] = {"issued_at": timeutil.iso(issued), "controller": plan.attrs.get("controller"), "for_days": days,
-                       "hours": len(plan), "cost_eur": fmt(totals["cost_eur"]), "cost_no_battery_eur": fmt(totals["cost_no_battery_eur"]),
-                       "charge_hours": int((cols["action"] == "charge").sum()), "discharge_hours": int((cols["action"] == "discharge").sum())}
+        folder.save_json(
+            {
+                "issued_at": timeutil.iso(issued),
+                "controller": plan.attrs.get("controller"),
+                "timezone": tz,
+                "hours": [{"ts": timeutil.iso(ts), **{k: v for k, v in r.items()}} for ts, r in plan.iterrows()],
+            },
+            "plan.json",
+            "The plan, every column of every hour (JSON)",
+        )
+        totals = {
+            "cost_eur": cols["cost_eur"].sum(min_count=1),
+            "cost_no_battery_eur": cols["cost_no_battery_eur"].sum(min_count=1),
+        }
+        out["plan"] = {
+            "issued_at": timeutil.iso(issued),
+            "controller": plan.attrs.get("controller"),
+            "for_days": days,
+            "hours": len(plan),
+            "cost_eur": fmt(totals["cost_eur"]),
+            "cost_no_battery_eur": fmt(totals["cost_no_battery_eur"]),
+            "charge_hours": int((cols["action"] == "charge").sum()),
+            "discharge_hours": int((cols["action"] == "discharge").sum()),
+        }
     progress(70, "charting", "forecasts")
     title = f"Forecasts against measurements, {local_hour(window_start, tz)} to {local_hour(window_end, tz)} ({tz})"
     folder.save_chart(forecast_chart(series, tz, now, title), "forecasts.svg", "Forecasts: price, demand and solar")
-    folder.save_json({kind: {"unit": s["unit"], "model": s["model"], "issued_at": timeutil.iso(s["issued_at"]),
-                             "actual": {timeutil.iso(t): v for t, v in s["actual"].items()},
-                             "forecast": {timeutil.iso(t): v for t, v in s["forecast"].items()}} for kind, s in series.items()},
-                     "forecasts.json", "The charted forecasts and measurements (JSON)")
+    folder.save_json(
+        {
+            kind: {
+                "unit": s["unit"],
+                "model": s["model"],
+                "issued_at": timeutil.iso(s["issued_at"]),
+                "actual": {timeutil.iso(t): v for t, v in s["actual"].items()},
+                "forecast": {timeutil.iso(t): v for t, v in s["forecast"].items()},
+            }
+            for kind, s in series.items()
+        },
+        "forecasts.json",
+        "The charted forecasts and measurements (JSON)",
+    )
     out["report"] = folder.section()
     out["files_dir"] = str(folder.dir)
     return out

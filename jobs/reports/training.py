@@ -35,7 +35,11 @@ def headline(record: dict) -> tuple[str, float | None, dict[str, float]]:
     key = "mae" if "mae" in met else "precision" if "precision" in met else None
     if key is None:
         return "", None, {}
-    base = {k: float(v) for k, v in met.items() if k.startswith("baseline_") and k.endswith(key) and isinstance(v, (int, float))}
+    base = {
+        k: float(v)
+        for k, v in met.items()
+        if k.startswith("baseline_") and k.endswith(key) and isinstance(v, (int, float))
+    }
     value = met.get(key)
     return key, float(value) if isinstance(value, (int, float)) else None, base
 
@@ -47,7 +51,9 @@ def history_chart(name: str, records: list[dict], tz: str):
     values = [headline(r)[1] for r in records]
     ax.plot(x, values, marker="o", color="tab:blue", label=f"model {key}")
     promoted = [i for i, r in enumerate(records) if r.get("promoted")]
-    ax.scatter(x[promoted], [values[i] for i in promoted], s=120, facecolors="none", edgecolors="tab:green", label="promoted")
+    ax.scatter(
+        x[promoted], [values[i] for i in promoted], s=120, facecolors="none", edgecolors="tab:green", label="promoted"
+    )
     names = sorted({b for r in records for b in headline(r)[2]})
     for b in names:
         ax.plot(x, [headline(r)[2].get(b) for r in records], linestyle="--", label=b.replace("_", " "))
@@ -69,15 +75,33 @@ def holdout_chart(store: Store, name: str, record: dict, tz: str):
     history = store.read_series(actual_name, start - pd.Timedelta(days=1), end).resample("h").mean() * scale
     issued = store.read_forecast_asof(forecast_name, start, end, min_lead_hours=LEAD_HOURS) * scale
     yesterday = m.same_time_yesterday(history, pd.DatetimeIndex(actual.index))
-    figures = {"hours": int(actual.notna().sum()), "forecast_hours": int(issued.reindex(actual.index).notna().sum()),
-               "forecast_mae": m.mae(actual, issued.reindex(actual.index)), "naive_yesterday_mae": m.mae(actual, yesterday)}
-    fig, (ax,) = figure(1, f"{name} {record['version']}: holdout window, actual against the day-ahead forecasts issued then", height=3.6)
+    figures = {
+        "hours": int(actual.notna().sum()),
+        "forecast_hours": int(issued.reindex(actual.index).notna().sum()),
+        "forecast_mae": m.mae(actual, issued.reindex(actual.index)),
+        "naive_yesterday_mae": m.mae(actual, yesterday),
+    }
+    fig, (ax,) = figure(
+        1, f"{name} {record['version']}: holdout window, actual against the day-ahead forecasts issued then", height=3.6
+    )
     ax.plot(actual.index, actual.to_numpy(), color="black", label=f"actual ({actual_name})")
     if not issued.empty:
-        ax.plot(issued.index, issued.to_numpy(), color="tab:blue", label=f"forecast as issued, >= {LEAD_HOURS} h ahead (MAE {figures['forecast_mae']:.3g})")
+        ax.plot(
+            issued.index,
+            issued.to_numpy(),
+            color="tab:blue",
+            label=f"forecast as issued, >= {LEAD_HOURS} h ahead (MAE {figures['forecast_mae']:.3g})",
+        )
     else:
         ax.text(0.5, 0.92, f"no {forecast_name} issues in this window", transform=ax.transAxes, ha="center")
-    ax.plot(yesterday.index, yesterday.to_numpy(), color="grey", alpha=0.6, linestyle=":", label=f"same time yesterday (MAE {figures['naive_yesterday_mae']:.3g})")
+    ax.plot(
+        yesterday.index,
+        yesterday.to_numpy(),
+        color="grey",
+        alpha=0.6,
+        linestyle=":",
+        label=f"same time yesterday (MAE {figures['naive_yesterday_mae']:.3g})",
+    )
     ax.set_ylabel(unit)
     ax.legend(loc="upper left", fontsize="small")
     local_axis(ax, tz)
@@ -110,17 +134,30 @@ def main(args) -> dict:
             rows = []
             for r in records:
                 _, value, base = headline(r)
-                rows.append([r["version"], r["created_at"], "yes" if r.get("promoted") else "no",
-                             "serving" if serving and r["version"] == serving["version"] else "",
-                             None if value is None else round(value, 4), *[None if base.get(b) is None else round(base[b], 4) for b in base_names]])
-            folder.table(f"{name}: metric history (holdout {key})", ["version", "trained at (UTC)", "promoted", "", key, *base_names], rows)
+                rows.append(
+                    [
+                        r["version"],
+                        r["created_at"],
+                        "yes" if r.get("promoted") else "no",
+                        "serving" if serving and r["version"] == serving["version"] else "",
+                        None if value is None else round(value, 4),
+                        *[None if base.get(b) is None else round(base[b], 4) for b in base_names],
+                    ]
+                )
+            folder.table(
+                f"{name}: metric history (holdout {key})",
+                ["version", "trained at (UTC)", "promoted", "", key, *base_names],
+                rows,
+            )
             folder.save_chart(history_chart(name, records, tz), f"history-{name}.svg", f"{name}: metric history")
             info = {"versions": len(records), "serving": serving["version"] if serving else None}
             if name in FORECASTERS and serving:
                 fig, figs = holdout_chart(store, name, serving, tz)
                 if fig is not None:
                     folder.save_chart(fig, f"holdout-{name}.svg", f"{name}: holdout window, forecast against actual")
-                    info["holdout"] = {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in figs.items()}
+                    info["holdout"] = {
+                        k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in figs.items()
+                    }
             out["models"][name] = info
     folder.save_json(everything, "models.json", "Every registry record of these models, whole (JSON)")
     out["report"] = folder.section()

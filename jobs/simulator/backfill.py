@@ -21,8 +21,17 @@ def backfill_store(store, start, end, sim: Simulator | None = None, forecasts: b
     sim = sim or Simulator.from_env()
     start, end = to_utc(start), to_utc(end)
     rows: dict[str, int] = {}
-    names = ["price.spot", *[f"weather.{v}" for v in WEATHER_VARS], "home.consumption", "home.heat_pump",
-             "home.indoor_temperature", "solar.production", "commodity.gas", "commodity.coal", "commodity.co2"]
+    names = [
+        "price.spot",
+        *[f"weather.{v}" for v in WEATHER_VARS],
+        "home.consumption",
+        "home.heat_pump",
+        "home.indoor_temperature",
+        "solar.production",
+        "commodity.gas",
+        "commodity.coal",
+        "commodity.co2",
+    ]
     for name in names:
         store.check_source(name, SIMULATOR)
 
@@ -34,8 +43,11 @@ def backfill_store(store, start, end, sim: Simulator | None = None, forecasts: b
     for var in WEATHER_VARS:
         rows[f"weather.{var}"] = upsert(f"weather.{var}", weather[var])
     home = sim.home(start, end)
-    for col, name in (("consumption", "home.consumption"), ("heat_pump", "home.heat_pump"),
-                      ("indoor_temperature", "home.indoor_temperature")):
+    for col, name in (
+        ("consumption", "home.consumption"),
+        ("heat_pump", "home.heat_pump"),
+        ("indoor_temperature", "home.indoor_temperature"),
+    ):
         rows[name] = upsert(name, home[col])
     rows["solar.production"] = upsert("solar.production", sim.solar(start, end))
     com = sim.commodities(start, end)
@@ -45,5 +57,6 @@ def backfill_store(store, start, end, sim: Simulator | None = None, forecasts: b
         frame = sim.weather_forecasts(start, end)
         for var, part in frame.groupby("var"):
             rows[f"forecast.weather.{var}"] = store.write_forecasts(
-                f"forecast.weather.{var}", part[["issued_at", "ts", "value"]], model="simulator")
+                f"forecast.weather.{var}", part[["issued_at", "ts", "value"]], model="simulator"
+            )
     return rows

@@ -193,16 +193,21 @@ class Simulator:
         _, winter = self._season(d)
         gas_slow = noise.smooth_noise(s, "gas.slow", d, 24.0 * 90)
         gas = np.exp(
-            np.log(36.0) + 0.25 * gas_slow + 0.09 * noise.smooth_noise(s, "gas.mid", d, 24.0 * 12)
+            np.log(36.0)
+            + 0.25 * gas_slow
+            + 0.09 * noise.smooth_noise(s, "gas.mid", d, 24.0 * 12)
             + 0.025 * noise.normal(s, "gas.day", (d // 24).astype(np.int64))
         ) * (1.0 + 0.12 * winter)
         co2 = np.exp(
-            np.log(72.0) + 0.15 * noise.smooth_noise(s, "co2.slow", d, 24.0 * 120)
+            np.log(72.0)
+            + 0.15 * noise.smooth_noise(s, "co2.slow", d, 24.0 * 120)
             + 0.05 * noise.smooth_noise(s, "co2.mid", d, 24.0 * 10)
             + 0.015 * noise.normal(s, "co2.day", (d // 24).astype(np.int64))
         )
         coal = np.exp(
-            np.log(110.0) + 0.12 * gas_slow + 0.15 * noise.smooth_noise(s, "coal.slow", d, 24.0 * 100)
+            np.log(110.0)
+            + 0.12 * gas_slow
+            + 0.15 * noise.smooth_noise(s, "coal.slow", d, 24.0 * 100)
             + 0.02 * noise.normal(s, "coal.day", (d // 24).astype(np.int64))
         )
         return {"gas": gas, "co2": co2, "coal": coal}
@@ -267,7 +272,10 @@ class Simulator:
         price = mc * (0.06 + 1.1 * _sigmoid((resid - 0.25) * 7.0))
         price += mc * 3.0 * np.maximum(0.0, resid - 0.55) ** 1.5  # scarcity
         price -= 150.0 * np.maximum(0.0, -resid - 0.06)  # subsidised wind and sun keep producing
-        price *= np.exp(0.06 * noise.smooth_noise(s, "price.noise", t, 5.0) + 0.035 * noise.normal(s, "price.iid", t.astype(np.int64)))
+        price *= np.exp(
+            0.06 * noise.smooth_noise(s, "price.noise", t, 5.0)
+            + 0.035 * noise.normal(s, "price.iid", t.astype(np.int64))
+        )
         hour_key = np.floor(t).astype(np.int64)
         spike = (noise.uniform(s, "spike", hour_key) < 0.004) & (lh >= 7) & (lh <= 20)
         price = np.where(spike, price * (1.8 + 2.5 * noise.uniform(s, "spike.size", hour_key)), price)
@@ -284,7 +292,7 @@ class Simulator:
         lh, off, day = cal["lh"], cal["off"], cal["day"]
         n = lambda name: noise.normal(s, name, day)  # noqa: E731 - one draw per local day
         u = lambda name: noise.uniform(s, name, day)  # noqa: E731
-        tomorrow_off = ((cal["wd"] + 1) % 7 >= 5)
+        tomorrow_off = (cal["wd"] + 1) % 7 >= 5
         wake = np.where(off, 8.3 + 0.8 * n("wake"), 6.6 + 0.35 * n("wake"))
         bed = np.clip(np.where(tomorrow_off, 23.4 + 0.6 * n("bed"), 22.7 + 0.4 * n("bed")), 21.0, 23.95)
         state = np.where((lh < wake) | (lh >= bed), 2, 1)
@@ -307,7 +315,9 @@ class Simulator:
         indoor_temperature (degC), occupancy (hidden state 0/1/2), cop (the heat pump's)."""
         index = self.hourly_index(start, end)
         if len(index) == 0:
-            return pd.DataFrame(columns=["consumption", "heat_pump", "indoor_temperature", "occupancy", "cop"], index=index)
+            return pd.DataFrame(
+                columns=["consumption", "heat_pump", "indoor_temperature", "occupancy", "cop"], index=index
+            )
         s = self.seed
         padded = self.hourly_index(index[0] - THERMAL_PAD_HOURS * HOUR, index[-1] + HOUR)
         wp = self.weather(padded[0], padded[-1] + HOUR)
@@ -333,7 +343,8 @@ class Simulator:
         appliance = (noise.uniform(s, "appliance", hk) < 0.11) * (0.7 + 1.2 * noise.uniform(s, "appliance.kwh", hk))
         sauna = cal["sat"] & (noise.uniform(s, "sauna", cal["day"]) < 0.4) & (lh >= 18) & (lh < 20)
         household = base + np.where(
-            home, 0.42 + 0.35 * dark + cooking + appliance + 5.0 * sauna,
+            home,
+            0.42 + 0.35 * dark + cooking + appliance + 5.0 * sauna,
             np.where(asleep, 0.08, 0.03),
         )
         household *= np.exp(0.08 * noise.normal(s, "household.iid", hk))
@@ -371,8 +382,16 @@ class Simulator:
         if len(index) == 0:
             return pd.Series([], index=index, dtype=float, name="solar.production")
         w = self.weather(index[0], index[-1] + HOUR)
-        p = pv_power_kw(index, w["irradiance"].to_numpy(), w["temperature"].to_numpy(), self.lat, self.lon,
-                        self.kwp, self.tilt, self.azimuth)
+        p = pv_power_kw(
+            index,
+            w["irradiance"].to_numpy(),
+            w["temperature"].to_numpy(),
+            self.lat,
+            self.lon,
+            self.kwp,
+            self.tilt,
+            self.azimuth,
+        )
         t = noise.hours_since_epoch(index)
         p = p * np.exp(0.03 * noise.normal(self.seed, "pv.iid", t.astype(np.int64)))
         out = pd.Series(np.round(np.clip(p, 0.0, self.kwp), 3), index=index, name="solar.production")

@@ -49,11 +49,11 @@ def _profile(meter_type: str, meter_id: str) -> dict:
     u = noise.uniform(seed, "profile", np.arange(8))
     return {
         "seed": seed,
-        "scale": 0.4 + 2.6 * u[0],            # size of the building or household
-        "heating": 0.1 + 0.5 * u[1],          # share of load that follows the cold
-        "evening": 0.6 + 0.8 * u[2],          # weight of the evening peak
+        "scale": 0.4 + 2.6 * u[0],  # size of the building or household
+        "heating": 0.1 + 0.5 * u[1],  # share of load that follows the cold
+        "evening": 0.6 + 0.8 * u[2],  # weight of the evening peak
         "morning_hour": 6.0 + 2.0 * u[3],
-        "weekend": 0.85 + 0.3 * u[4],         # offices drop at weekends, homes rise
+        "weekend": 0.85 + 0.3 * u[4],  # offices drop at weekends, homes rise
         "noise": 0.06 + 0.12 * u[5],
     }
 
@@ -97,7 +97,9 @@ def simulate_meter(meter_type: str, meter_id: str, start, end) -> pd.Series:
     else:  # gas: heating plus cooking
         value = 0.3 * p["scale"] * (2.5 * cold + 0.1 + 0.5 * evening)
     value = value * np.where(off, p["weekend"], 1.0)
-    value = value * np.exp(p["noise"] * noise.normal(seed, "iid", hk) + 0.05 * noise.smooth_noise(seed, "slow", t, 24.0 * 7))
+    value = value * np.exp(
+        p["noise"] * noise.normal(seed, "iid", hk) + 0.05 * noise.smooth_noise(seed, "slow", t, 24.0 * 7)
+    )
     value = np.round(np.maximum(value, 0.0), 4)
     if "_outlier" in meter_id:
         value = np.where(noise.uniform(seed, "outlier", hk) < 0.01, value * 50.0, value)
@@ -125,5 +127,6 @@ def backfill_meter(store, meter_type: str, meter_id: str, days: int = 365, end=N
         start = latest + HOUR
     if start >= end_ts:
         return 0
-    return store.upsert_series(series_name(meter_type, meter_id), simulate_meter(meter_type, meter_id, start, end_ts),
-                               source="simulator")
+    return store.upsert_series(
+        series_name(meter_type, meter_id), simulate_meter(meter_type, meter_id, start, end_ts), source="simulator"
+    )

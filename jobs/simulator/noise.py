@@ -63,9 +63,7 @@ def smooth_noise(seed: int, stream: str | int, t_hours, period_hours: float) -> 
     # Catmull-Rom through four knots keeps the first derivative continuous (no kinks at the knots).
     p0, p1, p2, p3 = (normal(seed, stream, k0 + d) for d in (-1, 0, 1, 2))
     f2, f3 = f * f, f * f * f
-    out = 0.5 * (
-        2 * p1 + (-p0 + p2) * f + (2 * p0 - 5 * p1 + 4 * p2 - p3) * f2 + (-p0 + 3 * p1 - 3 * p2 + p3) * f3
-    )
+    out = 0.5 * (2 * p1 + (-p0 + p2) * f + (2 * p0 - 5 * p1 + 4 * p2 - p3) * f2 + (-p0 + 3 * p1 - 3 * p2 + p3) * f3)
     return out / 0.82  # Catmull-Rom between unit-variance knots has std ~0.82 mid-way
 
 

@@ -24,8 +24,13 @@ def build_parser():
 
 
 def main(args) -> dict:
-    res = run_fetch(series=["solar.production"], source=solar_source(), fetch=fetch_solar,
-                    end=now().floor("h"), days=backfill_days(args))
+    res = run_fetch(
+        series=["solar.production"],
+        source=solar_source(),
+        fetch=fetch_solar,
+        end=now().floor("h"),
+        days=backfill_days(args),
+    )
     res["kwp"] = settings.pv_kwp()
     return res
 

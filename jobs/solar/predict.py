@@ -45,8 +45,9 @@ FORECAST = "forecast.solar"
 MIN_HISTORY_DAYS = 21
 
 
-def build_frame(store, index: pd.DatetimeIndex, issued_before=None, min_lead: float = 0.0,
-                fill_with_actuals: bool = True) -> tuple[pd.DataFrame, float]:
+def build_frame(
+    store, index: pd.DatetimeIndex, issued_before=None, min_lead: float = 0.0, fill_with_actuals: bool = True
+) -> tuple[pd.DataFrame, float]:
     lat, lon = settings.latitude(), settings.longitude()
     out = pd.DataFrame(index=index)
     coverage = 1.0
@@ -60,7 +61,9 @@ def build_frame(store, index: pd.DatetimeIndex, issued_before=None, min_lead: fl
     out["sun_azimuth"] = az
     out["clear_sky_ghi"] = clear_sky_ghi(el)
     with np.errstate(all="ignore"):
-        out["clear_sky_index"] = np.where(out["clear_sky_ghi"] > 20, out["fc_irradiance"] / out["clear_sky_ghi"], np.nan)
+        out["clear_sky_index"] = np.where(
+            out["clear_sky_ghi"] > 20, out["fc_irradiance"] / out["clear_sky_ghi"], np.nan
+        )
     out["pv_physical"] = physical(index, out)
     doy = index.day_of_year.to_numpy()
     out["doy_sin"] = np.sin(2 * np.pi * doy / 365.25)
@@ -71,13 +74,31 @@ def build_frame(store, index: pd.DatetimeIndex, issued_before=None, min_lead: fl
 def physical(index: pd.DatetimeIndex, frame: pd.DataFrame) -> np.ndarray:
     ghi = frame["fc_irradiance"].to_numpy(dtype=float)
     temp = np.nan_to_num(frame["fc_temperature"].to_numpy(dtype=float), nan=10.0)
-    out = pv_power_kw(index, np.nan_to_num(ghi, nan=0.0), temp, settings.latitude(), settings.longitude(),
-                      settings.pv_kwp(), settings.pv_tilt(), settings.pv_azimuth())
+    out = pv_power_kw(
+        index,
+        np.nan_to_num(ghi, nan=0.0),
+        temp,
+        settings.latitude(),
+        settings.longitude(),
+        settings.pv_kwp(),
+        settings.pv_tilt(),
+        settings.pv_azimuth(),
+    )
     return np.where(np.isfinite(ghi), out, np.nan)
 
 
-FEATURES = ["fc_irradiance", "fc_cloud_cover", "fc_temperature", "sun_elevation", "sun_azimuth",
-            "clear_sky_ghi", "clear_sky_index", "pv_physical", "doy_sin", "doy_cos"]
+FEATURES = [
+    "fc_irradiance",
+    "fc_cloud_cover",
+    "fc_temperature",
+    "sun_elevation",
+    "sun_azimuth",
+    "clear_sky_ghi",
+    "clear_sky_index",
+    "pv_physical",
+    "doy_sin",
+    "doy_cos",
+]
 
 
 def postprocess(pred, frame: pd.DataFrame) -> np.ndarray:
@@ -108,6 +129,7 @@ def evaluator(production: pd.Series):
         day = rows["sun_elevation"].to_numpy() > 0
         report["daylight_mae"] = mae(actual.to_numpy()[day], pred[day])
         return report
+
     return evaluate
 
 
@@ -115,15 +137,25 @@ def train(store, production_mode: bool = True) -> dict:
     production = to_hourly(store.read_series(TARGET))
     span = (production.index.max() - production.index.min()) / DAY if len(production) else 0.0
     if span < MIN_HISTORY_DAYS:
-        return {"trained": False, "reason": f"{span:.1f} days of solar.production; need {MIN_HISTORY_DAYS} "
-                                            "to train (using the physical estimate)"}
+        return {
+            "trained": False,
+            "reason": f"{span:.1f} days of solar.production; need {MIN_HISTORY_DAYS} "
+            "to train (using the physical estimate)",
+        }
     progress(15, "features", f"{len(production)} hours of solar.production")
     frame, coverage = build_frame(store, production.index, min_lead=min_lead_hours())
     frame["y"] = production.to_numpy()
-    spec = TrainSpec(name=NAME, kind="regressor", frame=frame, features=FEATURES, target="y",
-                        evaluate=evaluator(production), metric="mae",
-                        base="pv_physical",
-                        params={"n_estimators": 300, "max_depth": 4, "objective": "reg:absoluteerror"})
+    spec = TrainSpec(
+        name=NAME,
+        kind="regressor",
+        frame=frame,
+        features=FEATURES,
+        target="y",
+        evaluate=evaluator(production),
+        metric="mae",
+        base="pv_physical",
+        params={"n_estimators": 300, "max_depth": 4, "objective": "reg:absoluteerror"},
+    )
     try:
         out = training.train(store, spec, production_mode)
     except DataError as err:
@@ -178,8 +210,10 @@ def main(args) -> dict:
         m = record.get("metrics") or {}
         if _num(m.get("baseline_physical_mae")) < _num(m.get("mae")):
             # The physical estimate did better on the champion's holdout: serve it, and say so.
-            out["serving"] = (f"physical estimate: it beat model {version} on the holdout "
-                              f"(MAE {m['baseline_physical_mae']} vs {m['mae']})")
+            out["serving"] = (
+                f"physical estimate: it beat model {version} on the holdout "
+                f"(MAE {m['baseline_physical_mae']} vs {m['mae']})"
+            )
             model, version = PhysicalModel(), "physical"
         else:
             out["serving"] = f"model {version}"
@@ -194,15 +228,17 @@ def main(args) -> dict:
     progress(85, "forecasting", f"{int(covered.sum())} of {len(window)} hours covered by a weather forecast")
     values = pd.Series(postprocess(model.predict(frame), frame), index=frame.index)
     rows = store.write_forecast(FORECAST, now, values, model=f"{NAME}:{version}")
-    out.update({
-        "forecast": FORECAST,
-        "model_version": version,
-        "issued_at": timeutil.iso(now),
-        "rows_written": rows,
-        "hours_without_weather_forecast": int((~covered).sum()),
-        "kwh_per_day": per_local_day(values),
-        "seconds": round(time.time() - t0, 2),
-    })
+    out.update(
+        {
+            "forecast": FORECAST,
+            "model_version": version,
+            "issued_at": timeutil.iso(now),
+            "rows_written": rows,
+            "hours_without_weather_forecast": int((~covered).sum()),
+            "kwh_per_day": per_local_day(values),
+            "seconds": round(time.time() - t0, 2),
+        }
+    )
     return out
 
 

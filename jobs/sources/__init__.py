@@ -54,8 +54,11 @@ def fetch_prices(start, end) -> dict[str, pd.Series]:
     if source == "simulator":
         return {"price.spot": Simulator.from_env().prices(start, end)}
     if source in ("csv", "http"):
-        cols = {"price_eur_mwh": ("price.spot", None), "price_eur_kwh": ("price.spot", None),
-                "price": ("price.spot", None)}
+        cols = {
+            "price_eur_mwh": ("price.spot", None),
+            "price_eur_kwh": ("price.spot", None),
+            "price": ("price.spot", None),
+        }
         return _import("PRICE", cols, "price", start, end)
     if source == "elprisetjustnu":
         from jobs.sources import elprisetjustnu
@@ -98,7 +101,9 @@ def fetch_weather_forecasts(first_issue, until, backfill: bool) -> pd.DataFrame:
         if to_utc(first_issue) < hist_end:
             parts.append(open_meteo.fetch_historical_forecasts(first_issue, hist_end, lat, lon))
     for var in WEATHER_VARS:
-        parts.append(pd.DataFrame({"var": var, "issued_at": issued, "ts": current.index, "value": current[var].to_numpy()}))
+        parts.append(
+            pd.DataFrame({"var": var, "issued_at": issued, "ts": current.index, "value": current[var].to_numpy()})
+        )
     return pd.concat(parts, ignore_index=True).dropna(subset=["value"])
 
 
@@ -147,8 +152,11 @@ def solar_source() -> str:
 def fetch_solar(start, end) -> dict[str, pd.Series]:
     if solar_source() == "simulator":
         return {"solar.production": Simulator.from_env().solar(start, end)}
-    cols = {"solar": ("solar.production", None), "production": ("solar.production", None),
-            "pv_kwh": ("solar.production", None)}
+    cols = {
+        "solar": ("solar.production", None),
+        "production": ("solar.production", None),
+        "pv_kwh": ("solar.production", None),
+    }
     return _import("SOLAR", cols, "solar", start, end)
 
 

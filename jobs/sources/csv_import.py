@@ -42,11 +42,17 @@ TIME_COLUMNS = ("timestamp", "timestamp_utc", "ts", "time", "start", "datetime")
 UNIT_SUFFIXES = (("eur_mwh", "EUR/MWh"), ("eur_kwh", "EUR/kWh"), ("mwh", "MWh"), ("kwh", "kWh"), ("wh", "Wh"))
 # (from, to) -> factor
 CONVERSIONS = {
-    ("EUR/MWh", "EUR/MWh"): 1.0, ("EUR/kWh", "EUR/MWh"): 1000.0, ("EUR/Wh", "EUR/MWh"): 1e6,
-    ("kWh", "kWh"): 1.0, ("Wh", "kWh"): 1e-3, ("MWh", "kWh"): 1000.0,
+    ("EUR/MWh", "EUR/MWh"): 1.0,
+    ("EUR/kWh", "EUR/MWh"): 1000.0,
+    ("EUR/Wh", "EUR/MWh"): 1e6,
+    ("kWh", "kWh"): 1.0,
+    ("Wh", "kWh"): 1e-3,
+    ("MWh", "kWh"): 1000.0,
 }
-UNIT_ALIASES = {u.lower().replace(" ", ""): u for u in ["EUR/MWh", "EUR/kWh", "EUR/Wh", "kWh", "Wh", "MWh", "degC",
-                                                        "m3", "%", "W/m2", "m/s", "EUR/t", "USD/t"]}
+UNIT_ALIASES = {
+    u.lower().replace(" ", ""): u
+    for u in ["EUR/MWh", "EUR/kWh", "EUR/Wh", "kWh", "Wh", "MWh", "degC", "m3", "%", "W/m2", "m/s", "EUR/t", "USD/t"]
+}
 
 
 def normalise_unit(unit: str | None) -> str | None:
@@ -86,12 +92,13 @@ def aggregation(series: str, how: str | None) -> str:
     spec = series_kind(series)
     if how is None:
         if spec is None:
-            raise DataError(f"import: {series} is not a known kind of series, so whether its values add up "
-                            f"(energy) or average (prices, temperatures) is unknown: pass --how sum or --how mean")
+            raise DataError(
+                f"import: {series} is not a known kind of series, so whether its values add up "
+                f"(energy) or average (prices, temperatures) is unknown: pass --how sum or --how mean"
+            )
         return spec[2]
     if spec is not None and how != spec[2]:
-        raise DataError(f"import: {series} is a {spec[0]} series ({spec[1]}), which aggregates by {spec[2]}, "
-                        f"not {how}")
+        raise DataError(f"import: {series} is a {spec[0]} series ({spec[1]}), which aggregates by {spec[2]}, not {how}")
     return how
 
 
@@ -140,8 +147,9 @@ def parse_times(raw: pd.Series, naive_tz: str) -> pd.DatetimeIndex:
         raise DataError(f"import: cannot place local times in {naive_tz} ({err}); export with UTC offsets") from err
 
 
-def to_hourly(frame: pd.DataFrame, columns: dict[str, tuple[str, str | None]], main: str | None = None,
-              unit: str | None = None) -> dict[str, pd.Series]:
+def to_hourly(
+    frame: pd.DataFrame, columns: dict[str, tuple[str, str | None]], main: str | None = None, unit: str | None = None
+) -> dict[str, pd.Series]:
     """{column: (series name, "sum", "mean" or None = by the series' kind)} -> {series name: hourly Series on
     UTC hour starts}. `unit` states the unit of columns whose name does not; values are converted to the
     series' unit. Several columns may name the same series (aliases): the first present one is used."""
@@ -193,13 +201,22 @@ def check_scale(values: pd.Series, stored: pd.Series, name: str) -> None:
         return
     ratio = max(a, b) / min(a, b)
     if ratio >= 100:
-        raise DataError(f"import: the new {name} values are typically {a:.4g}, the stored ones {b:.4g} "
-                        f"({ratio:.0f}x apart): a unit mix-up? State the unit (--unit, HEA_<KIND>_UNIT, or a "
-                        f"column name like price_eur_mwh)")
+        raise DataError(
+            f"import: the new {name} values are typically {a:.4g}, the stored ones {b:.4g} "
+            f"({ratio:.0f}x apart): a unit mix-up? State the unit (--unit, HEA_<KIND>_UNIT, or a "
+            f"column name like price_eur_mwh)"
+        )
 
 
-def import_series(location: str | None, env_name: str, columns: dict[str, tuple[str, str | None]], main: str,
-                  start=None, end=None, unit: str | None = None) -> dict[str, pd.Series]:
+def import_series(
+    location: str | None,
+    env_name: str,
+    columns: dict[str, tuple[str, str | None]],
+    main: str,
+    start=None,
+    end=None,
+    unit: str | None = None,
+) -> dict[str, pd.Series]:
     if not location:
         raise ConfigError(f"{env_name} is not set: the path or URL of the CSV/JSON to import")
     data = to_hourly(read_table(location), columns, main, unit)

@@ -22,8 +22,12 @@ Fetch = Callable[[pd.Timestamp, pd.Timestamp], dict]
 
 
 def add_common_flags(p) -> None:
-    p.add_argument("--backfill-days", type=int, default=None,
-                   help="history to fetch when the store has none (default HEA_BACKFILL_DAYS or 365)")
+    p.add_argument(
+        "--backfill-days",
+        type=int,
+        default=None,
+        help="history to fetch when the store has none (default HEA_BACKFILL_DAYS or 365)",
+    )
 
 
 def coverage(store: Store, name: str, start: pd.Timestamp, end: pd.Timestamp) -> dict:
@@ -32,9 +36,15 @@ def coverage(store: Store, name: str, start: pd.Timestamp, end: pd.Timestamp) ->
     expected = max(int((end.floor("h") - start.floor("h")) / pd.Timedelta(hours=1)), 0)
     held = store.read_series(name, start.floor("h"), end)
     hours = int(held.index.floor("h").nunique()) if len(held) else 0
-    out = {"requested_start": iso(start.floor("h")), "requested_end": iso(end), "hours_expected": expected,
-           "hours_present": hours, "missing_hours": max(expected - hours, 0),
-           "first": iso(held.index.min()) if len(held) else None, "last": iso(held.index.max()) if len(held) else None}
+    out = {
+        "requested_start": iso(start.floor("h")),
+        "requested_end": iso(end),
+        "hours_expected": expected,
+        "hours_present": hours,
+        "missing_hours": max(expected - hours, 0),
+        "first": iso(held.index.min()) if len(held) else None,
+        "last": iso(held.index.max()) if len(held) else None,
+    }
     return out
 
 
@@ -97,23 +107,29 @@ def run_fetch(
                     from jobs.sources.csv_import import check_scale
 
                     check_scale(values, store.read_series(name, cur - pd.Timedelta(days=90), cur), name)
-                n = store.upsert_series(name, values, source=source, origin=origin or values.attrs.get("origin"),
-                                        force=force)
+                n = store.upsert_series(
+                    name, values, source=source, origin=origin or values.attrs.get("origin"), force=force
+                )
                 written += n
                 per_series[name] = per_series.get(name, 0) + n
                 lo, hi = values.index.min(), values.index.max()
                 first = lo if first is None or lo < first else first
                 last = hi if last is None or hi > last else last
             done = (nxt - start) / pd.Timedelta(seconds=1) / total
-            progress(span[0] + (span[1] - span[0]) * done, "fetching", f"{iso(cur)} .. {iso(nxt)}: {written} rows so far")
+            progress(
+                span[0] + (span[1] - span[0]) * done, "fetching", f"{iso(cur)} .. {iso(nxt)}: {written} rows so far"
+            )
             cur = nxt
         if written == 0:
             log(f"no new data from {source} in {iso(start)} .. {iso(end)}")
         covered = {name: coverage(store, name, start, end) for name in series}
-        warnings = [f"{name}: {c['missing_hours']} of {c['hours_expected']} requested hours "
-                    f"({c['requested_start']} .. {c['requested_end']}) are not in the store after this fetch "
-                    f"(the source holds {c['first'] or 'nothing'} .. {c['last'] or 'nothing'} of it)"
-                    for name, c in covered.items() if c["missing_hours"] > 0]
+        warnings = [
+            f"{name}: {c['missing_hours']} of {c['hours_expected']} requested hours "
+            f"({c['requested_start']} .. {c['requested_end']}) are not in the store after this fetch "
+            f"(the source holds {c['first'] or 'nothing'} .. {c['last'] or 'nothing'} of it)"
+            for name, c in covered.items()
+            if c["missing_hours"] > 0
+        ]
         for w in warnings:
             log(w)
         out = {

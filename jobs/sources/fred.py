@@ -26,7 +26,9 @@ def parse_csv(text_or_frame, series_id: str) -> pd.Series:
     frame = text_or_frame if isinstance(text_or_frame, pd.DataFrame) else pd.read_csv(io.StringIO(text_or_frame))
     date_col = next((c for c in frame.columns if c.strip().lower() in ("observation_date", "date")), None)
     if date_col is None or series_id not in frame.columns:
-        raise DataError(f"FRED {series_id}: expected columns observation_date (or DATE) and {series_id}, got {list(frame.columns)}")
+        raise DataError(
+            f"FRED {series_id}: expected columns observation_date (or DATE) and {series_id}, got {list(frame.columns)}"
+        )
     try:
         idx = pd.to_datetime(frame[date_col], utc=True, format="%Y-%m-%d")
     except (ValueError, TypeError) as err:
@@ -52,4 +54,6 @@ def fetch_gas_coal(start, end) -> dict[str, pd.Series]:
     month0 = s.tz_localize(None).to_period("M").to_timestamp().tz_localize("UTC")
     gas = gas_eur_per_mwh(fetch_series("PNGASEUUSDM"), fetch_series("EXUSEU"))
     coal = fetch_series("PCOALAUUSDM").rename("commodity.coal")
-    return {k: v[(v.index >= month0) & (v.index < e)] for k, v in {"commodity.gas": gas, "commodity.coal": coal}.items()}
+    return {
+        k: v[(v.index >= month0) & (v.index < e)] for k, v in {"commodity.gas": gas, "commodity.coal": coal}.items()
+    }

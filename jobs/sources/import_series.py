@@ -37,13 +37,21 @@ def build_parser():
     p.add_argument("--series", required=True, help="series name, e.g. meter.heat.building_7")
     p.add_argument("--source", required=True, help="path (.csv, .csv.gz, .json) or http(s) URL of a table")
     p.add_argument("--column", default="value", help="value column (default: value)")
-    p.add_argument("--how", choices=("sum", "mean"), default=None,
-                   help="sum (energy) or mean (levels) per hour; default: by the series' kind")
+    p.add_argument(
+        "--how",
+        choices=("sum", "mean"),
+        default=None,
+        help="sum (energy) or mean (levels) per hour; default: by the series' kind",
+    )
     p.add_argument("--unit", default=None, help="the value column's unit when its name does not say (EUR/kWh, Wh, ...)")
     p.add_argument("--start", default=None, help="start of the range the file should cover (ISO 8601)")
     p.add_argument("--end", default=None, help="end (exclusive) of that range")
-    p.add_argument("--force", action="store_true", default=None,
-                   help="import even into a series that holds simulated data (default HEA_FORCE_SOURCE)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        default=None,
+        help="import even into a series that holds simulated data (default HEA_FORCE_SOURCE)",
+    )
     return p
 
 
@@ -67,27 +75,36 @@ def main(args) -> dict:
     with Store.open() as store:
         store.check_source(args.series, source, args.force)  # before reading: a refusal costs nothing
         progress(10, "reading", args.source)
-        data = csv_import.to_hourly(csv_import.read_table(args.source), {args.column: (args.series, args.how)},
-                                    unit=unit)
+        data = csv_import.to_hourly(
+            csv_import.read_table(args.source), {args.column: (args.series, args.how)}, unit=unit
+        )
         values = data[args.series]
         if unit is None and values.attrs.get("unit") is None:
             csv_import.check_scale(values, store.read_series(args.series), args.series)
         progress(60, "writing", f"{len(values)} hours")
         written = store.upsert_series(args.series, values, source=source, origin=args.source, force=args.force)
-        out = {"rows_written": written, "series": [args.series],
-               "first": iso(values.index.min()) if len(values) else None,
-               "last": iso(values.index.max()) if len(values) else None,
-               "source": source, "origin": args.source, "unit": (store.series_meta(args.series) or {}).get("unit"),
-               "how": values.attrs.get("how"), "warnings": []}
+        out = {
+            "rows_written": written,
+            "series": [args.series],
+            "first": iso(values.index.min()) if len(values) else None,
+            "last": iso(values.index.max()) if len(values) else None,
+            "source": source,
+            "origin": args.source,
+            "unit": (store.series_meta(args.series) or {}).get("unit"),
+            "how": values.attrs.get("how"),
+            "warnings": [],
+        }
         if start is not None or end is not None:
             lo = start if start is not None else values.index.min()
             hi = end if end is not None else values.index.max() + pd.Timedelta(hours=1)
             cov = coverage(store, args.series, lo, hi)
             out["coverage"] = {args.series: cov}
             if cov["missing_hours"]:
-                out["warnings"].append(f"{args.series}: {cov['missing_hours']} of {cov['hours_expected']} hours of "
-                                       f"{iso(lo)} .. {iso(hi)} are missing (the file holds {out['first']} .. "
-                                       f"{out['last']})")
+                out["warnings"].append(
+                    f"{args.series}: {cov['missing_hours']} of {cov['hours_expected']} hours of "
+                    f"{iso(lo)} .. {iso(hi)} are missing (the file holds {out['first']} .. "
+                    f"{out['last']})"
+                )
         for w in out["warnings"]:
             log(w)
     return out

@@ -87,14 +87,21 @@ def fetch_weather(start, end, lat: float, lon: float) -> pd.DataFrame:
         a_end = min(e, cutoff)
         payload = http.get_json(
             ARCHIVE_URL,
-            _params(lat, lon, start_date=s.strftime("%Y-%m-%d"), end_date=(a_end + pd.Timedelta(days=1)).strftime("%Y-%m-%d")),
+            _params(
+                lat,
+                lon,
+                start_date=s.strftime("%Y-%m-%d"),
+                end_date=(a_end + pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
+            ),
             what="open-meteo archive",
         )
         parts.append(parse(payload).loc[s : a_end - pd.Timedelta(seconds=1)])
     if e > max(s, cutoff):
         r_start = max(s, cutoff)
         past = min(MAX_PAST_DAYS, int((now() - r_start) / pd.Timedelta(days=1)) + 1)
-        payload = http.get_json(FORECAST_URL, _params(lat, lon, past_days=past, forecast_days=1), what="open-meteo forecast")
+        payload = http.get_json(
+            FORECAST_URL, _params(lat, lon, past_days=past, forecast_days=1), what="open-meteo forecast"
+        )
         parts.append(parse(payload).loc[r_start : e - pd.Timedelta(seconds=1)])
     if not parts:
         return pd.DataFrame(columns=list(VARIABLES.values()), index=pd.DatetimeIndex([], tz="UTC", name="ts"))
@@ -105,7 +112,9 @@ def fetch_weather(start, end, lat: float, lon: float) -> pd.DataFrame:
 def fetch_forecast(lat: float, lon: float, days: int = 7) -> tuple[pd.Timestamp, pd.DataFrame]:
     """Today's forecast: (issued_at = now floored to the hour, hourly frame from then on)."""
     issued = now().floor("h")
-    payload = http.get_json(FORECAST_URL, _params(lat, lon, forecast_days=min(16, days + 1)), what="open-meteo forecast")
+    payload = http.get_json(
+        FORECAST_URL, _params(lat, lon, forecast_days=min(16, days + 1)), what="open-meteo forecast"
+    )
     frame = parse(payload)
     return issued, frame[(frame.index >= issued) & (frame.index < issued + pd.Timedelta(days=days))]
 

@@ -24,8 +24,11 @@ def shapes(index: pd.DatetimeIndex, tz: str) -> dict[str, pd.Series]:
     price = 60 + 40 * np.sin((h - 6) / 24 * 2 * np.pi) ** 2 + 3 * d + 8 * wiggle
     demand = 0.8 + 0.6 * (h >= 17) * (h <= 21) + 0.2 * np.cos(h / 24 * 2 * np.pi) + 0.1 * wiggle
     solar = np.clip(np.sin((h - 6) / 12 * np.pi), 0, None) * (2.5 + 0.5 * wiggle)
-    return {"price.spot": pd.Series(price, index=index), "home.consumption": pd.Series(demand, index=index),
-            "solar.production": pd.Series(solar, index=index)}
+    return {
+        "price.spot": pd.Series(price, index=index),
+        "home.consumption": pd.Series(demand, index=index),
+        "solar.production": pd.Series(solar, index=index),
+    }
 
 
 def seed(store: Store, days: int = 10, bad_price_factor: float = 1.6) -> dict:
@@ -37,9 +40,11 @@ def seed(store: Store, days: int = 10, bad_price_factor: float = 1.6) -> dict:
     actual = shapes(index, tz)
     for name, s in actual.items():
         store.upsert_series(name, s)
-    forecasts = {"forecast.price": ("price.spot", "price_trend:v1", bad_price_factor),
-                 "forecast.demand": ("home.consumption", "demand:v1", 1.02),
-                 "forecast.solar": ("solar.production", "solar:v1", 0.97)}
+    forecasts = {
+        "forecast.price": ("price.spot", "price_trend:v1", bad_price_factor),
+        "forecast.demand": ("home.consumption", "demand:v1", 1.02),
+        "forecast.solar": ("solar.production", "solar:v1", 0.97),
+    }
     issues = 0
     for k in range(1, days + 1):
         day = today - pd.Timedelta(days=days - k).to_pytimedelta()
@@ -56,14 +61,22 @@ def seed(store: Store, days: int = 10, bad_price_factor: float = 1.6) -> dict:
     soc = np.clip(5 + np.cumsum(power), 0.5, 10)
     buy = 0.05 + 0.1 * ((h >= 17) & (h <= 20))
     load = 0.8 + 0.6 * ((h >= 17) & (h <= 21))
-    plan = pd.DataFrame({
-        "action": np.where(power > 0, "charge", np.where(power < 0, "discharge", "idle")),
-        "power_kw": power, "energy_kwh": power, "soc_kwh": soc, "soc_pct": soc * 10,
-        "price_buy_eur_kwh": buy, "price_sell_eur_kwh": buy * 0.8,
-        "cost_eur": (load + power).clip(min=0) * buy, "cost_no_battery_eur": load * buy,
-        "why": np.where(power > 0, "cheap night hours", np.where(power < 0, "evening peak", "")),
-        "soc_source": "measured",
-    }, index=plan_index)
+    plan = pd.DataFrame(
+        {
+            "action": np.where(power > 0, "charge", np.where(power < 0, "discharge", "idle")),
+            "power_kw": power,
+            "energy_kwh": power,
+            "soc_kwh": soc,
+            "soc_pct": soc * 10,
+            "price_buy_eur_kwh": buy,
+            "price_sell_eur_kwh": buy * 0.8,
+            "cost_eur": (load + power).clip(min=0) * buy,
+            "cost_no_battery_eur": load * buy,
+            "why": np.where(power > 0, "cheap night hours", np.where(power < 0, "evening peak", "")),
+            "soc_source": "measured",
+        },
+        index=plan_index,
+    )
     store.write_plan(now, plan, controller="mpc")
     return {"hours": len(index), "forecast_issues": issues, "plan_hours": len(plan)}
 

@@ -18,8 +18,10 @@ from jobs.tests.conftest import REPO_ROOT, fixture_path, parse_protocol
 JOBS = [
     ("jobs.prices.fetch", {"price.spot": 733}),  # 720 hours + today's until local midnight
     ("jobs.commodities.fetch", {"commodity.gas": 21, "commodity.coal": 21, "commodity.co2": 21}),
-    ("jobs.weather.fetch", {"weather.temperature": 720, "weather.cloud_cover": 720, "weather.irradiance": 720,
-                            "weather.wind_speed": 720}),
+    (
+        "jobs.weather.fetch",
+        {"weather.temperature": 720, "weather.cloud_cover": 720, "weather.irradiance": 720, "weather.wind_speed": 720},
+    ),
     ("jobs.demand.fetch_consumption", {"home.consumption": 720}),
     ("jobs.demand.fetch_heat_pump", {"home.heat_pump": 720, "home.indoor_temperature": 720}),
     ("jobs.solar.fetch_actual", {"solar.production": 720}),
@@ -64,7 +66,9 @@ def test_prices_include_tomorrow_after_publication(job_env, run_job):
     job_env["HEA_NOW"] = "2025-11-03T12:30Z"  # 13:30 local
     run = run_job("jobs.prices.fetch", "--backfill-days", "2", env=job_env)
     assert run.returncode == 0, run.stderr
-    assert run.result["last"] == "2025-11-04T22:00:00Z" and run.result["rows_written"] == 83  # 2025-11-01T12:00Z .. 2025-11-04T23:00Z
+    assert (
+        run.result["last"] == "2025-11-04T22:00:00Z" and run.result["rows_written"] == 83
+    )  # 2025-11-01T12:00Z .. 2025-11-04T23:00Z
 
 
 def test_store_status_job(job_env, run_job):
@@ -72,7 +76,11 @@ def test_store_status_job(job_env, run_job):
     run = run_job("jobs.store.status", env=job_env)
     assert run.returncode == 0, run.stderr
     assert run.result["series"]["home.consumption"] == {
-        "rows": 48, "first": "2025-11-01T10:00:00Z", "latest": "2025-11-03T09:00:00Z", "source": "simulator"}
+        "rows": 48,
+        "first": "2025-11-01T10:00:00Z",
+        "latest": "2025-11-03T09:00:00Z",
+        "source": "simulator",
+    }
 
 
 @pytest.mark.parametrize("args", [["--backfill-days", "abc"], ["--backfill-days", "0"], ["--bogus"]])
@@ -89,8 +97,14 @@ def test_bad_source_is_a_config_error(job_env, run_job):
 
 def test_a_fetch_killed_half_way_leaves_each_row_once(job_env):
     job_env["HEA_BACKFILL_DAYS"] = "300"
-    proc = subprocess.Popen([sys.executable, "-m", "jobs.weather.fetch"], cwd=REPO_ROOT, env=job_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jobs.weather.fetch"],
+        cwd=REPO_ROOT,
+        env=job_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     killed = False
     for line in proc.stdout:  # the forecast issues come after the actuals: kill in their middle
         if '"stage":"forecasts"' in line:
@@ -104,8 +118,14 @@ def test_a_fetch_killed_half_way_leaves_each_row_once(job_env):
     with Store.open(f"sqlite:///{job_env['HEA_DATA_DIR']}/energy.db") as st:
         partial_issues = len(st.forecast_issues("forecast.weather.temperature"))
     assert 0 < partial_issues < 300
-    rerun = subprocess.run([sys.executable, "-m", "jobs.weather.fetch"], cwd=REPO_ROOT, env=job_env,
-                           capture_output=True, text=True, timeout=120)
+    rerun = subprocess.run(
+        [sys.executable, "-m", "jobs.weather.fetch"],
+        cwd=REPO_ROOT,
+        env=job_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert rerun.returncode == 0, rerun.stderr
     hours = 300 * 24
     assert counts(job_env)["weather.temperature"] == hours
@@ -118,9 +138,17 @@ def test_a_fetch_killed_half_way_leaves_each_row_once(job_env):
 
 def test_two_jobs_at_once_on_one_store(job_env):
     job_env["HEA_BACKFILL_DAYS"] = "120"
-    procs = [subprocess.Popen([sys.executable, "-m", m], cwd=REPO_ROOT, env=job_env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-             for m in ("jobs.weather.fetch", "jobs.demand.fetch_heat_pump", "jobs.prices.fetch")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", m],
+            cwd=REPO_ROOT,
+            env=job_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for m in ("jobs.weather.fetch", "jobs.demand.fetch_heat_pump", "jobs.prices.fetch")
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], [o[1][-400:] for o in outs]
     c = counts(job_env)
@@ -128,8 +156,13 @@ def test_two_jobs_at_once_on_one_store(job_env):
 
 
 def test_consumption_from_a_local_csv_across_dst(job_env, run_job):
-    job_env.update(HEA_CONSUMPTION_SOURCE="csv", HEA_CONSUMPTION_CSV=str(fixture_path("consumption_local_15min.csv")),
-                   HEA_CSV_TIMEZONE="Europe/Stockholm", HEA_NOW="2025-10-27T00:00Z", HEA_BACKFILL_DAYS="3")
+    job_env.update(
+        HEA_CONSUMPTION_SOURCE="csv",
+        HEA_CONSUMPTION_CSV=str(fixture_path("consumption_local_15min.csv")),
+        HEA_CSV_TIMEZONE="Europe/Stockholm",
+        HEA_NOW="2025-10-27T00:00Z",
+        HEA_BACKFILL_DAYS="3",
+    )
     run = run_job("jobs.demand.fetch_consumption", env=job_env)
     assert run.returncode == 0, run.stderr
     assert run.result["source"] == "csv" and run.result["rows_written"] == 26  # a 25-hour day and one more hour
@@ -137,8 +170,12 @@ def test_consumption_from_a_local_csv_across_dst(job_env, run_job):
 
 
 def test_heat_pump_over_http_from_a_local_server(job_env, run_job, fixture_server):
-    job_env.update(HEA_HEAT_PUMP_SOURCE="http", HEA_HEAT_PUMP_URL=f"{fixture_server}/heat_pump.json",
-                   HEA_NOW="2025-01-17T00:00Z", HEA_BACKFILL_DAYS="5")
+    job_env.update(
+        HEA_HEAT_PUMP_SOURCE="http",
+        HEA_HEAT_PUMP_URL=f"{fixture_server}/heat_pump.json",
+        HEA_NOW="2025-01-17T00:00Z",
+        HEA_BACKFILL_DAYS="5",
+    )
     run = run_job("jobs.demand.fetch_heat_pump", env=job_env)
     assert run.returncode == 0, run.stderr
     assert run.result["rows_by_series"] == {"home.heat_pump": 48, "home.indoor_temperature": 48}

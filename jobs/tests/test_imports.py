@@ -24,7 +24,9 @@ def store_of(env) -> Store:
 def write_prices(path, start="2025-10-01T00:00Z", hours=24 * 40, column="price_eur_mwh", scale=1.0, gz=False):
     idx = pd.date_range(start, periods=hours, freq="h", tz="UTC")
     vals = (50 + 30 * np.sin(np.arange(hours) / 24 * 2 * np.pi)) * scale
-    text = pd.DataFrame({"timestamp_utc": idx.strftime("%Y-%m-%dT%H:%M:%SZ"), column: vals.round(4)}).to_csv(index=False)
+    text = pd.DataFrame({"timestamp_utc": idx.strftime("%Y-%m-%dT%H:%M:%SZ"), column: vals.round(4)}).to_csv(
+        index=False
+    )
     if gz:
         path.write_bytes(gzip.compress(text.encode()))
     else:
@@ -35,8 +37,16 @@ def write_prices(path, start="2025-10-01T00:00Z", hours=24 * 40, column="price_e
 def test_the_simulator_never_writes_into_imported_prices(tmp_path, job_env, run_job):
     csv = tmp_path / "prices.csv.gz"
     truth = write_prices(csv, hours=24 * 30, gz=True)  # ends 2025-10-31, before the clock
-    imported = run_job("jobs.sources.import_series", "--series", "price.spot", "--source", str(csv),
-                       "--column", "price_eur_mwh", env=job_env)
+    imported = run_job(
+        "jobs.sources.import_series",
+        "--series",
+        "price.spot",
+        "--source",
+        str(csv),
+        "--column",
+        "price_eur_mwh",
+        env=job_env,
+    )
     assert imported.returncode == 0, imported.stderr
     assert imported.result["rows_written"] == len(truth) and imported.result["source"] == "csv"
     with store_of(job_env) as st:
@@ -61,20 +71,38 @@ def test_the_simulator_never_writes_into_imported_prices(tmp_path, job_env, run_
         assert st.count("price.spot") > len(truth)
 
 
-def test_real_data_is_not_mixed_into_a_simulated_series_but_real_sources_may_follow_each_other(tmp_path, job_env, run_job):
+def test_real_data_is_not_mixed_into_a_simulated_series_but_real_sources_may_follow_each_other(
+    tmp_path, job_env, run_job
+):
     assert run_job("jobs.prices.fetch", env=job_env).returncode == 0
     csv = tmp_path / "prices.csv"
     write_prices(csv)
-    refused = run_job("jobs.sources.import_series", "--series", "price.spot", "--source", str(csv),
-                      "--column", "price_eur_mwh", env=job_env)
+    refused = run_job(
+        "jobs.sources.import_series",
+        "--series",
+        "price.spot",
+        "--source",
+        str(csv),
+        "--column",
+        "price_eur_mwh",
+        env=job_env,
+    )
     assert refused.returncode == 78 and "simulated data" in refused.stderr and "--force" in refused.stderr
     with store_of(job_env) as st:
         st.delete_series("price.spot")  # the documented way out: start the series afresh
         assert st.series_meta("price.spot") is None
     env = {**job_env, "HEA_PRICE_SOURCE": "csv", "HEA_PRICE_CSV": str(csv)}
     assert run_job("jobs.prices.fetch", env=env).returncode == 0
-    again = run_job("jobs.sources.import_series", "--series", "price.spot", "--source", str(csv),
-                    "--column", "price_eur_mwh", env=job_env)
+    again = run_job(
+        "jobs.sources.import_series",
+        "--series",
+        "price.spot",
+        "--source",
+        str(csv),
+        "--column",
+        "price_eur_mwh",
+        env=job_env,
+    )
     assert again.returncode == 0, again.stderr  # csv after csv: the same family
 
 
@@ -95,11 +123,16 @@ def test_csv_price_source_reports_the_hours_it_could_not_cover(tmp_path, job_env
 
 def test_aggregation_follows_the_series_kind():
     idx = pd.date_range("2025-01-01T00:00Z", periods=8, freq="15min")
-    frame = pd.DataFrame({"ts": idx.strftime("%Y-%m-%dT%H:%M:%SZ"), "price_eur_mwh": [10, 20, 30, 40, 1, 1, 1, 1],
-                          "kwh": [0.1, 0.2, 0.3, 0.4, 1, 1, 1, 1]})
+    frame = pd.DataFrame(
+        {
+            "ts": idx.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "price_eur_mwh": [10, 20, 30, 40, 1, 1, 1, 1],
+            "kwh": [0.1, 0.2, 0.3, 0.4, 1, 1, 1, 1],
+        }
+    )
     prices = csv_import.to_hourly(frame, {"price_eur_mwh": ("price.spot", None)})["price.spot"]
     energy = csv_import.to_hourly(frame, {"kwh": ("home.consumption", None)})["home.consumption"]
-    assert prices.tolist() == [25.0, 1.0]          # a price is averaged over the hour
+    assert prices.tolist() == [25.0, 1.0]  # a price is averaged over the hour
     assert energy.round(6).tolist() == [1.0, 4.0]  # energy adds up
     with pytest.raises(DataError, match="--how sum or --how mean"):
         csv_import.to_hourly(frame, {"kwh": ("custom.thing", None)})  # unknown kind: no guess
@@ -110,11 +143,23 @@ def test_aggregation_follows_the_series_kind():
 
 def test_units_are_converted_or_refused(tmp_path, job_env, run_job):
     idx = pd.date_range("2025-01-01T00:00Z", periods=2, freq="h")
-    frame = pd.DataFrame({"ts": idx.strftime("%Y-%m-%dT%H:%M:%SZ"), "price_eur_kwh": [0.05, 0.10],
-                          "energy_wh": [500.0, 1500.0], "value": [1.0, 2.0]})
+    frame = pd.DataFrame(
+        {
+            "ts": idx.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "price_eur_kwh": [0.05, 0.10],
+            "energy_wh": [500.0, 1500.0],
+            "value": [1.0, 2.0],
+        }
+    )
     assert csv_import.to_hourly(frame, {"price_eur_kwh": ("price.spot", None)})["price.spot"].tolist() == [50.0, 100.0]
-    assert csv_import.to_hourly(frame, {"energy_wh": ("home.consumption", None)})["home.consumption"].tolist() == [0.5, 1.5]
-    assert csv_import.to_hourly(frame, {"value": ("price.spot", None)}, unit="EUR/kWh")["price.spot"].tolist() == [1000.0, 2000.0]
+    assert csv_import.to_hourly(frame, {"energy_wh": ("home.consumption", None)})["home.consumption"].tolist() == [
+        0.5,
+        1.5,
+    ]
+    assert csv_import.to_hourly(frame, {"value": ("price.spot", None)}, unit="EUR/kWh")["price.spot"].tolist() == [
+        1000.0,
+        2000.0,
+    ]
     with pytest.raises(DataError, match="does not convert"):
         csv_import.to_hourly(frame, {"value": ("home.consumption", None)}, unit="EUR/MWh")
     with pytest.raises(DataError, match="says EUR/kWh"):
@@ -126,13 +171,39 @@ def test_units_are_converted_or_refused(tmp_path, job_env, run_job):
     mwh, kwh = tmp_path / "mwh.csv", tmp_path / "kwh.csv"
     write_prices(mwh, column="price_eur_mwh")
     write_prices(kwh, start="2025-11-10T00:00Z", hours=48, column="price", scale=0.001)
-    assert run_job("jobs.sources.import_series", "--series", "price.spot", "--source", str(mwh),
-                   "--column", "price_eur_mwh", env=job_env).returncode == 0
-    bad = run_job("jobs.sources.import_series", "--series", "price.spot", "--source", str(kwh), "--column", "price",
-                  env=job_env)
+    assert (
+        run_job(
+            "jobs.sources.import_series",
+            "--series",
+            "price.spot",
+            "--source",
+            str(mwh),
+            "--column",
+            "price_eur_mwh",
+            env=job_env,
+        ).returncode
+        == 0
+    )
+    bad = run_job(
+        "jobs.sources.import_series", "--series", "price.spot", "--source", str(kwh), "--column", "price", env=job_env
+    )
     assert bad.returncode == 65 and "unit mix-up" in bad.stderr
-    ok = run_job("jobs.sources.import_series", "--series", "price.spot", "--source", str(kwh), "--column", "price",
-                 "--unit", "EUR/kWh", "--start", "2025-11-10T00:00Z", "--end", "2025-11-13T00:00Z", env=job_env)
+    ok = run_job(
+        "jobs.sources.import_series",
+        "--series",
+        "price.spot",
+        "--source",
+        str(kwh),
+        "--column",
+        "price",
+        "--unit",
+        "EUR/kWh",
+        "--start",
+        "2025-11-10T00:00Z",
+        "--end",
+        "2025-11-13T00:00Z",
+        env=job_env,
+    )
     assert ok.returncode == 0, ok.stderr
     assert ok.result["unit"] == "EUR/MWh"
     assert ok.result["coverage"]["price.spot"]["missing_hours"] == 24 and ok.result["warnings"]

@@ -23,8 +23,12 @@ from jobs.common.protocol import DataError, UsageError
 from jobs.meters import influx, train
 from jobs.simulator.meters import simulate_meter
 
-SMALL = {"HEA_METER_HISTORY_DAYS": "45", "HEA_METER_MIN_DAYS": "21", "HEA_METER_HOLDOUT_DAYS": "7",
-         "HEA_METER_ESTIMATORS": "60"}
+SMALL = {
+    "HEA_METER_HISTORY_DAYS": "45",
+    "HEA_METER_MIN_DAYS": "21",
+    "HEA_METER_HOLDOUT_DAYS": "7",
+    "HEA_METER_ESTIMATORS": "60",
+}
 STAGES = ["connecting", "fetching_data", "validating_data", "training_model", "saving_model"]
 
 
@@ -34,8 +38,16 @@ def meter_env(job_env):
 
 
 def test_trains_a_simulated_meter_and_saves_it_atomically(run_job, meter_env, tmp_path):
-    run = run_job("jobs.meters.train", "--meter-id", "meter_test_001", "--meter-type", "electricity",
-                  "--task-id", "task-abc", env=meter_env)
+    run = run_job(
+        "jobs.meters.train",
+        "--meter-id",
+        "meter_test_001",
+        "--meter-type",
+        "electricity",
+        "--task-id",
+        "task-abc",
+        env=meter_env,
+    )
     assert run.returncode == 0, run.stderr
     stages = [p["stage"] for p in run.progress]
     assert [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s] == STAGES
@@ -64,19 +76,23 @@ def test_trains_a_simulated_meter_and_saves_it_atomically(run_job, meter_env, tm
     assert stats["trainings"] == 1 and stats["stages"]["training_model"]["samples"] == 1
 
     # A second training replaces the model and folds its stage times into the running means.
-    again = run_job("jobs.meters.train", "--meter-id", "meter_test_001", "--meter-type", "electricity",
-                    env=meter_env)
+    again = run_job("jobs.meters.train", "--meter-id", "meter_test_001", "--meter-type", "electricity", env=meter_env)
     assert again.returncode == 0, again.stderr
     assert again.result["details"]["backfilled_hours"] == 0
     stats = json.loads((tmp_path / "data" / "meters" / "stage_times.json").read_text())
     assert stats["trainings"] == 2 and stats["stages"]["saving_model"]["samples"] == 2
 
 
-
 def test_a_model_worse_than_same_time_yesterday_is_not_a_plain_success(run_job, meter_env):
     # One shallow tree at a small learning rate barely moves from the mean: worse than yesterday's values.
-    run = run_job("jobs.meters.train", "--meter-id", "meter_test_002", "--meter-type", "electricity",
-                  env={**meter_env, "HEA_METER_ESTIMATORS": "1"})
+    run = run_job(
+        "jobs.meters.train",
+        "--meter-id",
+        "meter_test_002",
+        "--meter-type",
+        "electricity",
+        env={**meter_env, "HEA_METER_ESTIMATORS": "1"},
+    )
     assert run.returncode == 0, run.stderr
     res = run.result
     m = res["details"]["metrics"]
@@ -86,9 +102,11 @@ def test_a_model_worse_than_same_time_yesterday_is_not_a_plain_success(run_job, 
 
 
 def test_a_model_that_beats_same_time_yesterday_says_so(run_job, meter_env):
-    res = run_job("jobs.meters.train", "--meter-id", "meter_test_003", "--meter-type", "electricity",
-                  env=meter_env).result
+    res = run_job(
+        "jobs.meters.train", "--meter-id", "meter_test_003", "--meter-type", "electricity", env=meter_env
+    ).result
     assert res["beats_naive"] is True and res["status"] == "success"
+
 
 @pytest.mark.parametrize(
     "meter_id, meter_type, problem",
@@ -112,8 +130,9 @@ def test_unusable_data_is_a_data_error(monkeypatch, meter_env, meter_id, meter_t
 
 
 def test_unknown_meter_exits_65_with_the_reason_last_on_stderr(run_job, meter_env):
-    run = run_job("jobs.meters.train", "--meter-id", "someone_elses_meter", "--meter-type", "electricity",
-                  env=meter_env)
+    run = run_job(
+        "jobs.meters.train", "--meter-id", "someone_elses_meter", "--meter-type", "electricity", env=meter_env
+    )
     assert run.returncode == 65, run.stderr
     assert run.stderr.strip().splitlines()[-1].startswith("DataError: meter unknown: the store has no readings")
     assert run.result is None
@@ -185,7 +204,9 @@ bind-address = "127.0.0.1:{rpc_port}"
     try:
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"influxd exited with {proc.returncode}: {(base / 'influxd.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"influxd exited with {proc.returncode}: {(base / 'influxd.log').read_text()[-2000:]}"
+                )
             try:
                 if requests.get(f"{url}/ping", timeout=1).status_code == 204:
                     break
@@ -213,10 +234,16 @@ def _load(url: str, meter_type: str, meter_id: str, end: pd.Timestamp, days: int
     lines = []
     for ts, v in hourly.items():
         for q in range(4):
-            lines.append(influx.line("consumption", {"meter_id": meter_id, "meter_type": meter_type}, v / 4,
-                                     ts + pd.Timedelta(minutes=15 * q)))
+            lines.append(
+                influx.line(
+                    "consumption",
+                    {"meter_id": meter_id, "meter_type": meter_type},
+                    v / 4,
+                    ts + pd.Timedelta(minutes=15 * q),
+                )
+            )
     for i in range(0, len(lines), 5000):
-        client.write_lines(lines[i:i + 5000])
+        client.write_lines(lines[i : i + 5000])
     return hourly
 
 
@@ -247,18 +274,26 @@ def test_influx_config_file_and_failures(run_job, meter_env, influxd, tmp_path):
     assert unknown.returncode == 65
     assert "DataError: meter unknown: InfluxDB has no readings" in unknown.stderr
 
-    no_db = run_job("jobs.meters.train", "--meter-id", "meter_nobody", "--meter-type", "heat",
-                    env={**env, "HEA_INFLUX_DB": "nope"})
+    no_db = run_job(
+        "jobs.meters.train", "--meter-id", "meter_nobody", "--meter-type", "heat", env={**env, "HEA_INFLUX_DB": "nope"}
+    )
     assert no_db.returncode == 78 and "no database 'nope'" in no_db.stderr
 
-    down = run_job("jobs.meters.train", "--meter-id", "meter_nobody", "--meter-type", "heat",
-                   env={**env, "HEA_INFLUX_URL": f"http://127.0.0.1:{_free_port()}", "HEA_INFLUX_TIMEOUT": "2"})
+    down = run_job(
+        "jobs.meters.train",
+        "--meter-id",
+        "meter_nobody",
+        "--meter-type",
+        "heat",
+        env={**env, "HEA_INFLUX_URL": f"http://127.0.0.1:{_free_port()}", "HEA_INFLUX_TIMEOUT": "2"},
+    )
     assert down.returncode == 1 and "TransientError: InfluxDB ping: cannot reach" in down.stderr
 
 
 def test_influxql_quotes_identifiers_and_strings():
     s = influx.InfluxSettings(measurement='we"ird', meter_tag="id")
-    q = influx.InfluxClient(s).meter_query("heat", "a'b", pd.Timestamp("2025-01-01", tz="UTC"),
-                                           pd.Timestamp("2025-01-02", tz="UTC"))
+    q = influx.InfluxClient(s).meter_query(
+        "heat", "a'b", pd.Timestamp("2025-01-01", tz="UTC"), pd.Timestamp("2025-01-02", tz="UTC")
+    )
     assert 'FROM "we\\"ird"' in q and "\"id\" = 'a\\'b'" in q
     assert "time >= 1735689600s AND time < 1735776000s" in q

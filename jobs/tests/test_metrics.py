@@ -41,11 +41,11 @@ def test_forecast_report_scores_the_model_and_both_baselines_on_the_same_rows():
     hours = 24 * 21
     daily = 10 + 5 * np.sin(2 * np.pi * np.arange(hours) / 24)
     s = hourly("2025-03-01", hours, daily + rng.normal(0, 1, hours))
-    hold = s.iloc[-24 * 7:]
+    hold = s.iloc[-24 * 7 :]
     perfect = m.forecast_report(hold, hold.to_numpy(), s)
     assert perfect["mae"] == 0.0 and perfect["rmae_yesterday"] == 0.0
     assert perfect["holdout_rows"] == len(hold)
-    truth_shape = m.forecast_report(hold, daily[-24 * 7:], s)
+    truth_shape = m.forecast_report(hold, daily[-24 * 7 :], s)
     # knowing the true daily shape beats both noisy seasonal-naive forecasts
     assert truth_shape["rmae_yesterday"] < 1.0 and truth_shape["rmae_7day"] < 1.0
     # a week's average is less noisy than a single day
@@ -57,8 +57,8 @@ def test_forecast_report_drops_rows_a_baseline_cannot_score_from_all_three_maes(
     s = hourly("2025-03-01", hours, np.arange(hours, dtype=float))
     history = s.copy()
     # The day right before the holdout is missing: "same time yesterday" cannot score the first day.
-    history.iloc[-24 * 8:-24 * 7] = np.nan
-    hold = s.iloc[-24 * 7:]
+    history.iloc[-24 * 8 : -24 * 7] = np.nan
+    hold = s.iloc[-24 * 7 :]
     pred = hold.to_numpy() + 1.0  # always 1 off
     report = m.forecast_report(hold, pred, history)
     assert report["holdout_rows"] == 24 * 6  # the first holdout day has no "same time yesterday"
@@ -95,5 +95,4 @@ def test_precision_recall():
 
 
 def test_rounded_makes_nan_null():
-    assert m.rounded({"a": 1.234567, "b": float("nan"), "c": {"d": 2.0}}, 2) == {"a": 1.23, "b": None,
-                                                                                  "c": {"d": 2.0}}
+    assert m.rounded({"a": 1.234567, "b": float("nan"), "c": {"d": 2.0}}, 2) == {"a": 1.23, "b": None, "c": {"d": 2.0}}

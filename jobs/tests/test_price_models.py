@@ -12,14 +12,26 @@ import pytest
 from jobs.common import features as fc
 from jobs.tests.conftest import FIXED_NOW, run_job_process
 
-FETCHES = ["jobs.prices.fetch", "jobs.commodities.fetch", "jobs.weather.fetch",
-           "jobs.demand.fetch_consumption", "jobs.demand.fetch_heat_pump", "jobs.solar.fetch_actual"]
+FETCHES = [
+    "jobs.prices.fetch",
+    "jobs.commodities.fetch",
+    "jobs.weather.fetch",
+    "jobs.demand.fetch_consumption",
+    "jobs.demand.fetch_heat_pump",
+    "jobs.solar.fetch_actual",
+]
 
 
 def small_env(base: Path, days: int = 45) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEA_")}
-    env.update(HEA_DATA_DIR=str(base / "data"), HEA_MODELS_DIR=str(base / "models"), HEA_NOW=FIXED_NOW,
-               HEA_BACKFILL_DAYS=str(days), HEA_HOLDOUT_DAYS="7", PYTHONUNBUFFERED="1")
+    env.update(
+        HEA_DATA_DIR=str(base / "data"),
+        HEA_MODELS_DIR=str(base / "models"),
+        HEA_NOW=FIXED_NOW,
+        HEA_BACKFILL_DAYS=str(days),
+        HEA_HOLDOUT_DAYS="7",
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
@@ -88,8 +100,14 @@ def test_quarter_hour_prices_average_to_the_hour():
 def test_trend_model_trains_reports_baselines_and_forecasts(store_env):
     res = check_protocol(run_job_process("jobs.prices.train", "--model", "trend", "--production", env=store_env))
     metrics = res["metrics"]
-    for key in ("mae", "baseline_yesterday_mae", "baseline_7day_mae", "rmae_yesterday", "rmae_7day",
-                "rank_corr_within_day"):
+    for key in (
+        "mae",
+        "baseline_yesterday_mae",
+        "baseline_7day_mae",
+        "rmae_yesterday",
+        "rmae_7day",
+        "rank_corr_within_day",
+    ):
         assert metrics[key] is not None, key
     # no champion yet: promoted only if it beat the best naive forecaster in most holdout weeks
     assert isinstance(res["promoted"], bool) and "windows" in res["reason"]
@@ -101,14 +119,16 @@ def test_trend_model_trains_reports_baselines_and_forecasts(store_env):
     # the model is not worse than a lazy forecast by a wide margin even on 60 days
     assert metrics["rmae_7day"] < 1.3
 
-    run = check_protocol(run_job_process("jobs.prices.run_model", "--model", "trend", "--horizon-days", "2.0",
-                                         env=store_env))
+    run = check_protocol(
+        run_job_process("jobs.prices.run_model", "--model", "trend", "--horizon-days", "2.0", env=store_env)
+    )
     assert run["forecast"] == "forecast.price" and run["rows_written"] == 48
     assert run["known_hours"] + run["predicted_hours"] == 48
     assert run["predicted_hours"] > 0
     assert -500 < run["min"] <= run["mean"] <= run["max"] < 5000
 
     from jobs.common.store import Store
+
     store = Store(Path(store_env["HEA_DATA_DIR"]) / "energy.db")
     fcast = store.read_forecast("forecast.price")
     # the issue names what served it: the model, or the naive forecaster that beat it
@@ -129,20 +149,30 @@ def test_a_naive_forecaster_that_serves_is_named_in_the_forecast(store_env):
     import os
 
     from jobs.common import registry
+
     saved = os.environ.get("HEA_MODELS_DIR")
     os.environ["HEA_MODELS_DIR"] = store_env["HEA_MODELS_DIR"]
     try:
-        registry.save_serving("price_trend", {"serving": "naive:7day", "forecaster": "7day", "naive": True,
-                                              "reason": "serving 7day: the model did worse than naive"})
+        registry.save_serving(
+            "price_trend",
+            {
+                "serving": "naive:7day",
+                "forecaster": "7day",
+                "naive": True,
+                "reason": "serving 7day: the model did worse than naive",
+            },
+        )
     finally:
         if saved is None:
             os.environ.pop("HEA_MODELS_DIR")
         else:
             os.environ["HEA_MODELS_DIR"] = saved
-    run = check_protocol(run_job_process("jobs.prices.run_model", "--model", "trend", "--horizon-days", "2.0",
-                                         env=store_env))
+    run = check_protocol(
+        run_job_process("jobs.prices.run_model", "--model", "trend", "--horizon-days", "2.0", env=store_env)
+    )
     assert run["serving"] == "naive:7day" and "worse than naive" in run["serving_reason"]
     from jobs.common.store import Store
+
     store = Store(Path(store_env["HEA_DATA_DIR"]) / "energy.db")
     fcast = store.read_forecast("forecast.price")
     prices = store.read_series("price.spot")
@@ -159,13 +189,15 @@ def test_peak_model_picks_k_hours_per_day(store_env):
     m = res["metrics"]
     assert m["k_hours"] == 4 and 0 <= m["precision"] <= 1
     assert "baseline_yesterday_precision" in m and "rank_corr_within_day" in m
-    run = check_protocol(run_job_process("jobs.prices.run_model", "--model", "peak", "--horizon-days", "1",
-                                         env=store_env))
+    run = check_protocol(
+        run_job_process("jobs.prices.run_model", "--model", "peak", "--horizon-days", "1", env=store_env)
+    )
     assert run["forecast"] == "forecast.price.peak" and run["rows_written"] == 24
     assert all(len(hours) <= 4 for hours in run["hours"].values())
     # today's prices are published: its peak is the exact answer, not the model's guess
     assert run["exact_days"] == ["2025-11-03"]
     from jobs.common.store import Store
+
     store = Store(Path(store_env["HEA_DATA_DIR"]) / "energy.db")
     day = store.read_series("price.spot", "2025-11-02T23:00Z", "2025-11-03T23:00Z")
     store.close()
@@ -195,12 +227,14 @@ def test_quarter_hour_prices_in_the_store_train_and_forecast_hourly(tmp_path):
     for module in ("jobs.prices.fetch", "jobs.commodities.fetch", "jobs.weather.fetch"):
         assert run_job_process(module, env=env).returncode == 0
     from jobs.common.store import Store
+
     store = Store(Path(env["HEA_DATA_DIR"]) / "energy.db")
     hourly = store.read_series("price.spot")
     recent = hourly[hourly.index >= hourly.index.max() - pd.Timedelta(days=20)]
     # since 2025-10-01 the market settles quarter-hours: replace the last 20 days by 15-minute prices
-    quarters = recent.reindex(pd.date_range(recent.index.min(), recent.index.max() + pd.Timedelta(minutes=45),
-                                            freq="15min"), method="ffill")
+    quarters = recent.reindex(
+        pd.date_range(recent.index.min(), recent.index.max() + pd.Timedelta(minutes=45), freq="15min"), method="ffill"
+    )
     wiggle = np.tile([-3.0, -1.0, 1.0, 3.0], len(quarters) // 4)
     store.delete_series("price.spot", recent.index.min())
     store.upsert_series("price.spot", quarters + wiggle)

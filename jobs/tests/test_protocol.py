@@ -76,8 +76,14 @@ def test_a_bad_setting_is_a_config_error_not_retried(tmp_path, setting):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEA_")}
     env.update(HEA_DATA_DIR=str(tmp_path / "data"), HEA_BACKFILL_DAYS="2", **setting)
-    res = subprocess.run([sys.executable, "-m", "jobs.prices.fetch"], cwd=Path(__file__).resolve().parents[2],
-                         env=env, capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "jobs.prices.fetch"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 78, res.stderr[-1000:]
     assert list(setting)[0] in res.stderr
 
@@ -94,8 +100,11 @@ def error_lines(res) -> list[dict]:
         (["--mode", "field"], 65, {"type": "DataError", "message": "meter unknown: no readings", "field": "meter_id"}),
         (["--mode", "custom"], 75, {"type": "JobError", "message": "gave up"}),
         (["--mode", "crash"], 1, {"type": "RuntimeError", "message": "a bug"}),
-        (["--rows", "many"], 64,
-         {"type": "UsageError", "message": "argument --rows: invalid int value: 'many'", "field": "rows"}),
+        (
+            ["--rows", "many"],
+            64,
+            {"type": "UsageError", "message": "argument --rows: invalid int value: 'many'", "field": "rows"},
+        ),
         (["--bogus"], 64, {"type": "UsageError", "message": "unrecognized arguments: --bogus"}),
     ],
 )

@@ -12,8 +12,12 @@ def scores(**kw):
 
 
 def test_model_promoted_only_when_it_beats_champion_and_best_naive_in_most_windows():
-    s = scores(new=[1.0, 1.0, 2.5, 1.0], old=[2.0, 2.0, 1.0, 2.0],
-               yesterday=[1.5, 1.5, 1.5, 1.5], **{"7day": [2, 2, 2, 2], "blend": [1.8, 1.8, 1.8, 1.8]})
+    s = scores(
+        new=[1.0, 1.0, 2.5, 1.0],
+        old=[2.0, 2.0, 1.0, 2.0],
+        yesterday=[1.5, 1.5, 1.5, 1.5],
+        **{"7day": [2, 2, 2, 2], "blend": [1.8, 1.8, 1.8, 1.8]},
+    )
     d = registry.decide(s, challenger="new", champion="old")
     assert d["promoted"] and d["wins"] == 3 and d["champion"] == "new"
     assert d["serving"] == "new" and d["best_naive"] == "yesterday"
@@ -50,7 +54,7 @@ def test_window_scores_on_synthetic_series_with_decision_time_naive():
     actual = pd.Series(50 + cycle + rng.normal(0, 3, len(idx)) + np.arange(len(idx)) * 0.01, index=idx)
     target = idx[idx >= idx[0] + pd.Timedelta(days=42)]
     naive = naive_forecasts(actual, target)
-    good = pd.Series(50 + cycle[-len(target):] + np.arange(len(idx))[-len(target):] * 0.01, index=target)
+    good = pd.Series(50 + cycle[-len(target) :] + np.arange(len(idx))[-len(target) :] * 0.01, index=target)
     wins = weekly_windows(target, "UTC")
     assert len(wins) == 4 and all(len(w) == 168 for w in wins)
     s = registry.window_maes(actual, {"model": good, **naive}, wins)

@@ -141,7 +141,7 @@ def test_weather_forecast_errors_grow_with_lead(sim):
     assert (f["issued_at"].dt.hour == 6).all()
     t = f[f["var"] == "temperature"].copy()
     actual = sim.weather(t["ts"].min(), t["ts"].max() + pd.Timedelta(hours=1))["temperature"]
-    t["err"] = (t["value"].to_numpy() - actual.reindex(t["ts"]).to_numpy())
+    t["err"] = t["value"].to_numpy() - actual.reindex(t["ts"]).to_numpy()
     lead = (t["ts"] - t["issued_at"]) / pd.Timedelta(hours=1)
     short = t["err"][lead < 24].abs().mean()
     long = t["err"][lead >= 120].abs().mean()
@@ -162,8 +162,11 @@ def test_meters_rule_and_profiles():
     for t in METER_TYPES:
         m = simulate_meter(t, "meter_001", s, e)
         assert len(m) == 59 * 24 and m.name == f"meter.{t}.meter_001" and (m >= 0).all() and m.std() > 0
-        pd.testing.assert_series_equal(m.loc["2025-02-01T00:00Z":"2025-02-01T23:00Z"],
-                                       simulate_meter(t, "meter_001", "2025-02-01", "2025-02-02"), check_freq=False)
+        pd.testing.assert_series_equal(
+            m.loc["2025-02-01T00:00Z":"2025-02-01T23:00Z"],
+            simulate_meter(t, "meter_001", "2025-02-01", "2025-02-02"),
+            check_freq=False,
+        )
     assert not np.allclose(simulate_meter("heat", "meter_001", s, e), simulate_meter("heat", "meter_002", s, e))
     with pytest.raises(ValueError, match="unknown meter"):
         simulate_meter("heat", "boiler", s, e)
@@ -192,5 +195,13 @@ def test_backfill_store_writes_every_series(tmp_path):
         rows = backfill_store(st, "2025-01-01", "2025-01-08")
         assert rows["price.spot"] == 168 and rows["home.consumption"] == 168
         assert rows["forecast.weather.temperature"] == 7 * 168
-        assert set(st.series_status()) >= {"price.spot", "weather.irradiance", "home.heat_pump", "solar.production",
-                                           "commodity.gas", "commodity.coal", "commodity.co2", "home.indoor_temperature"}
+        assert set(st.series_status()) >= {
+            "price.spot",
+            "weather.irradiance",
+            "home.heat_pump",
+            "solar.production",
+            "commodity.gas",
+            "commodity.coal",
+            "commodity.co2",
+            "home.indoor_temperature",
+        }

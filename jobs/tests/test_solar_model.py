@@ -35,6 +35,7 @@ def test_solar_predict_trains_itself_then_reuses_the_model(tmp_path):
     from pathlib import Path
 
     from jobs.common.store import Store
+
     store = Store(Path(env["HEA_DATA_DIR"]) / "energy.db")
     fc = store.read_forecast("forecast.solar")
     store.close()
@@ -44,7 +45,9 @@ def test_solar_predict_trains_itself_then_reuses_the_model(tmp_path):
     assert len(night) and np.allclose(night.to_numpy(), 0.0)
 
 
-@pytest.mark.parametrize("days, holdout", [(10, "7"), (30, "28")])  # below the 21-day minimum; too little for a 28-day holdout
+@pytest.mark.parametrize(
+    "days, holdout", [(10, "7"), (30, "28")]
+)  # below the 21-day minimum; too little for a 28-day holdout
 def test_solar_with_little_history_uses_the_physical_estimate(tmp_path, days, holdout):
     env = {**small_env(tmp_path, days=days), "HEA_HOLDOUT_DAYS": holdout}
     fetch_solar_inputs(env)

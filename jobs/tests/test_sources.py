@@ -24,7 +24,11 @@ def test_elpris_hourly_day_in_eur_per_mwh():
 
 @pytest.mark.parametrize(
     "day,n,first_utc",
-    [("2025-03-30", 23, "2025-03-29T23:00Z"), ("2025-10-26", 100, "2025-10-25T22:00Z"), ("2026-03-29", 92, "2026-03-28T23:00Z")],
+    [
+        ("2025-03-30", 23, "2025-03-29T23:00Z"),
+        ("2025-10-26", 100, "2025-10-25T22:00Z"),
+        ("2026-03-29", 92, "2026-03-28T23:00Z"),
+    ],
 )
 def test_elpris_daylight_saving_days(day, n, first_utc):
     s = elprisetjustnu.parse_day(fixture_json(f"elprisetjustnu_{day}_SE3.json"), pd.Timestamp(day).date())
@@ -103,7 +107,9 @@ def test_energy_charts_nulls_unit_and_trim(fake_http):
 def test_energy_charts_unit_is_checked():
     payload = fixture_json("energy_charts_price_SE3.json")
     payload["unit"] = "EUR / kWh"
-    assert energy_charts.parse(payload).iloc[0] == pytest.approx(fixture_json("energy_charts_price_SE3.json")["price"][0] * 1000)
+    assert energy_charts.parse(payload).iloc[0] == pytest.approx(
+        fixture_json("energy_charts_price_SE3.json")["price"][0] * 1000
+    )
     payload["unit"] = "SEK / MWh"
     with pytest.raises(DataError, match="unit"):
         energy_charts.parse(payload)
@@ -197,7 +203,9 @@ def test_fred_both_headers_missing_values_and_gas_conversion(fake_http):
     gas, coal = out["commodity.gas"], out["commodity.coal"]
     assert gas.index[0] == pd.Timestamp("2025-01-01T00:00Z")  # the month containing the start is kept
     usd_mmbtu = new.loc["2025-01-01T00:00Z"]
-    assert gas.iloc[0] == pytest.approx(usd_mmbtu / fred.MWH_PER_MMBTU / 1.08 / (1 + 0.01 * np.sin(12) / 1.08), rel=0.02)
+    assert gas.iloc[0] == pytest.approx(
+        usd_mmbtu / fred.MWH_PER_MMBTU / 1.08 / (1 + 0.01 * np.sin(12) / 1.08), rel=0.02
+    )
     assert coal.index[-1] == pd.Timestamp("2025-06-01T00:00Z")
 
 
@@ -208,7 +216,9 @@ COLS = {"consumption": ("home.consumption", "sum")}
 
 def test_csv_local_15min_across_autumn_dst(monkeypatch):
     monkeypatch.setenv("HEA_CSV_TIMEZONE", "Europe/Stockholm")
-    out = csv_import.import_series(str(fixture_path("consumption_local_15min.csv")), "HEA_CONSUMPTION_CSV", COLS, "consumption")
+    out = csv_import.import_series(
+        str(fixture_path("consumption_local_15min.csv")), "HEA_CONSUMPTION_CSV", COLS, "consumption"
+    )
     s = out["home.consumption"]
     day = s[(s.index >= pd.Timestamp("2025-10-25T22:00Z")) & (s.index < pd.Timestamp("2025-10-26T23:00Z"))]
     assert len(day) == 25  # the 25-hour day
@@ -236,7 +246,9 @@ def test_csv_naive_utc_default_and_errors(tmp_path, monkeypatch):
 
 def test_json_heat_pump_import():
     cols = {"heat_pump": ("home.heat_pump", "sum"), "indoor_temperature": ("home.indoor_temperature", "mean")}
-    out = csv_import.import_series(str(fixture_path("heat_pump.json")), "X", cols, "heat_pump", start="2025-01-15T12:00Z")
+    out = csv_import.import_series(
+        str(fixture_path("heat_pump.json")), "X", cols, "heat_pump", start="2025-01-15T12:00Z"
+    )
     assert len(out["home.heat_pump"]) == 36 and len(out["home.indoor_temperature"]) == 36
 
 
@@ -266,9 +278,11 @@ def test_source_selection_by_env(monkeypatch):
 
 @pytest.mark.parametrize(
     "now,end",
-    [("2025-01-15T11:00Z", "2025-01-15T23:00Z"),   # 12:00 local: today only
-     ("2025-01-15T12:00Z", "2025-01-16T23:00Z"),   # 13:00 local: tomorrow published
-     ("2025-10-25T12:00Z", "2025-10-26T23:00Z")],  # tomorrow has 25 hours, ends 00:00+01:00
+    [
+        ("2025-01-15T11:00Z", "2025-01-15T23:00Z"),  # 12:00 local: today only
+        ("2025-01-15T12:00Z", "2025-01-16T23:00Z"),  # 13:00 local: tomorrow published
+        ("2025-10-25T12:00Z", "2025-10-26T23:00Z"),
+    ],  # tomorrow has 25 hours, ends 00:00+01:00
 )
 def test_prices_horizon(now, end):
     assert sources.prices_horizon(pd.Timestamp(now)) == pd.Timestamp(end)

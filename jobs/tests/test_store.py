@@ -85,13 +85,17 @@ def test_empty_reads(store):
 def test_series_status(store):
     store.upsert_series("a", hourly("2025-01-01", 3))
     status = store.series_status()
-    assert status == {"a": {"rows": 3, "first": "2025-01-01T00:00:00Z", "latest": "2025-01-01T02:00:00Z", "source": None}}
+    assert status == {
+        "a": {"rows": 3, "first": "2025-01-01T00:00:00Z", "latest": "2025-01-01T02:00:00Z", "source": None}
+    }
 
 
 def test_forecasts_by_issue_and_as_of(store):
     t0 = pd.Timestamp("2025-01-01T06:00Z")
     store.write_forecast("forecast.price", t0, hourly("2025-01-01T06:00Z", 48), model="trend:v1")
-    store.write_forecast("forecast.price", t0 + pd.Timedelta(days=1), hourly("2025-01-02T06:00Z", 48) + 1000, model="trend:v2")
+    store.write_forecast(
+        "forecast.price", t0 + pd.Timedelta(days=1), hourly("2025-01-02T06:00Z", 48) + 1000, model="trend:v2"
+    )
     latest = store.read_forecast("forecast.price")
     assert latest.attrs["issued_at"] == t0 + pd.Timedelta(days=1) and latest.attrs["model"] == "trend:v2"
     assert latest.iloc[0] == 1000.0
@@ -101,7 +105,9 @@ def test_forecasts_by_issue_and_as_of(store):
     assert set(frame.columns) == {"issued_at", "ts", "value", "lead_hours"}
     # for 2025-01-02T10:00 the day-1 issue has lead 28 h, the day-2 issue 4 h
     asof = store.read_forecast_asof("forecast.price", "2025-01-02T10:00Z", "2025-01-02T11:00Z", min_lead_hours=12)
-    assert asof.tolist() == [pytest.approx(frame[(frame.ts == pd.Timestamp("2025-01-02T10:00Z")) & (frame.issued_at == t0)].value.iloc[0])]
+    assert asof.tolist() == [
+        pytest.approx(frame[(frame.ts == pd.Timestamp("2025-01-02T10:00Z")) & (frame.issued_at == t0)].value.iloc[0])
+    ]
     nolead = store.read_forecast_asof("forecast.price", "2025-01-02T10:00Z", "2025-01-02T11:00Z")
     assert nolead.iloc[0] >= 1000
     # re-writing an issue replaces it as a whole, also when the horizon shrinks
@@ -162,7 +168,9 @@ def test_concurrent_writers_do_not_fail(tmp_path):
         """
     )
     procs = [
-        subprocess.Popen([sys.executable, "-c", code, name], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code, name], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         for name in ("a", "b", "c")
     ]
     outs = [p.communicate(timeout=120) for p in procs]
@@ -172,8 +180,14 @@ def test_concurrent_writers_do_not_fail(tmp_path):
 
 @pytest.mark.parametrize(
     "day,freq,n",
-    [("2025-03-30", "h", 23), ("2025-10-26", "h", 25), ("2025-06-01", "h", 24),
-     ("2026-03-29", "15min", 92), ("2025-10-26", "15min", 100), ("2025-11-03", "15min", 96)],
+    [
+        ("2025-03-30", "h", 23),
+        ("2025-10-26", "h", 25),
+        ("2025-06-01", "h", 24),
+        ("2026-03-29", "15min", 92),
+        ("2025-10-26", "15min", 100),
+        ("2025-11-03", "15min", 96),
+    ],
 )
 def test_local_days_have_the_right_length(day, freq, n):
     idx = timeutil.local_day_index(day, freq, "Europe/Stockholm")

@@ -46,7 +46,9 @@ def store_forecasts(store: Store, days: int) -> tuple[int, int]:
         every = pd.Timedelta(hours=env_float("HEA_WEATHER_ISSUE_HOURS", 6.0))
         if until - min(x[0] for x in last) < every:
             return 0, 0
-    first = (until - pd.Timedelta(days=days)).floor("D") if backfill else min(x[0] for x in last) + pd.Timedelta(seconds=1)
+    first = (
+        (until - pd.Timedelta(days=days)).floor("D") if backfill else min(x[0] for x in last) + pd.Timedelta(seconds=1)
+    )
     issues = rows = 0
     if weather_source() != "simulator":
         chunks = [(first, until)]  # one archive request plus today's forecast
@@ -58,7 +60,9 @@ def store_forecasts(store: Store, days: int) -> tuple[int, int]:
     for i, (lo, hi) in enumerate(chunks):
         frame = fetch_weather_forecasts(lo, hi, backfill)
         for var, part in frame.groupby("var"):
-            rows += store.write_forecasts(f"forecast.weather.{var}", part[["issued_at", "ts", "value"]], model=weather_source())
+            rows += store.write_forecasts(
+                f"forecast.weather.{var}", part[["issued_at", "ts", "value"]], model=weather_source()
+            )
         issues += frame["issued_at"].nunique() if len(frame) else 0
         progress(60 + 38 * (i + 1) / len(chunks), "forecasts", f"issues through {iso(hi)}: {issues}")
     return int(issues), int(rows)
@@ -67,8 +71,9 @@ def store_forecasts(store: Store, days: int) -> tuple[int, int]:
 def main(args) -> dict:
     days = backfill_days(args)
     # actuals fill 0-60%, forecast issues 60-98%
-    res = run_fetch(series=SERIES, source=weather_source(), fetch=fetch_weather, end=now().floor("h"), days=days,
-                    span=(2.0, 60.0))
+    res = run_fetch(
+        series=SERIES, source=weather_source(), fetch=fetch_weather, end=now().floor("h"), days=days, span=(2.0, 60.0)
+    )
     with Store.open() as store:
         issues, rows = store_forecasts(store, days)
     res["forecast_issues_written"] = issues
