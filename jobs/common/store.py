@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +145,8 @@ def _json(value: Any) -> str:
 
 def _where(name: str, column: str = "ts", start=None, end=None) -> tuple[str, list[Any]]:
     """`WHERE name = ?` and, when given, `column` in [start, end): the clause and its parameters."""
-    sql, params = "WHERE name = ?", [name]
+    sql = "WHERE name = ?"
+    params: list[Any] = [name]
     if start is not None:
         sql += f" AND {column} >= ?"
         params.append(_epoch(start))
@@ -622,4 +622,4 @@ def open_store(url: str | None = None) -> Store:
     return Store.open(url)
 
 
-__all__: Iterable[str] = ["Store", "open_store"]
+__all__ = ["Store", "open_store"]

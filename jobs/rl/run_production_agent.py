@@ -40,8 +40,8 @@ from jobs.battery.evaluate import plan_frame, run
 from jobs.battery import soc
 from jobs.battery.scenario import build_scenario
 from jobs.common import registry, timeutil
-from jobs.common.protocol import parser, progress, run_main
 from jobs.common.forecast_settings import train_threads
+from jobs.common.protocol import parser, progress, run_main
 from jobs.common.store import Store
 from jobs.rl.train import REGISTRY_NAME
 

@@ -32,8 +32,8 @@ from jobs.battery.env import BatteryEnv, FEATURE_NAMES
 from jobs.battery.evaluate import evaluate
 from jobs.battery.scenario import build_scenario
 from jobs.common import registry, settings, timeutil
-from jobs.common.protocol import DataError, UsageError, parser, progress, run_main
 from jobs.common.forecast_settings import train_threads
+from jobs.common.protocol import DataError, UsageError, parser, progress, run_main
 from jobs.common.store import Store
 
 REGISTRY_NAME = "battery_controller"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -203,6 +204,32 @@ def test_peak_model_picks_k_hours_per_day(store_env):
     store.close()
     top = set(day.sort_values().index[-4:].tz_convert("Europe/Stockholm").strftime("%H:%M"))
     assert set(run["hours"]["2025-11-03"]) == {h for h in top if h >= "11:00"}
+
+
+def test_peak_falls_back_to_the_naive_path_without_a_trend_model_but_a_broken_one_fails(store_env, tmp_path):
+    import shutil
+
+    from jobs.common.store import Store
+
+    # a copy of the module's store, so the broken champion below stays here
+    (tmp_path / "data").mkdir()
+    shutil.copy(Path(store_env["HEA_DATA_DIR"]) / "energy.db", tmp_path / "data" / "energy.db")
+    env = {**store_env, "HEA_DATA_DIR": str(tmp_path / "data"), "HEA_MODELS_DIR": str(tmp_path / "models")}
+    check_protocol(run_job_process("jobs.prices.train", "--model", "peak", "--production", env=env))
+    run = check_protocol(run_job_process("jobs.prices.run_model", "--model", "peak", "--horizon-days", "1", env=env))
+    assert run["price_path"] == "7-day same-slot average"
+
+    broken = tmp_path / "models" / "price_trend" / "broken.pkl"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"not a pickle")
+    store = Store(tmp_path / "data" / "energy.db")
+    store.register_model("price_trend", "broken", broken, {}, None, promoted=True)
+    store.close()
+    failed = run_job_process("jobs.prices.run_model", "--model", "peak", "--horizon-days", "1", env=env)
+    # an unreadable trend model is a fault to report, not a reason to quietly forecast from the naive path
+    assert failed.returncode == 1 and failed.result is None
+    error = json.loads(failed.stdout.splitlines()[-1])["error"]
+    assert error["type"] == "UnpicklingError", failed.stderr[-2000:]
 
 
 def test_evaluation_only_saves_nothing(store_env, tmp_path):
