@@ -34,19 +34,16 @@ def write_prices(path, start="2025-10-01T00:00Z", hours=24 * 40, column="price_e
     return pd.Series(vals, index=idx)
 
 
+def import_prices(run_job, csv, env):
+    """The user's import job: `csv` into price.spot."""
+    args = ("--series", "price.spot", "--source", str(csv), "--column", "price_eur_mwh")
+    return run_job("jobs.sources.import_series", *args, env=env)
+
+
 def test_the_simulator_never_writes_into_imported_prices(tmp_path, job_env, run_job):
     csv = tmp_path / "prices.csv.gz"
     truth = write_prices(csv, hours=24 * 30, gz=True)  # ends 2025-10-31, before the clock
-    imported = run_job(
-        "jobs.sources.import_series",
-        "--series",
-        "price.spot",
-        "--source",
-        str(csv),
-        "--column",
-        "price_eur_mwh",
-        env=job_env,
-    )
+    imported = import_prices(run_job, csv, job_env)
     assert imported.returncode == 0, imported.stderr
     assert imported.result["rows_written"] == len(truth) and imported.result["source"] == "csv"
     with store_of(job_env) as st:
@@ -77,16 +74,7 @@ def test_real_data_is_not_mixed_into_a_simulated_series_but_real_sources_may_fol
     assert run_job("jobs.prices.fetch", env=job_env).returncode == 0
     csv = tmp_path / "prices.csv"
     write_prices(csv)
-    refused = run_job(
-        "jobs.sources.import_series",
-        "--series",
-        "price.spot",
-        "--source",
-        str(csv),
-        "--column",
-        "price_eur_mwh",
-        env=job_env,
-    )
+    refused = import_prices(run_job, csv, job_env)
     assert refused.returncode == 78 and "simulated data" in refused.stderr and "--force" in refused.stderr
     with store_of(job_env) as st:
         st.delete_series("price.spot")  # the documented way out: start the series afresh
