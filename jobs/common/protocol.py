@@ -177,30 +177,33 @@ def parser(description: str) -> argparse.ArgumentParser:
 UNWRITABLE = (PermissionError, NotADirectoryError, FileExistsError, IsADirectoryError)
 
 
+def report_failure(err: Exception) -> int:
+    """Say why a job failed and return its exit code: on stderr one line (a JobError, an unwritable path) or
+    the traceback (anything else), on stdout the error line. For `run_main`, and for a host that runs jobs
+    in-process."""
+    if isinstance(err, JobError):
+        sys.stderr.write(f"{type(err).__name__}: {err}\n")
+        code = err.exit_code
+    elif isinstance(err, OSError) and (isinstance(err, UNWRITABLE) or err.errno == errno.EROFS):
+        # A path that cannot be written (no permission, a file where a directory must be, a read-only
+        # disk) will not heal by retrying: exit 73, naming the path. Other OS errors may be transient.
+        sys.stderr.write(f"{type(err).__name__}: {err}\n")
+        code = EX_CANTCREAT
+    else:  # a bug or an unexpected environment: retryable, with the traceback in stderr
+        traceback.print_exception(err)
+        code = 1
+    error(err)
+    return code
+
+
 def run_main(main: Callable[[argparse.Namespace], dict | None], arg_parser: argparse.ArgumentParser) -> None:
     """Parse flags, run main, print its return value as the result, map exceptions to exit codes."""
     args = arg_parser.parse_args()
     try:
         payload = main(args)
-    except JobError as err:
-        sys.stderr.write(f"{type(err).__name__}: {err}\n")
-        error(err)
-        sys.exit(err.exit_code)
-    except OSError as err:
-        # A path that cannot be written (no permission, a file where a directory must be, a read-only
-        # disk) will not heal by retrying: exit 73, naming the path. Other OS errors may be transient.
-        if isinstance(err, UNWRITABLE) or err.errno == errno.EROFS:
-            sys.stderr.write(f"{type(err).__name__}: {err}\n")
-            error(err)
-            sys.exit(EX_CANTCREAT)
-        traceback.print_exc()
-        error(err)
-        sys.exit(1)
     except KeyboardInterrupt:  # cancelled: the runner knows why, no error line
         sys.exit(130)
-    except Exception as err:  # a bug or an unexpected environment: retryable, with the traceback in stderr
-        traceback.print_exc()
-        error(err)
-        sys.exit(1)
+    except Exception as err:
+        sys.exit(report_failure(err))
     result(payload or {})
     sys.exit(0)
