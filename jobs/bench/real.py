@@ -70,7 +70,6 @@ DAY = pd.Timedelta(days=1)
 WINDOW_DAYS = 28
 DECISION_HOUR = 6
 PEAK_K = 4
-NAIVE_NAMES = {"naive_yesterday": "yesterday", "naive_7day": "7day", "naive_blend": "blend"}
 
 # Local time of a dataset, from its file name (zones and places in ../shared/data/real); else HEA_TIMEZONE.
 ZONES = {"DK": "Europe/Copenhagen", "SE": "Europe/Stockholm", "NO": "Europe/Oslo", "FI": "Europe/Helsinki",
@@ -234,14 +233,12 @@ def demand_forecasts(store, base: Path, windows, tz) -> tuple[dict[str, pd.Serie
                 with Store(win_db) as s2:
                     latest = s2.models(demand_train.NAME)[-1]
                 model = registry.load_model(latest["path"])
-                # what the train job chose to serve (its rule: the model only if it beat the best naive
-                # forecaster on most holdout weeks); the "model" row scores the model itself
-                choice = getattr(model, "serving", "model")
-                choices.append(NAIVE_NAMES.get(choice, choice))
-                if hasattr(model, "serving"):
-                    model.serving = "model"
-                trainings.append({"window": w, "seconds": round(time.time() - t0, 1), "serving": choice,
-                                  "hmm": res.get("hmm"), "metrics": res.get("metrics")})
+                # what production would serve in this window: the train job's decision (registry.decide on
+                # its holdout weeks); the "model" row scores the model itself whatever serves
+                choice = (registry.serving(demand_train.NAME) or {}).get("forecaster", "model")
+                choices.append("model" if choice == "champion" else choice)
+                trainings.append({"window": w, "seconds": round(time.time() - t0, 1), "serving": res.get("serving"),
+                                  "reason": res.get("reason"), "hmm": res.get("hmm"), "metrics": res.get("metrics")})
             except Exception as err:  # a window the production code cannot train: the model has no forecast
                 trainings.append({"window": w, "error": f"{type(err).__name__}: {err}"})
                 choices.append(None)

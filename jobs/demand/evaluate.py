@@ -60,7 +60,7 @@ def spearman_within_days(y: pd.Series, pred: pd.Series, tz: str) -> float:
 
 
 def walk_forward(series: pd.Series, tz: str, windows: int | None = None, hmm_states: int = 0,
-                 profile_weight: float | None = None, threads: int = 1, horizon: str = "next_day") -> dict:
+                 profile_weight: float | None = None, threads: int = 1) -> dict:
     """Per-window and pooled errors of the demand model and the naive forecasts on `series` (kWh/h)."""
     from jobs.demand.features import fit_occupancy
 
@@ -71,19 +71,19 @@ def walk_forward(series: pd.Series, tz: str, windows: int | None = None, hmm_sta
     for w0 in window_starts(series.dropna().index, tz, windows):
         t0 = time.time()
         w1 = w0 + pd.Timedelta(days=WINDOW_DAYS)
-        until = dm.decision_times(pd.DatetimeIndex([w0]), tz, horizon=horizon)[0]
+        until = dm.decision_times(pd.DatetimeIndex([w0]), tz)[0]
         past = series[series.index < until]
         occ, hmm_info = (None, {"states": 0})
         if hmm_states:
             occ, hmm_info = fit_occupancy(past, hmm_states)
-        frame = dm.training_frame(past, tz, occupancy=occ, horizon=horizon)
+        frame = dm.training_frame(past, tz, occupancy=occ)
         model = dm.fit(frame, threads=threads)
         if profile_weight is not None:
             model.profile_weight = profile_weight
         targets = series[(series.index >= w0) & (series.index < w1)].dropna().index
-        test = dm.inputs(series, targets, dm.decision_times(targets, tz, horizon=horizon), tz, occ)
+        test = dm.inputs(series, targets, dm.decision_times(targets, tz), tz, occ)
         test["y"] = series.reindex(targets).to_numpy()
-        test["model"] = model.predict_model(test)
+        test["model"] = model.predict(test)
         test["naive_blend"] = (test["naive_yesterday"] + test["naive_7day"]) / 2
         ok = test[["y", "model", "naive_yesterday", "naive_7day"]].notna().all(axis=1)
         test = test[ok]
@@ -122,10 +122,8 @@ def main() -> None:
     p.add_argument("--windows", type=int, default=None)
     p.add_argument("--hmm", type=int, default=0)
     p.add_argument("--profile-weight", type=float, default=None)
-    p.add_argument("--horizon", choices=("next_day", "next_24h"), default="next_day")
     a = p.parse_args()
-    res = walk_forward(read_household(a.csv, a.column), a.tz, a.windows, a.hmm, a.profile_weight,
-                       horizon=a.horizon)
+    res = walk_forward(read_household(a.csv, a.column), a.tz, a.windows, a.hmm, a.profile_weight)
     res.pop("predictions")
     print(json.dumps(res, indent=1, default=float))
 

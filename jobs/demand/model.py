@@ -29,29 +29,16 @@ import numpy as np
 import pandas as pd
 
 from jobs.common import timeutil
+from jobs.common.forecasting import decision_times
 
 HOUR = pd.Timedelta(hours=1)
 DAY = pd.Timedelta(days=1)
 SLOT_DAYS = 28
-DECISION_HOUR = 6           # local hour of the day-ahead decision in training and the walk-forward
 PROFILE_WEIGHT = 0.0        # share of the 7-day profile in the served forecast (measured: see docs/models.md)
 LEVEL_FLOOR = 0.02          # kWh/h: keeps the ratio finite for an empty house
 
 PARAMS = {"n_estimators": 400, "learning_rate": 0.05, "max_depth": 5, "subsample": 0.8, "colsample_bytree": 0.8,
           "min_child_weight": 5.0, "reg_lambda": 1.0}
-
-
-def decision_times(targets: pd.DatetimeIndex, tz: str, hour: int = DECISION_HOUR,
-                   horizon: str = "next_day") -> pd.DatetimeIndex:
-    """For each target hour, the decision that forecasts it: `hour`:00 local on the day before its local day
-    (horizon "next_day": the day-ahead decision), or the latest `hour`:00 local at or before it minus
-    nothing ("next_24h": the 24 hours from the decision on)."""
-    naive = targets.tz_convert(tz).tz_localize(None)
-    if horizon == "next_24h":
-        local = (naive - pd.Timedelta(hours=hour)).normalize() + pd.Timedelta(hours=hour)
-    else:
-        local = naive.normalize() - DAY + pd.Timedelta(hours=hour)
-    return pd.DatetimeIndex(local).tz_localize(tz, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
 
 
 def _grid(series: pd.Series, start, end) -> tuple[pd.DatetimeIndex, np.ndarray]:
@@ -183,49 +170,39 @@ def feature_names(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c not in NAIVE_COLUMNS and c != "y"]
 
 
-FORECASTERS = ("model", "naive_yesterday", "naive_7day", "naive_blend")
-
-
 @dataclass
 class DemandModel:
     """A fitted level-normalised regressor: `predict(frame)` gives kWh per hour.
 
-    `serving` is what the forecast is: the model, or a naive forecaster when the model did not beat the best
-    naive one on most holdout weeks (jobs/demand/train.py decides; the train result says so).
+    What serves (this model, the champion or a naive forecaster) is not the model's business: the train job
+    decides it with `registry.decide` and records it in HEA_MODELS_DIR/demand/serving.json.
     """
 
     features: list[str]
     estimator: object
     profile_weight: float = PROFILE_WEIGHT
     info: dict = field(default_factory=dict)
-    serving: str = "model"
     occupancy: object = None          # a fitted features.Occupancy whose states separate, or None
     weather: bool = False             # temperature features in `features`
     tz: str = "UTC"
     trained_until: str | None = None
 
-    def predict_model(self, frame: pd.DataFrame) -> np.ndarray:
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
         ratio = self.estimator.predict(frame[self.features].to_numpy(dtype=float))
         model = np.clip(ratio, 0, None) * frame["level"].to_numpy(dtype=float)
         prof = frame["naive_7day"].to_numpy(dtype=float)
         blend = np.where(np.isfinite(prof), (1 - self.profile_weight) * model + self.profile_weight * prof, model)
         return np.clip(blend, 0, None)
 
-    def forecasts(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
-        """Every candidate's forecast: the model and the naive ones (kWh per hour)."""
-        y1, y7 = frame["naive_yesterday"].to_numpy(dtype=float), frame["naive_7day"].to_numpy(dtype=float)
-        return {"model": self.predict_model(frame), "naive_yesterday": y1, "naive_7day": y7,
-                "naive_blend": (y1 + y7) / 2}
 
-    def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """The served forecast; where a naive one has no value (no history at that hour), the model's."""
-        all_ = self.forecasts(frame)
-        out = all_[self.serving]
-        return np.where(np.isfinite(out), out, all_["model"])
+def naive_from_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The naive candidates (registry names) on the frame's rows, as known at each row's cutoff (kWh/h)."""
+    y1, y7 = frame["naive_yesterday"].to_numpy(dtype=float), frame["naive_7day"].to_numpy(dtype=float)
+    return {"yesterday": y1, "7day": y7, "blend": (y1 + y7) / 2}
 
 
 def training_frame(series: pd.Series, tz: str, until=None, occupancy=None, weather: pd.DataFrame | None = None,
-                   min_days: int = 7, horizon: str = "next_day") -> pd.DataFrame:
+                   min_days: int = 7) -> pd.DataFrame:
     """One row per measured hour before `until`, as the day-ahead decision (06:00 the day before) saw it."""
     s = series.dropna()
     if until is not None:
@@ -234,7 +211,7 @@ def training_frame(series: pd.Series, tz: str, until=None, occupancy=None, weath
     if len(targets) == 0:
         return pd.DataFrame()
     known = series[series.index < (timeutil.to_utc(until) if until is not None else s.index.max() + HOUR)]
-    frame = inputs(known, targets, decision_times(targets, tz, horizon=horizon), tz, occupancy, weather)
+    frame = inputs(known, targets, decision_times(targets, tz), tz, occupancy, weather)
     frame["y"] = s.reindex(targets).to_numpy()
     return frame
 
