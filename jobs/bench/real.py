@@ -30,9 +30,10 @@ forecaster must never be given measured weather for hours that were still foreca
 
 Serving: for each window, jobs/common/registry.decide on the previous four weeks' scores (weekly windows)
 picks what production would serve: the model only if it beat the best naive forecaster in most of those
-weeks and has the lowest MAE over them, else the best naive one. For demand the train job makes that
-choice itself on its holdout (the four weeks before the window; jobs/demand/train.py) and the bench takes
-it; the "model" row then scores the model alone. The "served" row scores the choice window by window.
+weeks and has the lowest MAE over them, else the best naive one. For demand the production train job makes
+that choice itself, with the same registry.decide on its holdout (the four weeks before the window), and
+the bench takes it from serving.json; the "model" row scores the model alone. The "served" row scores the
+choice window by window.
 
 Output: the JSON list FILE (one object per dataset, kind and forecaster: dataset, kind, forecaster,
 serving, windows, mae, rmae_vs_yesterday, rmae_vs_7day, rmae_vs_blend, rank_corr, plus peak/valley

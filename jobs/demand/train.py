@@ -42,10 +42,24 @@ WEATHER_MIN_COVERAGE = 0.8
 MIN_UNSEEN_HOURS = 24 * 7
 
 
-def candidates(frame: pd.DataFrame, model: dm.DemandModel) -> dict[str, pd.Series]:
+def learn_mix(model: dm.DemandModel, hold: pd.DataFrame, tz: str) -> tuple[float, pd.Series]:
+    """The profile's share in the forecast, learned on the holdout (the past, for every forecast the model
+    will serve), and the model's holdout forecast scored honestly: each holdout week mixed with the share
+    learned on the other weeks, never on itself."""
+    trees, prof, y = model.predict_trees(hold), dm.profile(hold), hold["y"].to_numpy(dtype=float)
+    out = pd.Series(dm.mix(trees, prof, model.profile_weight), index=hold.index)
+    weeks = weekly_windows(hold.index, tz)
+    for week in weeks if len(weeks) > 1 else []:
+        inside = hold.index.isin(week)
+        w = dm.learn_profile_weight(trees[~inside], prof[~inside], y[~inside])
+        out[inside] = dm.mix(trees[inside], prof[inside], w)
+    return dm.learn_profile_weight(trees, prof, y), out
+
+
+def candidates(frame: pd.DataFrame, model_forecast: pd.Series) -> dict[str, pd.Series]:
     """The new model's and the naive forecasters' forecasts on the frame's rows (registry names)."""
-    out = {"model": model.predict(frame), **dm.naive_from_frame(frame)}
-    return {k: pd.Series(v, index=frame.index) for k, v in out.items()}
+    naive = {k: pd.Series(v, index=frame.index) for k, v in dm.naive_from_frame(frame).items()}
+    return {"model": model_forecast, **naive}
 
 
 def champion_forecast(store, consumption: pd.Series, targets: pd.DatetimeIndex, weather) -> tuple[dict | None, pd.Series | None, str]:
@@ -116,7 +130,9 @@ def main(args) -> dict:
     hold = dm.inputs(consumption, targets, dm.decision_times(targets, tz), tz, occupancy,
                      weather if use_weather else None)
     hold["y"] = consumption.reindex(targets).to_numpy()
-    forecasts = candidates(hold, model)
+    weight, model_forecast = learn_mix(model, hold, tz)
+    model.profile_weight = weight
+    forecasts = candidates(hold, model_forecast)
     record, champ, note = (None, None, "")
     if args.production:
         record, champ, note = champion_forecast(store, consumption, targets, weather if use_weather else None)
@@ -136,7 +152,7 @@ def main(args) -> dict:
         "mae": maes["model"], "baseline_yesterday_mae": maes["yesterday"], "baseline_7day_mae": maes["7day"],
         "baseline_blend_mae": maes["blend"],
         "rmae_yesterday": _ratio(maes["model"], maes["yesterday"]), "rmae_7day": _ratio(maes["model"], maes["7day"]),
-        "serving_mae": maes[decision["serving"]], "holdout_rows": int(len(rows_ok)),
+        "serving_mae": maes[decision["serving"]], "holdout_rows": int(len(rows_ok)), "profile_weight": weight,
     }
     if decision["serving_is_naive"]:
         warnings.append(f"the model did not beat the naive forecasters on the holdout weeks: "
@@ -162,7 +178,7 @@ def main(args) -> dict:
     full = dm.training_frame(consumption, tz, occupancy=occupancy, weather=weather if use_weather else None)
     full = full.drop(columns=[c for c in empty if c in full.columns])
     final = dm.fit(full, threads=fc.train_threads())
-    final.occupancy, final.weather, final.tz = model.occupancy, model.weather, tz
+    final.occupancy, final.weather, final.tz, final.profile_weight = model.occupancy, model.weather, tz, weight
     holdout_info = {**out["holdout"], "trained_until": final.trained_until, "trained_at": timeutil.iso(timeutil.now())}
     saved = registry.publish(store, NAME, final, out["metrics"], holdout_info, decision["promoted"])
     # "model" in the decision is the champion after it: the new version if promoted, else the old one

@@ -70,3 +70,28 @@ def test_demand_decides_at_forecastings_decision_times():
     assert dm.decision_times is fc.decision_times
     t = pd.DatetimeIndex([pd.Timestamp("2025-06-10T12:00Z")])
     assert dm.decision_times(t, "Europe/Stockholm")[0] == pd.Timestamp("2025-06-09T04:00Z")
+
+
+def test_the_profile_share_is_learned_on_other_weeks_only():
+    from jobs.demand.train import learn_mix
+
+    idx = pd.date_range("2025-03-03T00:00Z", periods=24 * 28, freq="h")  # four Monday-to-Sunday weeks (UTC)
+    rng = np.random.default_rng(0)
+    level = np.full(len(idx), 0.5)
+    prof = 0.5 + 0.3 * rng.random(len(idx))
+    trees = 0.5 + 0.3 * rng.random(len(idx))
+
+    class Trees(dm.DemandModel):
+        def predict_trees(self, frame):
+            return trees
+
+    hold = pd.DataFrame({dm.PROFILE: prof / level, "level": level}, index=idx)
+    week = np.arange(len(idx)) // (24 * 7)
+    hold["y"] = np.where(week < 2, prof, trees)  # two weeks follow the profile, two the trees
+    weight, forecast = learn_mix(Trees(features=[], estimator=None), hold, "UTC")
+    # each week is forecast with the share learned on the other three, never on itself: the majority of
+    # the others wins under absolute error
+    assert np.allclose(forecast.to_numpy()[week == 0], trees[week == 0])
+    assert np.allclose(forecast.to_numpy()[week == 3], prof[week == 3])
+    assert weight in dm.WEIGHT_GRID
+    assert dm.learn_profile_weight(trees, prof, prof) == 1.0 and dm.learn_profile_weight(trees, prof, trees) == 0.0
