@@ -30,3 +30,25 @@ def test_bench_real_writes_one_object_per_forecaster_and_one_serving_row(tmp_pat
     # a clean daily cycle: the model and what served beat "same time yesterday"
     assert by["model"]["rmae_vs_yesterday"] < 1.0 and by["served"]["rmae_vs_yesterday"] < 1.0
     assert len(by["served"]["served_by"]) == 2
+
+
+def test_bench_real_serves_demand_as_the_train_job_decided(tmp_path, monkeypatch):
+    monkeypatch.delenv("HEA_STORE_URL", raising=False)
+    (tmp_path / "households").mkdir()
+    idx = pd.date_range("2024-01-01", periods=24 * 110, freq="h", tz="UTC")
+    rng = np.random.default_rng(2)
+    hour = idx.tz_convert("Europe/London").hour
+    kwh = (0.3 + 0.5 * ((hour >= 17) & (hour < 22))) * np.exp(rng.normal(0, 0.2, len(idx)))
+    pd.DataFrame({"timestamp_utc": idx.strftime("%Y-%m-%dT%H:%M:%SZ"), "kwh": kwh.round(4)}).to_csv(
+        tmp_path / "households" / "household_london_test.csv", index=False)
+    out = tmp_path / "real.json"
+    assert real.main(["--data-dir", str(tmp_path), "--out", str(out), "--windows", "1", "--no-docs"]) == 0
+    by = {r["forecaster"]: r for r in json.loads(out.read_text())}
+    assert set(by) == {"model", "yesterday", "7day", "blend", "served"} and by["served"]["serving"] is True
+    (choice,) = by["served"]["served_by"]
+    assert by["served"]["mae"] == by[choice]["mae"]  # the window served what the train job chose
+    details = json.loads((tmp_path / "real.json.details.json").read_text())
+    trainings = details["datasets"][0]["demand_training"]
+    assert len(trainings) == 2 and all(t["serving"].startswith(("demand:", "naive:")) for t in trainings)
+    last = trainings[-1]["serving"]
+    assert choice == (last.split(":", 1)[1] if last.startswith("naive:") else "model")
