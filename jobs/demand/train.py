@@ -5,14 +5,19 @@
 The model (jobs/demand/model.py): XGBoost with an absolute-error objective on the level-normalised load,
 from what is known at a day-ahead decision (06:00 local the day before): the same hour on the last 28 known
 days, their 7/28-day statistics, the recent level, calendar; the occupancy HMM's state probabilities when
-HEA_DEMAND_HMM_STATES > 0 and its states separate; the temperature when the store has weather.
+HEA_DEMAND_HMM_STATES > 0 and its states separate; the temperature when the store has weather. Its
+forecast is mixed with the weekday/weekend-aware 28-day same-slot median, the share learned on the holdout.
 
 Holdout: the last HEA_HOLDOUT_DAYS (28) days, each forecast at 06:00 local the day before by a model trained
-on what was measured before the holdout's first decision. Yardsticks known at that time: "yesterday" (the
-newest measured value at the same hour) and the 7-day same-hour mean. What serves is the model only if it
-beats the best naive forecaster on most holdout weeks; otherwise the best naive one, and the result says so.
-`--production` refits on everything, saves HEA_MODELS_DIR/demand/<version>.pkl and promotes it if it beats
-the champion on the same holdout.
+on what was measured before the holdout's first decision. Candidates, scored week by week on the same hours:
+the model (each week mixed with the profile share learned on the other weeks), the naive forecasters as known
+at that time ("yesterday": the newest measured value at the same hour; "7day": the 7-day same-hour mean;
+"blend") and, with `--production`, the champion. `registry.decide` promotes the model only if it beats the
+champion and the best naive forecaster in most weeks, and picks what serves: the champion after that
+decision or a naive forecaster, whichever has the lowest MAE over the weeks. `--production` refits on
+everything, saves HEA_MODELS_DIR/demand/<version>.pkl (registered, promoted or not) and records the serving
+decision in HEA_MODELS_DIR/demand/serving.json (`demand:<version>` or `naive:<name>`), which
+`jobs.demand.predict` serves.
 
 The result reports its inputs honestly: `inputs.weather` is "no weather", "forecast weather", "measured
 weather" or a mix with shares, and `warnings` lists feature columns that were all empty (dropped).
