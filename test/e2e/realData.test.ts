@@ -124,7 +124,7 @@ test('real prices and a real household, imported as a user would: training and t
         const { served, chosen } = servedAndChosen(db, forecast);
         if (served.startsWith('naive:')) {
           // The registry chose a naive forecaster over the model (jobs/common/registry.py `decide`): the
-          // forecast names it, and so does the serving decision next to the price model.
+          // forecast names it, and so does the serving decision next to the model.
           const name = forecast === 'forecast.price' ? 'price_trend' : 'demand';
           const decision = JSON.parse(readFileSync(join(dir, 'models', name, 'serving.json'), 'utf8')) as { serving: string };
           expect(served).toBe(decision.serving);
