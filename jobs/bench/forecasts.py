@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from jobs.bench.common import environment, hea_settings, result_of
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 FETCHES = ["jobs.prices.fetch", "jobs.commodities.fetch", "jobs.weather.fetch",
@@ -41,14 +43,7 @@ def run(module: str, *args: str, env: dict) -> dict:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     # CPU seconds too: on a shared machine the wall clock says more about the neighbours than the job
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    result = None
-    for line in proc.stdout.splitlines():
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(msg, dict) and "result" in msg:
-            result = msg["result"]
+    result = result_of(proc.stdout)
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.splitlines()[-15:])
         raise SystemExit(f"{module} {' '.join(args)} failed (exit {proc.returncode}):\n{tail}")
@@ -65,83 +60,69 @@ def occupancy_agreement(env: dict) -> dict:
     """
     import numpy as np
 
-    saved = {k: os.environ.get(k) for k in env if k.startswith("HEA_")}
-    os.environ.update({k: v for k, v in env.items() if k.startswith("HEA_")})
     try:
-        from jobs.common import registry
-        from jobs.common.store import Store
-        from jobs.demand.features import hmm_observations, load_consumption
-        from jobs.simulator import Simulator
+        with environment(**hea_settings(env)):
+            from jobs.common import registry
+            from jobs.common.store import Store
+            from jobs.demand.features import hmm_observations, load_consumption
+            from jobs.simulator import Simulator
 
-        store = Store.open()
-        model, _ = registry.load_champion(store, "demand")
-        consumption = load_consumption(store)
-        store.close()
-        occ = model.extra["occupancy"]
-        probs = occ.filtered(hmm_observations(consumption, consumption.index))
-        truth = Simulator.from_env().occupancy(consumption.index)
-        guess = probs.argmax(axis=1)
-        ok = np.isfinite(hmm_observations(consumption, consumption.index))
-        mapping = {s: int(np.bincount(truth[ok & (guess == s)], minlength=3).argmax()) if (ok & (guess == s)).any()
-                   else 0 for s in range(occ.n_states)}
-        mapped = np.array([mapping[g] for g in guess])
-        acc = float((mapped[ok] == truth[ok]).mean())
-        majority = float(np.bincount(truth[ok]).max() / ok.sum())
-        return {"accuracy": round(acc, 3), "majority_class": round(majority, 3),
-                "mapping": {str(k): ["away", "home", "asleep"][v] for k, v in mapping.items()}}
+            store = Store.open()
+            model, _ = registry.load_champion(store, "demand")
+            consumption = load_consumption(store)
+            store.close()
+            occ = model.extra["occupancy"]
+            probs = occ.filtered(hmm_observations(consumption, consumption.index))
+            truth = Simulator.from_env().occupancy(consumption.index)
+            guess = probs.argmax(axis=1)
+            ok = np.isfinite(hmm_observations(consumption, consumption.index))
+            mapping = {s: int(np.bincount(truth[ok & (guess == s)], minlength=3).argmax()) if (ok & (guess == s)).any()
+                       else 0 for s in range(occ.n_states)}
+            mapped = np.array([mapping[g] for g in guess])
+            acc = float((mapped[ok] == truth[ok]).mean())
+            majority = float(np.bincount(truth[ok]).max() / ok.sum())
+            return {"accuracy": round(acc, 3), "majority_class": round(majority, 3),
+                    "mapping": {str(k): ["away", "home", "asleep"][v] for k, v in mapping.items()}}
     except Exception as err:  # a figure, not a gate
         return {"error": str(err)}
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def demand_ablation(env: dict) -> dict:
     """Holdout MAE of the demand model (default hyperparameters) without the HMM or the temperature features."""
-    saved = {k: os.environ.get(k) for k in env if k.startswith("HEA_")}
-    os.environ.update({k: v for k, v in env.items() if k.startswith("HEA_")})
     try:
-        import contextlib
-        import io
+        with environment(**hea_settings(env)):
+            import contextlib
+            import io
 
-        from jobs.common.forecast_settings import holdout_days, min_lead_hours
-        from jobs.common.holdout import holdout_cutoff
-        from jobs.common.store import Store
-        from jobs.common.training import TrainSpec, train
-        from jobs.demand import features as df
-        from jobs.demand.train import evaluator
+            from jobs.common.forecast_settings import holdout_days, min_lead_hours
+            from jobs.common.holdout import holdout_cutoff
+            from jobs.common.store import Store
+            from jobs.common.training import TrainSpec, train
+            from jobs.demand import features as df
+            from jobs.demand.train import evaluator
 
-        store = Store.open()
-        c = df.load_consumption(store)
-        cut = holdout_cutoff(c.index, holdout_days())
-        occ = df.Occupancy(df.hmm_states()).fit(c[c.index < cut])
-        frame = df.build_frame(c, c.index, occ, df.Weather(store, min_lead=min_lead_hours()))
-        frame["y"] = c.to_numpy()
-        every = df.feature_columns(frame)
-        sets = {"all features": every,
-                "without HMM occupancy": [f for f in every if not f.startswith("occ")],
-                "without temperature": [f for f in every if "temp" not in f and "heating" not in f]}
-        out = {}
-        for label, feats in sets.items():
-            spec = TrainSpec(name="ablation", kind="regressor", frame=frame, features=feats, target="y",
-                                evaluate=evaluator(c), metric="mae", base="load_slot7_mean",
-                                params={"objective": "reg:absoluteerror"})
-            with contextlib.redirect_stdout(io.StringIO()):  # the progress lines of an in-process run
-                res = train(store, spec, production=False)
-            out[label] = {"mae": res["metrics"]["mae"], "rmae_7day": res["metrics"]["rmae_7day"]}
-        store.close()
-        return out
+            store = Store.open()
+            c = df.load_consumption(store)
+            cut = holdout_cutoff(c.index, holdout_days())
+            occ = df.Occupancy(df.hmm_states()).fit(c[c.index < cut])
+            frame = df.build_frame(c, c.index, occ, df.Weather(store, min_lead=min_lead_hours()))
+            frame["y"] = c.to_numpy()
+            every = df.feature_columns(frame)
+            sets = {"all features": every,
+                    "without HMM occupancy": [f for f in every if not f.startswith("occ")],
+                    "without temperature": [f for f in every if "temp" not in f and "heating" not in f]}
+            out = {}
+            for label, feats in sets.items():
+                spec = TrainSpec(name="ablation", kind="regressor", frame=frame, features=feats, target="y",
+                                    evaluate=evaluator(c), metric="mae", base="load_slot7_mean",
+                                    params={"objective": "reg:absoluteerror"})
+                with contextlib.redirect_stdout(io.StringIO()):  # the progress lines of an in-process run
+                    res = train(store, spec, production=False)
+                out[label] = {"mae": res["metrics"]["mae"], "rmae_7day": res["metrics"]["rmae_7day"]}
+            store.close()
+            return out
     except Exception as err:  # a figure, not a gate
         return {"error": str(err)}
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def fmt(v, digits=3):

@@ -30,9 +30,10 @@ forecaster must never be given measured weather for hours that were still foreca
 
 Serving: for each window, jobs/common/registry.decide on the previous four weeks' scores (weekly windows)
 picks what production would serve: the model only if it beat the best naive forecaster in most of those
-weeks and has the lowest MAE over them, else the best naive one. For demand the train job makes that
-choice itself on its holdout (the four weeks before the window; jobs/demand/train.py) and the bench takes
-it; the "model" row then scores the model alone. The "served" row scores the choice window by window.
+weeks and has the lowest MAE over them, else the best naive one. For demand the production train job makes
+that choice itself, with the same registry.decide on its holdout (the four weeks before the window), and
+the bench takes it from serving.json; the "model" row scores the model alone. The "served" row scores the
+choice window by window.
 
 Output: the JSON list FILE (one object per dataset, kind and forecaster: dataset, kind, forecaster,
 serving, windows, mae, rmae_vs_yesterday, rmae_vs_7day, rmae_vs_blend, rank_corr, plus peak/valley
@@ -62,6 +63,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from jobs.bench.common import environment  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "real"
 DOCS = REPO_ROOT / "docs" / "models.md"
@@ -70,7 +73,6 @@ DAY = pd.Timedelta(days=1)
 WINDOW_DAYS = 28
 DECISION_HOUR = 6
 PEAK_K = 4
-NAIVE_NAMES = {"naive_yesterday": "yesterday", "naive_7day": "7day", "naive_blend": "blend"}
 
 # Local time of a dataset, from its file name (zones and places in ../shared/data/real); else HEA_TIMEZONE.
 ZONES = {"DK": "Europe/Copenhagen", "SE": "Europe/Stockholm", "NO": "Europe/Oslo", "FI": "Europe/Helsinki",
@@ -95,20 +97,6 @@ def timezone_for(name: str) -> str:
     if m and m.group(1) in ZONES:
         return ZONES[m.group(1)]
     return os.environ.get("HEA_TIMEZONE", "UTC")
-
-
-@contextlib.contextmanager
-def environment(**values):
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update({k: str(v) for k, v in values.items()})
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def quiet(fn, *args, **kwargs):
@@ -234,14 +222,12 @@ def demand_forecasts(store, base: Path, windows, tz) -> tuple[dict[str, pd.Serie
                 with Store(win_db) as s2:
                     latest = s2.models(demand_train.NAME)[-1]
                 model = registry.load_model(latest["path"])
-                # what the train job chose to serve (its rule: the model only if it beat the best naive
-                # forecaster on most holdout weeks); the "model" row scores the model itself
-                choice = getattr(model, "serving", "model")
-                choices.append(NAIVE_NAMES.get(choice, choice))
-                if hasattr(model, "serving"):
-                    model.serving = "model"
-                trainings.append({"window": w, "seconds": round(time.time() - t0, 1), "serving": choice,
-                                  "hmm": res.get("hmm"), "metrics": res.get("metrics")})
+                # what production would serve in this window: the train job's decision (registry.decide on
+                # its holdout weeks); the "model" row scores the model itself whatever serves
+                choice = (registry.serving(demand_train.NAME) or {}).get("forecaster", "model")
+                choices.append("model" if choice == "champion" else choice)
+                trainings.append({"window": w, "seconds": round(time.time() - t0, 1), "serving": res.get("serving"),
+                                  "reason": res.get("reason"), "hmm": res.get("hmm"), "metrics": res.get("metrics")})
             except Exception as err:  # a window the production code cannot train: the model has no forecast
                 trainings.append({"window": w, "error": f"{type(err).__name__}: {err}"})
                 choices.append(None)

@@ -9,16 +9,21 @@ rows are built the same way and nothing later than c leaks in:
   and the hour is after 06:00, "today" when it is before), their 7- and 28-day means and 7-day median,
   the same hour one and two weeks back (the weekday's own rhythm);
 - the recent level: the mean of the last 24 and 168 known hours, and the last 3 hours;
-- calendar (local hour, weekday, weekend, season) and the lead time;
+- calendar (local hour, weekday, weekend) and the lead time; no season: the level carries it, and with a
+  year or two of history each day of the year is seen once or twice (day-of-year features overfit: pooled
+  rMAE vs the 7-day profile 0.924 with them, 0.913 without, real households, docs/models.md);
 - optionally the occupancy HMM's filtered state probabilities at the same hour on the last 7 known days
   (jobs/demand/features.py), and the temperature forecast where a weather series exists.
 
 The target and every consumption feature are divided by the household's level (the mean of the last 168
 known hours), so one model serves a 0.3 kWh/h flat and a 3 kWh/h house, winter and summer alike. XGBoost
-fits that ratio with an absolute-error objective (MAE is the metric), each row weighted by its level so
-the loss is the MAE in kWh again. The forecast is the model's blended with the 7-day same-slot profile
-(`PROFILE_WEIGHT`): the blend is steadier across households than either alone (jobs/demand/evaluate.py
-measures both).
+fits that ratio with an absolute-error objective (MAE is the metric: the forecast is the conditional
+median, which a spiky load needs), each row weighted by its level so the loss is the MAE in kWh again,
+with large leaves (`min_child_weight`): a leaf's median over few hours is noise.
+
+The forecast mixes the regressor with a robust profile, the weekday/weekend-aware 28-day same-slot median
+(`profile`); the profile's share is learned by the train job on its holdout, i.e. on the past only
+(`learn_profile_weight`): households differ in how much the trees add to their own habits.
 """
 
 from __future__ import annotations
@@ -29,29 +34,18 @@ import numpy as np
 import pandas as pd
 
 from jobs.common import timeutil
+from jobs.common.features import decision_times
 
 HOUR = pd.Timedelta(hours=1)
 DAY = pd.Timedelta(days=1)
 SLOT_DAYS = 28
-DECISION_HOUR = 6           # local hour of the day-ahead decision in training and the walk-forward
-PROFILE_WEIGHT = 0.0        # share of the 7-day profile in the served forecast (measured: see docs/models.md)
+PROFILE = "r_type_med"      # the profile mixed into the forecast (see `profile`)
+PROFILE_WEIGHT = 0.0        # its share until the train job learns one on its holdout (`learn_profile_weight`)
+WEIGHT_GRID = np.round(np.linspace(0, 1, 11), 1)
 LEVEL_FLOOR = 0.02          # kWh/h: keeps the ratio finite for an empty house
 
 PARAMS = {"n_estimators": 400, "learning_rate": 0.05, "max_depth": 5, "subsample": 0.8, "colsample_bytree": 0.8,
           "min_child_weight": 5.0, "reg_lambda": 1.0}
-
-
-def decision_times(targets: pd.DatetimeIndex, tz: str, hour: int = DECISION_HOUR,
-                   horizon: str = "next_day") -> pd.DatetimeIndex:
-    """For each target hour, the decision that forecasts it: `hour`:00 local on the day before its local day
-    (horizon "next_day": the day-ahead decision), or the latest `hour`:00 local at or before it minus
-    nothing ("next_24h": the 24 hours from the decision on)."""
-    naive = targets.tz_convert(tz).tz_localize(None)
-    if horizon == "next_24h":
-        local = (naive - pd.Timedelta(hours=hour)).normalize() + pd.Timedelta(hours=hour)
-    else:
-        local = naive.normalize() - DAY + pd.Timedelta(hours=hour)
-    return pd.DatetimeIndex(local).tz_localize(tz, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
 
 
 def _grid(series: pd.Series, start, end) -> tuple[pd.DatetimeIndex, np.ndarray]:
@@ -144,10 +138,8 @@ def known_features(series: pd.Series, targets: pd.DatetimeIndex, cutoffs: pd.Dat
     local = targets.tz_convert(tz)
     hour = local.hour.to_numpy()
     dow = local.day_of_week.to_numpy()
-    doy = local.day_of_year.to_numpy()
     out = {
         "hour": hour, "dow": dow, "weekend": (dow >= 5).astype(float),
-        "doy_sin": np.sin(2 * np.pi * doy / 365.25), "doy_cos": np.cos(2 * np.pi * doy / 365.25),
         "lead": lead.astype(float),
         "level": level,
         "r_last1": slots[:, 0] / level, "r_last2": slots[:, 1] / level,
@@ -183,49 +175,60 @@ def feature_names(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c not in NAIVE_COLUMNS and c != "y"]
 
 
-FORECASTERS = ("model", "naive_yesterday", "naive_7day", "naive_blend")
-
-
 @dataclass
 class DemandModel:
     """A fitted level-normalised regressor: `predict(frame)` gives kWh per hour.
 
-    `serving` is what the forecast is: the model, or a naive forecaster when the model did not beat the best
-    naive one on most holdout weeks (jobs/demand/train.py decides; the train result says so).
+    What serves (this model, the champion or a naive forecaster) is not the model's business: the train job
+    decides it with `registry.decide` and records it in HEA_MODELS_DIR/demand/serving.json.
     """
 
     features: list[str]
     estimator: object
     profile_weight: float = PROFILE_WEIGHT
     info: dict = field(default_factory=dict)
-    serving: str = "model"
     occupancy: object = None          # a fitted features.Occupancy whose states separate, or None
     weather: bool = False             # temperature features in `features`
     tz: str = "UTC"
     trained_until: str | None = None
 
-    def predict_model(self, frame: pd.DataFrame) -> np.ndarray:
+    def predict_trees(self, frame: pd.DataFrame) -> np.ndarray:
+        """The regressor alone (kWh/h), before the profile is mixed in."""
         ratio = self.estimator.predict(frame[self.features].to_numpy(dtype=float))
-        model = np.clip(ratio, 0, None) * frame["level"].to_numpy(dtype=float)
-        prof = frame["naive_7day"].to_numpy(dtype=float)
-        blend = np.where(np.isfinite(prof), (1 - self.profile_weight) * model + self.profile_weight * prof, model)
-        return np.clip(blend, 0, None)
-
-    def forecasts(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
-        """Every candidate's forecast: the model and the naive ones (kWh per hour)."""
-        y1, y7 = frame["naive_yesterday"].to_numpy(dtype=float), frame["naive_7day"].to_numpy(dtype=float)
-        return {"model": self.predict_model(frame), "naive_yesterday": y1, "naive_7day": y7,
-                "naive_blend": (y1 + y7) / 2}
+        return np.clip(ratio, 0, None) * frame["level"].to_numpy(dtype=float)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """The served forecast; where a naive one has no value (no history at that hour), the model's."""
-        all_ = self.forecasts(frame)
-        out = all_[self.serving]
-        return np.where(np.isfinite(out), out, all_["model"])
+        return mix(self.predict_trees(frame), profile(frame), self.profile_weight)
+
+
+def profile(frame: pd.DataFrame) -> np.ndarray:
+    """The robust profile the forecast leans on (kWh/h): the median of the same clock hour on the last 28
+    known days of the same kind (weekday or weekend)."""
+    return frame[PROFILE].to_numpy(dtype=float) * frame["level"].to_numpy(dtype=float)
+
+
+def mix(trees: np.ndarray, prof: np.ndarray, weight: float) -> np.ndarray:
+    """(1 - weight) x the regressor + weight x the profile; the regressor alone where the profile is unknown."""
+    return np.clip(np.where(np.isfinite(prof), (1 - weight) * trees + weight * prof, trees), 0, None)
+
+
+def learn_profile_weight(trees: np.ndarray, prof: np.ndarray, y: np.ndarray) -> float:
+    """The profile's share (0, 0.1, .., 1) with the least absolute error on these rows (past ones only)."""
+    ok = np.isfinite(trees) & np.isfinite(prof) & np.isfinite(y)
+    if not ok.any():
+        return PROFILE_WEIGHT
+    errs = [np.abs(mix(trees[ok], prof[ok], w) - y[ok]).sum() for w in WEIGHT_GRID]
+    return float(WEIGHT_GRID[int(np.argmin(errs))])
+
+
+def naive_from_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The naive candidates (registry names) on the frame's rows, as known at each row's cutoff (kWh/h)."""
+    y1, y7 = frame["naive_yesterday"].to_numpy(dtype=float), frame["naive_7day"].to_numpy(dtype=float)
+    return {"yesterday": y1, "7day": y7, "blend": (y1 + y7) / 2}
 
 
 def training_frame(series: pd.Series, tz: str, until=None, occupancy=None, weather: pd.DataFrame | None = None,
-                   min_days: int = 7, horizon: str = "next_day") -> pd.DataFrame:
+                   min_days: int = 7) -> pd.DataFrame:
     """One row per measured hour before `until`, as the day-ahead decision (06:00 the day before) saw it."""
     s = series.dropna()
     if until is not None:
@@ -234,7 +237,7 @@ def training_frame(series: pd.Series, tz: str, until=None, occupancy=None, weath
     if len(targets) == 0:
         return pd.DataFrame()
     known = series[series.index < (timeutil.to_utc(until) if until is not None else s.index.max() + HOUR)]
-    frame = inputs(known, targets, decision_times(targets, tz, horizon=horizon), tz, occupancy, weather)
+    frame = inputs(known, targets, decision_times(targets, tz), tz, occupancy, weather)
     frame["y"] = s.reindex(targets).to_numpy()
     return frame
 

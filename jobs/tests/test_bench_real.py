@@ -8,15 +8,19 @@ import pandas as pd
 from jobs.bench import real
 
 
+def hourly_file(path, days: int, tz: str, column: str, values) -> None:
+    """An hourly CSV of `days` days from 2024-01-01 UTC; `values(local_hour, rng)` gives the column."""
+    idx = pd.date_range("2024-01-01", periods=24 * days, freq="h", tz="UTC")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    column_values = values(idx.tz_convert(tz).hour, np.random.default_rng(len(idx)))
+    pd.DataFrame({"timestamp_utc": idx.strftime("%Y-%m-%dT%H:%M:%SZ"), column: column_values.round(4)}).to_csv(
+        path, index=False)
+
+
 def test_bench_real_writes_one_object_per_forecaster_and_one_serving_row(tmp_path, monkeypatch):
     monkeypatch.delenv("HEA_STORE_URL", raising=False)
-    (tmp_path / "prices").mkdir()
-    idx = pd.date_range("2024-01-01", periods=24 * 130, freq="h", tz="UTC")
-    rng = np.random.default_rng(1)
-    local_hour = idx.tz_convert("Europe/Stockholm").hour
-    price = 60 + 25 * np.sin(2 * np.pi * (local_hour - 6) / 24) + rng.normal(0, 5, len(idx))
-    pd.DataFrame({"timestamp_utc": idx.strftime("%Y-%m-%dT%H:%M:%SZ"), "price_eur_mwh": price.round(2)}).to_csv(
-        tmp_path / "prices" / "price_SE3.csv", index=False)
+    hourly_file(tmp_path / "prices" / "price_SE3.csv", 130, "Europe/Stockholm", "price_eur_mwh",
+                lambda hour, rng: 60 + 25 * np.sin(2 * np.pi * (hour - 6) / 24) + rng.normal(0, 5, len(hour)))
     out = tmp_path / "real.json"
     assert real.main(["--data-dir", str(tmp_path), "--out", str(out), "--windows", "2", "--no-docs"]) == 0
     rows = json.loads(out.read_text())
@@ -30,3 +34,21 @@ def test_bench_real_writes_one_object_per_forecaster_and_one_serving_row(tmp_pat
     # a clean daily cycle: the model and what served beat "same time yesterday"
     assert by["model"]["rmae_vs_yesterday"] < 1.0 and by["served"]["rmae_vs_yesterday"] < 1.0
     assert len(by["served"]["served_by"]) == 2
+
+
+def test_bench_real_serves_demand_as_the_train_job_decided(tmp_path, monkeypatch):
+    monkeypatch.delenv("HEA_STORE_URL", raising=False)
+    # an evening peak and noise: the model or a naive forecaster may serve, the bench must follow the job
+    hourly_file(tmp_path / "households" / "household_london_test.csv", 110, "Europe/London", "kwh",
+                lambda hour, rng: (0.3 + 0.5 * ((hour >= 17) & (hour < 22))) * np.exp(rng.normal(0, 0.2, len(hour))))
+    out = tmp_path / "real.json"
+    assert real.main(["--data-dir", str(tmp_path), "--out", str(out), "--windows", "1", "--no-docs"]) == 0
+    by = {r["forecaster"]: r for r in json.loads(out.read_text())}
+    assert set(by) == {"model", "yesterday", "7day", "blend", "served"} and by["served"]["serving"] is True
+    (choice,) = by["served"]["served_by"]
+    assert by["served"]["mae"] == by[choice]["mae"]  # the window served what the train job chose
+    details = json.loads((tmp_path / "real.json.details.json").read_text())
+    trainings = details["datasets"][0]["demand_training"]
+    assert len(trainings) == 2 and all(t["serving"].startswith(("demand:", "naive:")) for t in trainings)
+    last = trainings[-1]["serving"]
+    assert choice == (last.split(":", 1)[1] if last.startswith("naive:") else "model")

@@ -98,13 +98,13 @@ def test_demand_trains_and_predicts(store_env):
         assert m[key] is not None and m[key] >= 0, key
     assert res["hmm"]["states"] == 3 and res["hmm"]["restarts"] >= 2 and "separated" in res["hmm"]
     assert res["inputs"]["weather"].startswith(("forecast weather", "measured weather"))
-    assert res["serving"]["serving"] in ("model", "naive_yesterday", "naive_7day", "naive_blend")
+    assert res["serving"].startswith(("demand:", "naive:"))
     assert res["promoted"] is True and Path(res["path"]).exists()
     assert res["train_seconds"] > 0
 
     run = check_protocol(run_job_process("jobs.demand.predict", "--horizon-days", "1.5", env=store_env))
     assert run["forecast"] == "forecast.demand" and run["rows_written"] == 36
-    assert run["predicted_hours"] > 0 and run["serving"] == res["serving"]["serving"]
+    assert run["predicted_hours"] > 0 and run["serving"] == res["serving"]
     assert all(0 < v < 500 for v in run["kwh_per_day"].values())
 
 

@@ -97,11 +97,11 @@ test('real prices and a real household, imported as a user would: training and t
     expect(prices.coverage['price.spot']!.missing_hours).toBe(0); // the file covers 120 days back through tomorrow
     const demand = step(weekly, 'demand model').result as {
       inputs: { weather: string };
-      serving: { serving: string };
+      serving: string;
       metrics: Record<string, number>;
     };
     expect(demand.inputs.weather).not.toBe('no weather'); // the simulator's weather is there, and said to be
-    expect(['model', 'naive_yesterday', 'naive_7day', 'naive_blend']).toContain(demand.serving.serving);
+    expect(demand.serving).toMatch(/^(demand:|naive:(yesterday|7day|blend)$)/); // registry.decide's choice
     expect(demand.metrics.baseline_7day_mae).toBeGreaterThan(0);
 
     const daily = await run('dailyEnergyPipeline', { horizonDays: 1, runBatteryPlan: false });
@@ -124,9 +124,9 @@ test('real prices and a real household, imported as a user would: training and t
         const { served, chosen } = servedAndChosen(db, forecast);
         if (served.startsWith('naive:')) {
           // The registry chose a naive forecaster over the model (jobs/common/registry.py `decide`): the
-          // forecast names it, and so does the serving decision next to the price model.
-          const decision = JSON.parse(readFileSync(join(dir, 'models', 'price_trend', 'serving.json'), 'utf8')) as { serving: string };
-          expect(forecast).toBe('forecast.price');
+          // forecast names it, and so does the serving decision next to the model.
+          const name = forecast === 'forecast.price' ? 'price_trend' : 'demand';
+          const decision = JSON.parse(readFileSync(join(dir, 'models', name, 'serving.json'), 'utf8')) as { serving: string };
           expect(served).toBe(decision.serving);
         } else {
           expect(chosen).toBeDefined();
