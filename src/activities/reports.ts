@@ -1,7 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/load.js';
-import { reportBaseName, type RunReport, type StepReport } from '../workflows/report.js';
+import { reportBaseName, type RunReport, type StepReport } from '../contracts/report.js';
 import { formatDuration } from '../config/duration.js';
 
 function cell(value: unknown): string {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cronProblem } from './cron.js';
 import { durationMs } from './duration.js';
-import { FLOWS, isFlowName, validateFlowParams } from '../flows.js';
+import { FLOWS, isFlowName, validateFlowParams } from '../contracts/flows.js';
 
 const flowName = z.string().refine(isFlowName, { message: `unknown flow; flows: ${Object.keys(FLOWS).join(', ')}` });
 

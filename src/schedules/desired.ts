@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { ScheduleOptions, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { AppConfig } from '../config/load.js';
-import { FLOWS, validateFlowParams } from '../flows.js';
+import { FLOWS, validateFlowParams } from '../contracts/flows.js';
 
 /** Marks a schedule as this project's: `apply` never touches schedules without it. */
 export const MANAGED_BY = 'home-energy-ai';

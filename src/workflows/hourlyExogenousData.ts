@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, startChild } from '@temporalio/workflow';
-import { NEW_PRICES_REPLAN_ID, type BatteryReplanParams } from './batteryReplanParams.js';
+import { NEW_PRICES_REPLAN_ID, type BatteryReplanParams } from './params.js';
 import { RunRecorder } from './run.js';
 import type { RunReport, StepReport } from './report.js';
 

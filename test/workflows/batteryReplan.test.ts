@@ -9,7 +9,7 @@ import type { AppConfig } from '../../src/config/load.js';
 import { startApi, type RunningApi } from '../../src/api/server.js';
 import { applySchedules } from '../../src/schedules/apply.js';
 import { loadConfig } from '../../src/config/load.js';
-import { NEW_PRICES_REPLAN_ID } from '../../src/workflows/batteryReplanParams.js';
+import { NEW_PRICES_REPLAN_ID } from '../../src/contracts/flowParams.js';
 import type { RunReport } from '../../src/workflows/report.js';
 import type { Plan, PlanNow } from '../../src/store/plan.js';
 import { FIXTURES, FIXTURE_JOB_DEFAULTS, PYTHON, fixtureWorker, ROOT, testLogger, tmpDir, uniqueTaskQueue, useTestServer, waitFor, writeFixtureConfig } from '../helpers/env.js';
