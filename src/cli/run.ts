@@ -1,6 +1,7 @@
 // `hea run <flow>`: one flow now, its progress followed, its report printed (exit 0 on success, 1 otherwise).
 import { Command } from 'commander';
 import type { App } from '../app.js';
+import { summarizeFailure } from '../contracts/failures.js';
 import { FLOWS, FLOW_NAMES, isFlowName, type FlowName } from '../contracts/flows.js';
 import type { RunReport } from '../contracts/report.js';
 import { awaitResult, followRun } from '../follow.js';
@@ -9,7 +10,6 @@ import { usageError, withApp, type ConfigFile } from './withApp.js';
 
 /** Starts a flow and waits for its report (a failed run's report too: it travels in the failure's details). */
 export async function runFlow(app: App, flow: FlowName, params: Record<string, unknown>, options: { follow: boolean; idSuffix?: string }): Promise<RunReport> {
-  const { WorkflowFailedError } = await import('@temporalio/client');
   const def = FLOWS[flow];
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const handle = await app.client.workflow.start(def.workflow, {
@@ -31,10 +31,9 @@ export async function runFlow(app: App, flow: FlowName, params: Record<string, u
   try {
     return await result;
   } catch (err) {
-    if (err instanceof WorkflowFailedError) {
-      const details = (err.cause as { details?: unknown[] } | undefined)?.details?.[0] as RunReport | undefined;
-      if (details?.steps) return details;
-    }
+    // A run that failed (RunFailed) carries its report as the failure's details.
+    const report = summarizeFailure(err).details as Partial<RunReport> | undefined;
+    if (report?.steps) return report as RunReport;
     throw err;
   }
 }
