@@ -16,7 +16,22 @@ const WORKFLOW_SANDBOX = 'workflow code runs in the deterministic sandbox: no No
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', '.venv/', 'dist/', 'var/', 'data/', 'models/', 'reports/', 'logs/', 'coverage/', 'jobs/', 'test-artifacts/', '**/*.js', '**/*.mjs', '**/*.cjs'],
+    ignores: [
+      'node_modules/',
+      '.venv/',
+      'dist/',
+      'var/',
+      'data/',
+      'models/',
+      'reports/',
+      'logs/',
+      'coverage/',
+      'jobs/',
+      'test-artifacts/',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+    ],
   },
   {
     files: ['**/*.ts'],
@@ -44,7 +59,10 @@ export default tseslint.config(
         {
           paths: [
             ...builtinModules.map((name) => ({ name, message: WORKFLOW_SANDBOX })),
-            ...['@temporalio/activity', '@temporalio/client', '@temporalio/worker'].map((name) => ({ name, message: 'workflow code imports @temporalio/workflow and /common only' })),
+            ...['@temporalio/activity', '@temporalio/client', '@temporalio/worker'].map((name) => ({
+              name,
+              message: 'workflow code imports @temporalio/workflow and /common only',
+            })),
           ],
           patterns: [{ regex: '^node:', message: WORKFLOW_SANDBOX }, ...topLayer],
         },
@@ -54,7 +72,10 @@ export default tseslint.config(
   {
     files: ['src/activities/**/*.ts', 'src/config/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [...topLayer, { regex: '^(\\.\\.?/)+workflows/', message: 'activities and config never import workflows: shared shapes go in src/contracts/' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...topLayer, { regex: '^(\\.\\.?/)+workflows/', message: 'activities and config never import workflows: shared shapes go in src/contracts/' }] },
+      ],
     },
   },
   {

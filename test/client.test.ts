@@ -85,16 +85,14 @@ test('hea run starts a worker when none polls, prints the report and exits 0 on 
   expect(existsSync(report.reportFile!)).toBe(true);
 });
 
-test.each([
-  [['run', 'hourly-exogenic', '--json']],
-  [['run', 'home-data', '--json']],
-  [['job', 'prices_data', '--json']],
-  [['schedules', 'list', '--json']],
-])('hea %j with logs on: stdout is JSON alone, the logs go to stderr', async (args) => {
-  const res = await hea(args, { HEA_TASK_QUEUE: uniqueTaskQueue('json'), LOG_LEVEL: 'debug' });
-  expect(() => JSON.parse(res.stdout)).not.toThrow();
-  expect(res.stderr).toMatch(/"level":(20|30)/);
-});
+test.each([[['run', 'hourly-exogenic', '--json']], [['run', 'home-data', '--json']], [['job', 'prices_data', '--json']], [['schedules', 'list', '--json']]])(
+  'hea %j with logs on: stdout is JSON alone, the logs go to stderr',
+  async (args) => {
+    const res = await hea(args, { HEA_TASK_QUEUE: uniqueTaskQueue('json'), LOG_LEVEL: 'debug' });
+    expect(() => JSON.parse(res.stdout)).not.toThrow();
+    expect(res.stderr).toMatch(/"level":(20|30)/);
+  },
+);
 
 test('a config whose schedule has an invalid cron: exit 2 naming the schedule, before anything is applied', async () => {
   const dir = tmpDir();

@@ -111,7 +111,14 @@ export function buildAccuracyCommand(configFile: () => string | undefined): Comm
           scores.map((s) => [s.day, s.kind, `${s.forecaster}${s.serving ? ' (serving)' : ''}`, num(s.mae), num(s.rmse), UNITS[s.kind] ?? '', s.n]),
         )}\n\n${formatTable(
           ['kind', 'forecaster', 'days', 'MAE (hour-weighted)', 'unit', 'vs best naive'],
-          summary.map((s) => [s.kind, `${s.forecaster}${s.serving ? ' (serving)' : ''}`, s.days, num(s.mae), UNITS[s.kind] ?? '', s.vsBestNaive === null ? '-' : `${num(s.vsBestNaive, 3)}x`]),
+          summary.map((s) => [
+            s.kind,
+            `${s.forecaster}${s.serving ? ' (serving)' : ''}`,
+            s.days,
+            num(s.mae),
+            UNITS[s.kind] ?? '',
+            s.vsBestNaive === null ? '-' : `${num(s.vsBestNaive, 3)}x`,
+          ]),
         )}\n`,
       );
     });

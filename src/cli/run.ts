@@ -18,7 +18,10 @@ export async function runFlow(app: App, flow: FlowName, params: Record<string, u
     args: [params],
     staticSummary: `${flow} (started by hea ${options.idSuffix === 'startup' ? 'start' : 'run'})`,
   });
-  app.logger.info({ workflowId: handle.workflowId, ui: app.target.uiUrl ? `${app.target.uiUrl}/namespaces/${app.target.namespace}/workflows/${handle.workflowId}` : undefined }, `started ${flow}`);
+  app.logger.info(
+    { workflowId: handle.workflowId, ui: app.target.uiUrl ? `${app.target.uiUrl}/namespaces/${app.target.namespace}/workflows/${handle.workflowId}` : undefined },
+    `started ${flow}`,
+  );
   let warned = false;
   const result = awaitResult<RunReport>(handle, {
     onRetry: (err) => {
@@ -60,7 +63,10 @@ export function buildRunCommand(configFile: ConfigFile): Command {
   return new Command('run')
     .description('run one flow now, show its progress and print its report (exit 0 on success, 1 otherwise)')
     .argument('<flow>', `one of: ${FLOW_NAMES.join(', ')}`)
-    .addHelpText('after', `\nFlows and their parameters:\n${FLOW_NAMES.map((f) => `  ${f.padEnd(16)} ${FLOWS[f].description}\n  ${''.padEnd(16)} ${FLOWS[f].paramHelp}`).join('\n')}`)
+    .addHelpText(
+      'after',
+      `\nFlows and their parameters:\n${FLOW_NAMES.map((f) => `  ${f.padEnd(16)} ${FLOWS[f].description}\n  ${''.padEnd(16)} ${FLOWS[f].paramHelp}`).join('\n')}`,
+    )
     .option('-p, --param <key=value>', 'a flow parameter (repeatable)', collect, [])
     .option('--json', 'print the report as JSON')
     .action(async (flow: string, opts: { param: string[]; json?: boolean }) => {

@@ -91,7 +91,9 @@ export function schedulesCommand(configFile: ConfigFile): Command {
         }
         process.stdout.write(`${'ID'.padEnd(28)} ${'WORKFLOW'.padEnd(22)} ${'PAUSED'.padEnd(7)} ${'NEXT RUN'.padEnd(25)} LAST RUN\n`);
         for (const r of rows) {
-          process.stdout.write(`${String(r.id).padEnd(28)} ${String(r.workflow).padEnd(22)} ${String(r.paused).padEnd(7)} ${String(r.next).padEnd(25)} ${r.last}${r.managed ? '' : '  (not managed by hea)'}\n`);
+          process.stdout.write(
+            `${String(r.id).padEnd(28)} ${String(r.workflow).padEnd(22)} ${String(r.paused).padEnd(7)} ${String(r.next).padEnd(25)} ${r.last}${r.managed ? '' : '  (not managed by hea)'}\n`,
+          );
         }
         return true;
       }),
@@ -121,7 +123,7 @@ export function schedulesCommand(configFile: ConfigFile): Command {
     await app.client.schedule.getHandle(id).unpause('unpaused with hea schedules unpause');
     return `unpaused ${id}`;
   });
-  single('trigger', 'start the schedule\'s action now', async (app, id) => {
+  single('trigger', "start the schedule's action now", async (app, id) => {
     await app.client.schedule.getHandle(id).trigger();
     return `triggered ${id}`;
   });

@@ -61,11 +61,9 @@ export function buildStartCommand(configFile: ConfigFile): Command {
 }
 
 export function buildDevCommand(configFile: ConfigFile): Command {
-  return new Command('dev')
-    .description("embedded server, worker, schedules and the meter API, Web UI address printed (the organizer's --serve)")
-    .action(async () => {
-      const app = await serve(configFile);
-      app.logger.info('running; press Ctrl-C to stop');
-      await untilSignal(app);
-    });
+  return new Command('dev').description("embedded server, worker, schedules and the meter API, Web UI address printed (the organizer's --serve)").action(async () => {
+    const app = await serve(configFile);
+    app.logger.info('running; press Ctrl-C to stop');
+    await untilSignal(app);
+  });
 }

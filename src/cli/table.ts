@@ -4,6 +4,10 @@
 export function formatTable(header: string[], rows: unknown[][]): string {
   const text = (v: unknown) => String(v ?? '-');
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => text(r[i]).length)));
-  const line = (cells: unknown[]) => cells.map((c, i) => text(c).padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: unknown[]) =>
+    cells
+      .map((c, i) => text(c).padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header.map((h) => h.toUpperCase())), ...rows.map(line)].join('\n');
 }

@@ -17,11 +17,6 @@ export function usageError(message: string): never {
   process.exit(EXIT_USAGE);
 }
 
-/** Exit 0 when ok, 1 otherwise. */
-export function exitWith(ok: boolean): never {
-  process.exit(ok ? 0 : 1);
-}
-
 export type OpenOptions = Omit<Parameters<typeof import('../app.js').openApp>[0], 'configFile'>;
 
 /** Opens the App (Temporal, maybe the embedded server and a worker), loading its modules on first use. */
@@ -42,5 +37,5 @@ export async function withApp(configFile: ConfigFile, options: OpenOptions, body
   } finally {
     await app.close();
   }
-  exitWith(ok);
+  process.exit(ok ? 0 : 1);
 }

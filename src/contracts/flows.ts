@@ -22,7 +22,8 @@ export const FLOWS = {
     workflow: 'dailyEnergyPipeline',
     description: 'data updates, then solar/price/demand forecasts, then the battery plan',
     params: dailyPipelineParams,
-    paramHelp: 'updateData=bool runPricePredictions=bool priceModel=trend|peak|valley horizonDays=num runSolarPredictions=bool runDemandPredictions=bool runBatteryPlan=bool',
+    paramHelp:
+      'updateData=bool runPricePredictions=bool priceModel=trend|peak|valley horizonDays=num runSolarPredictions=bool runDemandPredictions=bool runBatteryPlan=bool',
   },
   'hourly-exogenic': {
     workflow: 'hourlyExogenousData',
@@ -73,10 +74,6 @@ export const FLOW_NAMES = Object.keys(FLOWS) as FlowName[];
 
 export function isFlowName(name: string): name is FlowName {
   return Object.hasOwn(FLOWS, name);
-}
-
-export function flowByWorkflow(workflow: string): FlowName | undefined {
-  return FLOW_NAMES.find((f) => FLOWS[f].workflow === workflow);
 }
 
 export type ParamsResult = { ok: true; value: Record<string, unknown> } | { ok: false; problems: string[] };

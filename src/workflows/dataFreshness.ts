@@ -55,7 +55,10 @@ export async function dataFreshness(input: FreshnessParams = {}): Promise<RunRep
           workflowId: remediationWorkflowId(flow),
           args: [{}],
           parentClosePolicy: ParentClosePolicy.ABANDON,
-          staticSummary: `remediation: stale data (${stale.filter((s) => s.remediate?.flow === flow).map((s) => s.dataset).join(', ')})`,
+          staticSummary: `remediation: stale data (${stale
+            .filter((s) => s.remediate?.flow === flow)
+            .map((s) => s.dataset)
+            .join(', ')})`,
         });
         run.note(`remediate ${flow}`, 'success', `started ${remediationWorkflowId(flow)}`);
       } catch (err) {

@@ -108,8 +108,3 @@ export async function runStep(step: string, job: string, args: string[], options
     };
   }
 }
-
-export function runIdentity() {
-  const info = workflowInfo();
-  return { workflowId: info.workflowId, runId: info.runId, workflow: info.workflowType };
-}

@@ -68,12 +68,7 @@ export function workflowBundle(): Promise<WorkflowBundle> {
 }
 
 /** A worker on `taskQueue` of the test server, running the project's workflows and activities for `config`. */
-export async function fixtureWorker(
-  env: TestWorkflowEnvironment,
-  config: AppConfig,
-  taskQueue: string,
-  options: Partial<WorkerOptions> = {},
-): Promise<Worker> {
+export async function fixtureWorker(env: TestWorkflowEnvironment, config: AppConfig, taskQueue: string, options: Partial<WorkerOptions> = {}): Promise<Worker> {
   return Worker.create({
     connection: env.nativeConnection,
     taskQueue,

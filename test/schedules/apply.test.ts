@@ -61,7 +61,7 @@ test('apply creates, is a no-op the second time, updates a changed cron in place
   expect(after.info.nextActionTimes.length).toBeGreaterThan(0);
 });
 
-test('apply deletes schedules it made that config dropped, and never anyone else\'s', async () => {
+test("apply deletes schedules it made that config dropped, and never anyone else's", async () => {
   await client.schedule.create({
     scheduleId: 't2-someone-elses',
     spec: { intervals: [{ every: '1h' }] },
@@ -87,13 +87,17 @@ test('a schedule fires on its own, and backfill starts the expected runs', async
   await worker.runUntil(async () => {
     await applySchedules(client, config);
     const handle = client.schedule.getHandle('t3-home');
-    await waitFor('the schedule to start and complete a run on its own', async () => {
-      const desc = await handle.describe();
-      const action = desc.info.recentActions[0];
-      if (!action) return false;
-      const result = await client.workflow.getHandle(action.action.workflow.workflowId).result();
-      return (result as { status: string }).status === 'success';
-    }, 60_000);
+    await waitFor(
+      'the schedule to start and complete a run on its own',
+      async () => {
+        const desc = await handle.describe();
+        const action = desc.info.recentActions[0];
+        if (!action) return false;
+        const result = await client.workflow.getHandle(action.action.workflow.workflowId).result();
+        return (result as { status: string }).status === 'success';
+      },
+      60_000,
+    );
     await handle.pause('so only the backfill runs from now on');
 
     const backfill = withSchedules('t4-', { solar: { flow: 'solar-data', cron: '0 6 * * *' } }, taskQueue);
@@ -105,10 +109,14 @@ test('a schedule fires on its own, and backfill starts the expected runs', async
       end: new Date('2026-01-12T23:00:00Z'),
       overlap: 'ALLOW_ALL',
     });
-    const runs = await waitFor('three backfilled runs', async () => {
-      const found = await listWorkflows(`WorkflowType = 'solarData' AND TaskQueue = '${taskQueue}'`);
-      return found.length >= 3 ? found : undefined;
-    }, 30_000);
+    const runs = await waitFor(
+      'three backfilled runs',
+      async () => {
+        const found = await listWorkflows(`WorkflowType = 'solarData' AND TaskQueue = '${taskQueue}'`);
+        return found.length >= 3 ? found : undefined;
+      },
+      30_000,
+    );
     expect(runs.map((r) => r.workflowId).sort()).toEqual([
       'solar-data-scheduled-2026-01-10T05:00:00Z',
       'solar-data-scheduled-2026-01-11T05:00:00Z',

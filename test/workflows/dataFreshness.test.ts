@@ -82,11 +82,9 @@ test('stale data: an alert to the webhook, and one remediation run however many 
   try {
     await worker.runUntil(async () => {
       // Three checks at once, as overlapping schedule runs or a manual check could make.
-      const reports = await Promise.all(
-        [1, 2, 3].map((i) =>
-          env.client.workflow.execute('dataFreshness', { taskQueue, workflowId: `fresh-${i}-${taskQueue}`, args: [{}] }),
-        ),
-      ) as RunReport[];
+      const reports = (await Promise.all(
+        [1, 2, 3].map((i) => env.client.workflow.execute('dataFreshness', { taskQueue, workflowId: `fresh-${i}-${taskQueue}`, args: [{}] })),
+      )) as RunReport[];
       const table = reports[0]!.tables![0]!;
       expect(table.rows.map((r) => [r[0], r[2]])).toEqual([
         ['spot_prices', 'NO'],
