@@ -11,7 +11,6 @@ import { schedulesCommand } from './cli/schedules.js';
 import { buildDevCommand, buildStartCommand } from './cli/serve.js';
 import { buildWorkerCommand } from './cli/worker.js';
 import { EXIT_USAGE, UsageProblem, usageError } from './cli/withApp.js';
-import { isDebug } from './logging.js';
 
 export function buildProgram(): Command {
   const program = new Command('hea')
@@ -52,6 +51,7 @@ export async function main(argv = process.argv): Promise<void> {
       process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
     }
     process.stderr.write(`hea: ${err instanceof Error ? err.message : String(err)}\n`);
+    const { isDebug } = await import('./logging.js'); // pino: loaded when needed
     if (isDebug() && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     process.exit(1);
   }

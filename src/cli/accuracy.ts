@@ -2,7 +2,6 @@
 // daily pipeline's accuracy step, jobs/accuracy/score.py), and per kind the window's summary against naive.
 import { Command } from 'commander';
 import { z } from 'zod';
-import { loadConfigOrExit } from '../config/load.js';
 import type { StoreDb } from '../store/db.js';
 import { formatTable } from './table.js';
 import { usageError } from './withApp.js';
@@ -91,7 +90,7 @@ export function buildAccuracyCommand(configFile: () => string | undefined): Comm
       const parsed = optionsSchema.safeParse(raw);
       if (!parsed.success) usageError(parsed.error.issues.map((i) => i.message).join('; '));
       const opts = parsed.data;
-      const config = loadConfigOrExit(configFile());
+      const config = (await import('../config/load.js')).loadConfigOrExit(configFile());
       const { openStoreReadOnly } = await import('../store/db.js'); // a native module: loaded when needed
       const db = openStoreReadOnly(config.storeUrl, config.root);
       const scores = db ? readScores(db, opts.days, opts.kind) : [];

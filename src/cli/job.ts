@@ -1,7 +1,5 @@
 // `hea job <name>`: one job of the registry now, through Temporal, with its configured timeouts and retries.
 import { Command } from 'commander';
-import { loadConfigOrExit } from '../config/load.js';
-import { summarizeFailure } from '../contracts/failures.js';
 import { awaitResult, followRun } from '../follow.js';
 import { usageError, withApp, type ConfigFile } from './withApp.js';
 
@@ -12,7 +10,7 @@ export function buildJobCommand(configFile: ConfigFile): Command {
     .argument('[args...]', 'extra arguments for the job')
     .option('--json', 'print the outcome as JSON')
     .action(async (name: string, args: string[], opts: { json?: boolean }) => {
-      const jobs = loadConfigOrExit(configFile()).jobs;
+      const jobs = (await import('../config/load.js')).loadConfigOrExit(configFile()).jobs;
       if (!jobs[name]) usageError(`unknown job "${name}"; jobs: ${Object.keys(jobs).join(', ')}`);
       await withApp(configFile, { worker: 'if-none' }, async (app) => {
         try {
@@ -28,6 +26,7 @@ export function buildJobCommand(configFile: ConfigFile): Command {
           process.stdout.write(`${JSON.stringify(opts.json ? outcome : outcome.result, null, 2)}\n`);
           return true;
         } catch (err) {
+          const { summarizeFailure } = await import('../contracts/failures.js'); // the SDK: loaded when needed
           process.stderr.write(`hea: job ${name} failed: ${summarizeFailure(err).fullMessage}\n`);
           return false;
         }

@@ -1,7 +1,6 @@
 // `hea run <flow>`: one flow now, its progress followed, its report printed (exit 0 on success, 1 otherwise).
 import { Command } from 'commander';
 import type { App } from '../app.js';
-import { summarizeFailure } from '../contracts/failures.js';
 import { FLOWS, FLOW_NAMES, isFlowName, type FlowName } from '../contracts/flows.js';
 import type { RunReport } from '../contracts/report.js';
 import { awaitResult, followRun } from '../follow.js';
@@ -35,6 +34,7 @@ export async function runFlow(app: App, flow: FlowName, params: Record<string, u
     return await result;
   } catch (err) {
     // A run that failed (RunFailed) carries its report as the failure's details.
+    const { summarizeFailure } = await import('../contracts/failures.js'); // the SDK: loaded when needed
     const report = summarizeFailure(err).details as Partial<RunReport> | undefined;
     if (report?.steps) return report as RunReport;
     throw err;
