@@ -9,6 +9,7 @@ import { applyRetention, ensureStatusAttribute } from '../../src/temporal/namesp
 import type { RunReport } from '../../src/workflows/report.js';
 import {
   FIXTURE_JOB_DEFAULTS,
+  PIPELINE_JOBS,
   PYTHON,
   ROOT,
   fixtureConfig,
@@ -23,20 +24,6 @@ import { startReceiver, type Receiver } from '../helpers/receiver.js';
 
 const env = useTestServer();
 const NOW = '2025-11-03T10:30:00Z';
-const ECHO = [
-  'prices_data',
-  'co2_gas_coal',
-  'consumption_data',
-  'thermia_data',
-  'solar_actual',
-  'solar_predictions',
-  'price_predictions',
-  'demand_predictions',
-  'rl_control',
-  'prices_train',
-  'demand_train',
-  'training_report',
-];
 
 let receiver: Receiver;
 beforeAll(async () => {
@@ -47,7 +34,7 @@ afterAll(() => receiver?.close());
 
 function config(failing: string[]) {
   const jobs: Record<string, FixtureJob> = {};
-  for (const job of [...ECHO, 'weather_data']) jobs[job] = { script: 'echo_job.py', args: failing.includes(job) ? ['fail'] : [] };
+  for (const job of PIPELINE_JOBS) jobs[job] = { script: 'echo_job.py', args: failing.includes(job) ? ['fail'] : [] };
   jobs.accuracy_score = { args: ['-m', 'jobs.accuracy.score'] };
   jobs.daily_report = { args: ['-m', 'jobs.reports.daily'] };
   return fixtureConfig(jobs, {

@@ -3,33 +3,14 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.js';
 import type { RunReport, StepReport } from '../../src/workflows/report.js';
-import { fixtureConfig, testLogger, uniqueTaskQueue, useTestServer, workflowBundle, type FixtureJob } from '../helpers/env.js';
+import { PIPELINE_JOBS, fixtureConfig, testLogger, uniqueTaskQueue, useTestServer, workflowBundle, type FixtureJob } from '../helpers/env.js';
 
 const env = useTestServer();
-
-const JOBS = [
-  'prices_data',
-  'co2_gas_coal',
-  'weather_data',
-  'consumption_data',
-  'thermia_data',
-  'solar_actual',
-  'solar_predictions',
-  'price_predictions',
-  'demand_predictions',
-  'rl_control',
-  'prices_train',
-  'demand_train',
-  'rl_train',
-  'accuracy_score',
-  'daily_report',
-  'training_report',
-];
 
 /** Every job echoes its args; the ones named in `failing` exit 65. */
 function config(failing: string[] = []) {
   const jobs: Record<string, FixtureJob> = {};
-  for (const job of JOBS) jobs[job] = { script: 'echo_job.py', args: failing.includes(job) ? ['fail'] : [] };
+  for (const job of PIPELINE_JOBS) jobs[job] = { script: 'echo_job.py', args: failing.includes(job) ? ['fail'] : [] };
   return fixtureConfig(jobs);
 }
 
