@@ -79,6 +79,20 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/process/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...topLayer,
+            { regex: '^(\\.\\.?/)+(workflows|activities)/', message: 'src/process/ sits below activities and workflows: they import it, never the other way' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/contracts/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./', message: 'src/contracts/ imports nothing of ours (every layer imports it)' }] }],
