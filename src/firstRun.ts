@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { App } from './app.js';
-import { FLOWS } from './flows.js';
+import { FLOWS } from './contracts/flows.js';
 
 /** The workflow id of the first training: fixed, so it runs once however often `hea start` starts. */
 export const FIRST_TRAINING_ID = 'first-training';

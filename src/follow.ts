@@ -16,10 +16,7 @@ export interface Snapshot {
 }
 
 export async function snapshot(handle: WorkflowHandle): Promise<Snapshot> {
-  const [report, description] = await Promise.all([
-    handle.query<RunReport>(reportQueryName).catch(() => undefined),
-    handle.describe(),
-  ]);
+  const [report, description] = await Promise.all([handle.query<RunReport>(reportQueryName).catch(() => undefined), handle.describe()]);
   const pending = description.raw.pendingActivities ?? [];
   const dataConverter = handle.client.options.loadedDataConverter;
   const running: RunningJob[] = [];
@@ -41,10 +38,7 @@ export const RECONNECT_FOR_MS = 10 * 60_000;
  * The run's result. A failure to reach Temporal (the server or the `hea start` next to it restarting) is
  * not the run's failure: ask again, every second, until `retryForMs` has passed without an answer.
  */
-export async function awaitResult<T = unknown>(
-  handle: WorkflowHandle,
-  options: { retryForMs?: number; onRetry?: (err: unknown) => void } = {},
-): Promise<T> {
+export async function awaitResult<T = unknown>(handle: WorkflowHandle, options: { retryForMs?: number; onRetry?: (err: unknown) => void } = {}): Promise<T> {
   // Imported here: the CLI loads the SDK only for commands that connect.
   const { WorkflowFailedError, WorkflowNotFoundError } = await import('@temporalio/client');
   const retryForMs = options.retryForMs ?? RECONNECT_FOR_MS;
@@ -87,9 +81,7 @@ export async function followRun(handle: WorkflowHandle, out: NodeJS.WriteStream,
           const pct = h?.progress ?? 0;
           const what = [h?.stage, h?.message].filter(Boolean).join(': ');
           const attempt = r.attempt > 1 ? ` (attempt ${r.attempt})` : '';
-          return tty
-            ? `  ${bar(pct)} ${pct.toFixed(0).padStart(3)}% ${r.step}${attempt} ${what}`
-            : `  ${r.step}${attempt}: ${pct.toFixed(0)}% ${what}`;
+          return tty ? `  ${bar(pct)} ${pct.toFixed(0).padStart(3)}% ${r.step}${attempt} ${what}` : `  ${r.step}${attempt}: ${pct.toFixed(0)}% ${what}`;
         }),
       ];
       if (tty) {

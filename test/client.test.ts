@@ -15,8 +15,13 @@ const config = fixtureConfig(
     weather_data: { script: 'fetch_fixture.py', args: ['weather'] },
     consumption_data: { script: 'fetch_fixture.py', args: ['consumption', 'fail'] },
     thermia_data: { script: 'fetch_fixture.py', args: ['thermia', 'fail'] },
+    // Spot prices 5 h old, the weather 1 h old.
+    store_status: { script: 'status_fixture.py', args: ['price.spot=5', 'weather.temperature=1'] },
   },
-  { schedules: { idPrefix: 'cli-', entries: { hourly: { flow: 'hourly-exogenic', cron: '0 * * * *' } } } },
+  {
+    schedules: { idPrefix: 'cli-', entries: { hourly: { flow: 'hourly-exogenic', cron: '0 * * * *' } } },
+    freshness: { datasets: { spot_prices: { series: 'price.spot', maxAge: '2h' }, weather: { series: 'weather.temperature', maxAge: '3h' } } },
+  },
 );
 
 function hea(args: string[], extraEnv: Record<string, string> = {}) {
@@ -80,16 +85,14 @@ test('hea run starts a worker when none polls, prints the report and exits 0 on 
   expect(existsSync(report.reportFile!)).toBe(true);
 });
 
-test.each([
-  [['run', 'hourly-exogenic', '--json']],
-  [['run', 'home-data', '--json']],
-  [['job', 'prices_data', '--json']],
-  [['schedules', 'list', '--json']],
-])('hea %j with logs on: stdout is JSON alone, the logs go to stderr', async (args) => {
-  const res = await hea(args, { HEA_TASK_QUEUE: uniqueTaskQueue('json'), LOG_LEVEL: 'debug' });
-  expect(() => JSON.parse(res.stdout)).not.toThrow();
-  expect(res.stderr).toMatch(/"level":(20|30)/);
-});
+test.each([[['run', 'hourly-exogenic', '--json']], [['run', 'home-data', '--json']], [['job', 'prices_data', '--json']], [['schedules', 'list', '--json']]])(
+  'hea %j with logs on: stdout is JSON alone, the logs go to stderr',
+  async (args) => {
+    const res = await hea(args, { HEA_TASK_QUEUE: uniqueTaskQueue('json'), LOG_LEVEL: 'debug' });
+    expect(() => JSON.parse(res.stdout)).not.toThrow();
+    expect(res.stderr).toMatch(/"level":(20|30)/);
+  },
+);
 
 test('a config whose schedule has an invalid cron: exit 2 naming the schedule, before anything is applied', async () => {
   const dir = tmpDir();
@@ -147,4 +150,25 @@ test('hea schedules apply prints the difference, and nothing the second time', a
   expect((await hea(['schedules', 'pause', 'hourly'])).stdout).toContain('paused cli-hourly');
   const paused = JSON.parse((await hea(['schedules', 'list', '--json'])).stdout) as { id: string; paused: boolean }[];
   expect(paused.find((r) => r.id === 'cli-hourly')!.paused).toBe(true);
+});
+
+test('hea freshness: a stale dataset is exit 1, its verdict in the table', async () => {
+  const res = await hea(['freshness', '--json'], { HEA_TASK_QUEUE: uniqueTaskQueue('fresh') });
+  expect(res.exitCode).toBe(1);
+  const rows = JSON.parse(res.stdout) as { dataset: string; fresh: string }[];
+  expect(rows.map((r) => [r.dataset, r.fresh])).toEqual([
+    ['spot_prices', 'NO'],
+    ['weather', 'yes'],
+  ]);
+});
+
+test('hea freshness: every dataset fresh is exit 0, printed as a table', async () => {
+  const fresh = fixtureConfig(
+    { store_status: { script: 'status_fixture.py', args: ['weather.temperature=1'] } },
+    { freshness: { datasets: { weather: { series: 'weather.temperature', maxAge: '3h' } } } },
+  );
+  const res = await hea(['freshness'], { HEA_CONFIG: fresh.file, HEA_TASK_QUEUE: uniqueTaskQueue('fresh') });
+  expect(res.exitCode).toBe(0);
+  expect(res.stdout).toMatch(/^DATASET\s+SOURCE\s+FRESH/);
+  expect(res.stdout).toMatch(/weather\s+weather\.temperature\s+yes/);
 });

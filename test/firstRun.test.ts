@@ -41,7 +41,12 @@ test('no trained model: one first training starts, under a fixed id, and only on
   const fetch = { args: [quick] };
   const config = writeConfig(
     {
-      prices_data: fetch, co2_gas_coal: fetch, weather_data: fetch, consumption_data: fetch, thermia_data: fetch, solar_actual: fetch,
+      prices_data: fetch,
+      co2_gas_coal: fetch,
+      weather_data: fetch,
+      consumption_data: fetch,
+      thermia_data: fetch,
+      solar_actual: fetch,
       prices_train: { args: [train, 'price_trend'] },
       demand_train: { args: [train, 'demand'] },
       training_report: fetch,

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { ROOT, quietRuntime, workflowBundle } from './helpers/env.js';
 
-
 quietRuntime();
 
 const DIR = join(ROOT, 'test', 'histories');
@@ -33,13 +32,20 @@ function loadHistory(file: string, patch: (json: any) => void = () => undefined)
   return fromJson(historyType, json, { ignoreUnknownFields: true });
 }
 
-const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 test('a history is recorded for every workflow type the worker registers', async () => {
-  const source = readFileSync(join(ROOT, 'src', 'workflows', 'index.ts'), 'utf8');
-  const exported = [...source.matchAll(/export \{ (\w+) \}/g)].map((m) => m[1]!).sort();
+  // The worker registers what src/workflows/index.ts exports (workflowsPath); loading it outside the
+  // sandbox is safe: activity proxies and queries are only defined at load, never called.
+  const registered = Object.entries(await import('../src/workflows/index.js'))
+    .filter(([, value]) => typeof value === 'function')
+    .map(([name]) => name)
+    .sort();
   const recorded = files.map((f) => f.split('.')[0]!);
-  expect(exported.filter((w) => !recorded.includes(w))).toEqual([]);
+  expect(registered.length).toBeGreaterThan(0);
+  expect(registered.filter((w) => !recorded.includes(w))).toEqual([]);
 });
 
 test('every recorded history replays against the current workflow code', async () => {

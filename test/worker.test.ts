@@ -32,7 +32,14 @@ test('each role polls its task queues, each queue with its own job slots', () =>
 
 test('the default worker serves both queues: a flow on one, an API training on the other; shutdown stops both', async () => {
   const target = { connectionOptions: { address: env.address }, namespace: 'default', taskQueue };
-  const { worker } = await createWorker({ config, target, logger: testLogger(), connection: env.nativeConnection, workflowBundle: await workflowBundle(), identity: 'roles-test' });
+  const { worker } = await createWorker({
+    config,
+    target,
+    logger: testLogger(),
+    connection: env.nativeConnection,
+    workflowBundle: await workflowBundle(),
+    identity: 'roles-test',
+  });
   expect(worker.workers).toHaveLength(2);
   const running = worker.run();
   const api = await startApi(onMeterTaskQueue({ config, client: env.client, target, logger: testLogger() }), { host: '127.0.0.1', port: 0 });
@@ -40,7 +47,11 @@ test('the default worker serves both queues: a flow on one, an API training on t
     const job = await env.client.workflow.execute('runSingleJob', { taskQueue, workflowId: `job-${taskQueue}`, args: [{ job: 'trivial' }] });
     expect(job).toMatchObject({ job: 'trivial' });
 
-    const res = await fetch(`${api.url}/trainmodel/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ meter_id: 'meter_roles_1', meter_type: 'electricity' }) });
+    const res = await fetch(`${api.url}/trainmodel/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ meter_id: 'meter_roles_1', meter_type: 'electricity' }),
+    });
     expect(res.status).toBe(202);
     const handle = env.client.workflow.getHandle(meterWorkflowId('electricity', 'meter_roles_1'));
     await waitFor('the training to complete', async () => (await handle.describe()).status.name === 'COMPLETED', 60_000);
@@ -58,7 +69,10 @@ test('the default worker serves both queues: a flow on one, an API training on t
 });
 
 test('hea worker --role refuses an unknown role with a usage error (exit 2), before connecting anywhere', () => {
-  const res = spawnSync(process.execPath, [join(ROOT, 'bin', 'hea.js'), 'worker', '--role', 'trainers'], { encoding: 'utf8', env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1' } });
+  const res = spawnSync(process.execPath, [join(ROOT, 'bin', 'hea.js'), 'worker', '--role', 'trainers'], {
+    encoding: 'utf8',
+    env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1' },
+  });
   expect(res.status).toBe(2);
   expect(res.stderr).toMatch(/--role.*trainers.*pipelines, meters, all/s);
 });

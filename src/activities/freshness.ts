@@ -2,29 +2,10 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { AppConfig } from '../config/load.js';
 import type { FreshnessConfig } from '../config/schedules.js';
-import { FLOWS } from '../flows.js';
+import { FLOWS } from '../contracts/flows.js';
+import type { DatasetFreshness, SeriesStatus } from '../contracts/freshness.js';
 import type { Logger } from '../logging.js';
 import { createNotifyActivities } from './notify.js';
-
-/** One dataset's verdict, as the organizer's check_data_freshness gave it (is_fresh and a reason). */
-export interface DatasetFreshness {
-  dataset: string;
-  target: string;
-  is_fresh: boolean;
-  reason: string;
-  latest?: string;
-  age_hours?: number;
-  max_age_hours: number;
-  /** The store's status could not be read: neither fresh nor stale, and no alert or remediation. */
-  unknown?: boolean;
-  remediate?: { flow: string; workflow: string };
-}
-
-export interface SeriesStatus {
-  rows?: number;
-  first?: string | null;
-  latest?: string | null;
-}
 
 const hours = (ms: number) => Math.round((ms / 3_600_000) * 100) / 100;
 

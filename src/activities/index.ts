@@ -11,7 +11,7 @@ import { createPlanHomeActivities } from './planHome.js';
 
 export type { RunJobInput, JobOutcome, JobHeartbeat, JobFailureDetails } from './runJob.js';
 export type { JobActivityOptions } from './jobOptions.js';
-export type { DatasetFreshness, SeriesStatus } from './freshness.js';
+export type { DatasetFreshness, SeriesStatus } from '../contracts/freshness.js';
 export type { AlertInput, AlertOutcome } from './notify.js';
 export type { Degradation, RollingAccuracy } from './accuracy.js';
 export type { PlanPublished } from './planHome.js';

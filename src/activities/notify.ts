@@ -108,21 +108,23 @@ export function createNotifyActivities(config: AppConfig, logger: Logger) {
       const link = reportLink(config, alert.reportFile);
       const db = openAlerts(config);
       try {
-        const claim = db.transaction((): { duplicate: true } | { duplicate: false; id: number; delivery: Delivery } => {
-          const recent = db
-            .prepare("SELECT id FROM alerts WHERE subject = ? AND at >= ? AND json_extract(data, '$.delivery') != 'failed' LIMIT 1")
-            .get(alert.subject, now - Math.floor(dedupWindow / 1000));
-          if (recent) return { duplicate: true };
-          const sentLastHour = (
-            db.prepare("SELECT COUNT(*) AS n FROM alerts WHERE at >= ? AND json_extract(data, '$.delivery') IN ('sent', 'sending')").get(now - 3600) as { n: number }
-          ).n;
-          const delivery: Delivery = !url ? 'no-webhook' : sentLastHour >= maxPerHour ? 'rate-limited' : 'sent';
-          const data = { ...alert.data, ...(link ? { report: link } : {}), delivery: delivery === 'sent' ? 'sending' : delivery };
-          const info = db
-            .prepare('INSERT INTO alerts (at, kind, subject, message, data) VALUES (?, ?, ?, ?, ?)')
-            .run(now, alert.kind, alert.subject, alert.message, JSON.stringify(data));
-          return { duplicate: false, id: Number(info.lastInsertRowid), delivery };
-        }).immediate();
+        const claim = db
+          .transaction((): { duplicate: true } | { duplicate: false; id: number; delivery: Delivery } => {
+            const recent = db
+              .prepare("SELECT id FROM alerts WHERE subject = ? AND at >= ? AND json_extract(data, '$.delivery') != 'failed' LIMIT 1")
+              .get(alert.subject, now - Math.floor(dedupWindow / 1000));
+            if (recent) return { duplicate: true };
+            const sentLastHour = (
+              db.prepare("SELECT COUNT(*) AS n FROM alerts WHERE at >= ? AND json_extract(data, '$.delivery') IN ('sent', 'sending')").get(now - 3600) as { n: number }
+            ).n;
+            const delivery: Delivery = !url ? 'no-webhook' : sentLastHour >= maxPerHour ? 'rate-limited' : 'sent';
+            const data = { ...alert.data, ...(link ? { report: link } : {}), delivery: delivery === 'sent' ? 'sending' : delivery };
+            const info = db
+              .prepare('INSERT INTO alerts (at, kind, subject, message, data) VALUES (?, ?, ?, ?, ?)')
+              .run(now, alert.kind, alert.subject, alert.message, JSON.stringify(data));
+            return { duplicate: false, id: Number(info.lastInsertRowid), delivery };
+          })
+          .immediate();
         const level = alert.kind === 'failed-run' || alert.kind === 'degradation' ? 'error' : 'warn';
         log[level]({ kind: alert.kind, subject: alert.subject, report: link, delivery: claim.duplicate ? 'duplicate' : claim.delivery }, alert.message);
         if (claim.duplicate) return { delivery: 'duplicate' };

@@ -1,11 +1,13 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/load.js';
-import { reportBaseName, type RunReport, type StepReport } from '../workflows/report.js';
+import { reportBaseName, type RunReport, type StepReport } from '../contracts/report.js';
 import { formatDuration } from '../config/duration.js';
 
 function cell(value: unknown): string {
-  return String(value ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return String(value ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ');
 }
 
 /** What a reader looks for first: accuracy against the baselines, then decisions, then volumes. */
@@ -31,7 +33,10 @@ export function figures(result: Record<string, unknown> | undefined, max = 10): 
       }
     }
   }
-  const ranked = flat.map((f, i) => ({ f, i })).sort((a, b) => tier(a.f[0]) - tier(b.f[0]) || a.i - b.i).map(({ f }) => f);
+  const ranked = flat
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => tier(a.f[0]) - tier(b.f[0]) || a.i - b.i)
+    .map(({ f }) => f);
   return ranked
     .filter(([, v]) => typeof v !== 'string' || (v as string).length <= 60)
     .slice(0, max)

@@ -2,8 +2,9 @@
 // daily pipeline's accuracy step, jobs/accuracy/score.py), and per kind the window's summary against naive.
 import { Command } from 'commander';
 import { z } from 'zod';
-import { loadConfigOrExit } from '../config/load.js';
 import type { StoreDb } from '../store/db.js';
+import { formatTable } from './table.js';
+import { usageError } from './withApp.js';
 
 export interface ScoreRow {
   kind: string;
@@ -79,12 +80,6 @@ export const UNITS: Record<string, string> = { price: 'EUR/MWh', demand: 'kWh/h'
 
 const num = (x: number | null, digits = 4) => (x === null ? '-' : String(Number(x.toPrecision(digits))));
 
-function table(header: string[], rows: (string | number)[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells: (string | number)[]) => cells.map((c, i) => String(c).padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(header.map((h) => h.toUpperCase())), ...rows.map(line)].join('\n');
-}
-
 export function buildAccuracyCommand(configFile: () => string | undefined): Command {
   return new Command('accuracy')
     .description("each forecaster's realised error per day (serving model and naive ones), and the window's summary")
@@ -93,12 +88,9 @@ export function buildAccuracyCommand(configFile: () => string | undefined): Comm
     .option('--json', 'as JSON: {scores, summary}')
     .action(async (raw: Record<string, unknown>) => {
       const parsed = optionsSchema.safeParse(raw);
-      if (!parsed.success) {
-        process.stderr.write(`hea: ${parsed.error.issues.map((i) => i.message).join('; ')}\n`);
-        process.exit(2);
-      }
+      if (!parsed.success) usageError(parsed.error.issues.map((i) => i.message).join('; '));
       const opts = parsed.data;
-      const config = loadConfigOrExit(configFile());
+      const config = (await import('../config/load.js')).loadConfigOrExit(configFile());
       const { openStoreReadOnly } = await import('../store/db.js'); // a native module: loaded when needed
       const db = openStoreReadOnly(config.storeUrl, config.root);
       const scores = db ? readScores(db, opts.days, opts.kind) : [];
@@ -113,12 +105,19 @@ export function buildAccuracyCommand(configFile: () => string | undefined): Comm
         return;
       }
       process.stdout.write(
-        `${table(
+        `${formatTable(
           ['day', 'kind', 'forecaster', 'MAE', 'RMSE', 'unit', 'hours'],
           scores.map((s) => [s.day, s.kind, `${s.forecaster}${s.serving ? ' (serving)' : ''}`, num(s.mae), num(s.rmse), UNITS[s.kind] ?? '', s.n]),
-        )}\n\n${table(
+        )}\n\n${formatTable(
           ['kind', 'forecaster', 'days', 'MAE (hour-weighted)', 'unit', 'vs best naive'],
-          summary.map((s) => [s.kind, `${s.forecaster}${s.serving ? ' (serving)' : ''}`, s.days, num(s.mae), UNITS[s.kind] ?? '', s.vsBestNaive === null ? '-' : `${num(s.vsBestNaive, 3)}x`]),
+          summary.map((s) => [
+            s.kind,
+            `${s.forecaster}${s.serving ? ' (serving)' : ''}`,
+            s.days,
+            num(s.mae),
+            UNITS[s.kind] ?? '',
+            s.vsBestNaive === null ? '-' : `${num(s.vsBestNaive, 3)}x`,
+          ]),
         )}\n`,
       );
     });

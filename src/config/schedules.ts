@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cronProblem } from './cron.js';
 import { durationMs } from './duration.js';
-import { FLOWS, isFlowName, validateFlowParams } from '../flows.js';
+import { FLOWS, isFlowName, validateFlowParams } from '../contracts/flows.js';
 
 const flowName = z.string().refine(isFlowName, { message: `unknown flow; flows: ${Object.keys(FLOWS).join(', ')}` });
 
@@ -61,7 +61,10 @@ export const schedulesSchema = z
     /** `hea schedules backfill` refuses to start more runs than this without --yes. */
     backfillLimit: z.number().int().min(1).default(10),
     /** Schedule ids are prefixed so `apply` only ever deletes the project's own schedules. */
-    idPrefix: z.string().regex(/^[a-z][a-z0-9-]*$/).default('hea-'),
+    idPrefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/)
+      .default('hea-'),
     entries: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower case letters, digits and -'), scheduleEntrySchema).default({}),
   })
   .strict();

@@ -1,11 +1,4 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  CancelledFailure,
-  ChildWorkflowFailure,
-  TerminatedFailure,
-  TimeoutFailure,
-} from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, CancelledFailure, ChildWorkflowFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import type { JobError } from './jobs.js';
 
 // The one way a failure becomes something a person or a report can read. Workflow-safe (it imports only
@@ -25,6 +18,8 @@ export interface FailureSummary {
   jobError?: JobError;
   /** The ApplicationFailure's first detail, untyped: callers that attached one know its shape. */
   details?: unknown;
+  /** Which timeout fired (`START_TO_CLOSE`, `HEARTBEAT`, ...), for a TimedOut failure. */
+  timeoutType?: string;
 }
 
 /** A wrapper whose cause says more: activity, child workflow, or the client's WorkflowFailedError. */
@@ -69,7 +64,7 @@ export function summarizeFailure(err: unknown): FailureSummary {
   });
   if (cause instanceof TerminatedFailure) return named('Terminated', 'terminated', cause);
   if (cause instanceof CancelledFailure) return named('Cancelled', 'cancelled', cause);
-  if (cause instanceof TimeoutFailure) return named('TimedOut', `timed out (${cause.timeoutType})`, cause);
+  if (cause instanceof TimeoutFailure) return { ...named('TimedOut', `timed out (${cause.timeoutType})`, cause), timeoutType: String(cause.timeoutType) };
   if (cause instanceof Error) return named(cause.name || 'Error', String(cause), cause);
   return { type: 'Error', message: firstLine(String(cause)), fullMessage: String(cause) };
 }

@@ -3,9 +3,18 @@
 import uPlot from '/dashboard/vendor/uplot/uPlot.esm.js';
 
 export const COLORS = {
-  price: '#2b6cb0', forecast: '#d69e2e', band: 'rgba(214,158,46,0.18)', charge: '#38a169', discharge: '#e53e3e',
-  soc: '#805ad5', pv: '#ecc94b', load: '#4a5568', actual: '#2d3748', naive: ['#a0aec0', '#718096', '#cbd5e0'],
-  alert: '#c53030', serving: '#2b6cb0',
+  price: '#2b6cb0',
+  forecast: '#d69e2e',
+  band: 'rgba(214,158,46,0.18)',
+  charge: '#38a169',
+  discharge: '#e53e3e',
+  soc: '#805ad5',
+  pv: '#ecc94b',
+  load: '#4a5568',
+  actual: '#2d3748',
+  naive: ['#a0aec0', '#718096', '#cbd5e0'],
+  alert: '#c53030',
+  serving: '#2b6cb0',
 };
 
 window.__charts = window.__charts || {};
@@ -20,8 +29,11 @@ function record(name, data, series) {
 
 /** 24-hour clock; a local midnight shows its date instead. */
 function timeLabel(t, timezone) {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { timeZone: timezone, weekday: 'short', day: 'numeric', month: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-    .formatToParts(new Date(t * 1000)).map((p) => [p.type, p.value]));
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', { timeZone: timezone, weekday: 'short', day: 'numeric', month: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+      .formatToParts(new Date(t * 1000))
+      .map((p) => [p.type, p.value]),
+  );
   return parts.hour === '00' && parts.minute === '00' ? `${parts.weekday} ${parts.day}/${parts.month}` : `${parts.hour}:${parts.minute}`;
 }
 
@@ -35,7 +47,13 @@ export function chart(name, el, { title, series, data, axes, scales, bands, heig
   live.get(name)?.destroy();
   const width = Math.max(320, contentWidth(el) || 600);
   const opts = {
-    title, width, height, series: [{}, ...series], axes, scales, bands,
+    title,
+    width,
+    height,
+    series: [{}, ...series],
+    axes,
+    scales,
+    bands,
     legend: { live: true },
     cursor: { points: { size: 6 } },
     ...(timezone ? { tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), timezone) } : {}),

@@ -46,7 +46,25 @@ export function table(columns, rows) {
   return h(
     'table',
     {},
-    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.num ? 'num' : undefined }, c.label)))),
-    h('tbody', {}, rows.map((r) => h('tr', {}, columns.map((c) => h('td', { class: c.num ? 'num' : undefined }, c.cell(r)))))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        columns.map((c) => h('th', { class: c.num ? 'num' : undefined }, c.label)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.map((r) =>
+        h(
+          'tr',
+          {},
+          columns.map((c) => h('td', { class: c.num ? 'num' : undefined }, c.cell(r))),
+        ),
+      ),
+    ),
   );
 }

@@ -14,10 +14,7 @@ export async function publishRetained(cfg: MqttConfig & { url: string }, message
   try {
     const deadline = AbortSignal.timeout(cfg.timeout);
     const sent = Promise.all(messages.map((m) => client.publishAsync(m.topic, m.payload, { qos: 1, retain: true })));
-    await Promise.race([
-      sent,
-      new Promise((_, reject) => deadline.addEventListener('abort', () => reject(new Error(`MQTT publish to ${cfg.url} timed out`)))),
-    ]);
+    await Promise.race([sent, new Promise((_, reject) => deadline.addEventListener('abort', () => reject(new Error(`MQTT publish to ${cfg.url} timed out`))))]);
   } finally {
     await client.endAsync(true).catch(() => undefined);
   }

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { ScheduleOptions, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { AppConfig } from '../config/load.js';
-import { FLOWS, validateFlowParams } from '../flows.js';
+import { FLOWS, validateFlowParams } from '../contracts/flows.js';
 
 /** Marks a schedule as this project's: `apply` never touches schedules without it. */
 export const MANAGED_BY = 'home-energy-ai';
@@ -39,9 +39,7 @@ export function desiredSchedules(config: AppConfig): DesiredSchedule[] {
     if (!params.ok) throw new Error(`schedule ${key}: ${params.problems.join('; ')}`); // config validation prevents this
     // The whole spec is replaced on update: describe() returns calendars, never the cron text, so a
     // merge would add triggers rather than change them.
-    const spec = entry.cron
-      ? { cronExpressions: [entry.cron], timezone: s.timezone }
-      : { intervals: [{ every: entry.every as number }], timezone: s.timezone };
+    const spec = entry.cron ? { cronExpressions: [entry.cron], timezone: s.timezone } : { intervals: [{ every: entry.every as number }], timezone: s.timezone };
     const policies = {
       overlap: OVERLAP[entry.overlap ?? s.overlap] as ScheduleOverlapPolicy,
       catchupWindow: entry.catchupWindow ?? s.catchupWindow,

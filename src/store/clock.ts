@@ -45,7 +45,7 @@ export function localDate(epochS: number, tz: string): string {
 /** The zone's offset from UTC at an instant, in seconds (east positive). */
 function offsetSeconds(epochS: number, tz: string): number {
   const p = parts(epochS, tz);
-  return (Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) / 1000) - epochS;
+  return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) / 1000 - epochS;
 }
 
 /** The instant local midnight starts `date` (YYYY-MM-DD) in `tz`, daylight-saving changes included. */

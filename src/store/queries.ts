@@ -7,9 +7,10 @@ export function tableExists(db: StoreDb, name: string): boolean {
 
 /** Hourly means of a series in [start, end) (15-minute prices become hours), by hour start. */
 export function hourlySeries(db: StoreDb, name: string, start: number, end: number): Map<number, number> {
-  const rows = db
-    .prepare('SELECT (ts / 3600) * 3600 AS h, AVG(value) AS v FROM series WHERE name = ? AND ts >= ? AND ts < ? GROUP BY h')
-    .all(name, start, end) as { h: number; v: number }[];
+  const rows = db.prepare('SELECT (ts / 3600) * 3600 AS h, AVG(value) AS v FROM series WHERE name = ? AND ts >= ? AND ts < ? GROUP BY h').all(name, start, end) as {
+    h: number;
+    v: number;
+  }[];
   return new Map(rows.map((r) => [r.h, r.v]));
 }
 
@@ -60,5 +61,8 @@ export function quantile(sorted: number[], q: number): number {
 }
 
 export function median(values: number[]): number {
-  return quantile([...values].sort((a, b) => a - b), 0.5);
+  return quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 }

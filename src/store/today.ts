@@ -71,8 +71,7 @@ function readPlan(db: StoreDb, start: number, end: number, asOf: number) {
 
 function forecastModel(db: StoreDb, name: string, asOf: number): string | null {
   const row = db.prepare('SELECT model FROM forecasts WHERE name = ? AND issued_at <= ? ORDER BY issued_at DESC LIMIT 1').get(name, asOf) as
-    | { model: string | null }
-    | undefined;
+    { model: string | null } | undefined;
   return row?.model ?? null;
 }
 

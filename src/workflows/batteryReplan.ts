@@ -1,6 +1,5 @@
 import { sleep } from '@temporalio/workflow';
-import { parseParams } from './params.js';
-import { batteryReplanParams, type BatteryReplanParams } from './batteryReplanParams.js';
+import { batteryReplanParams, parseParams, type BatteryReplanParams } from './params.js';
 import { publishPlan } from './planHome.js';
 import { RunRecorder } from './run.js';
 import type { RunReport } from './report.js';

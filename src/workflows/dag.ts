@@ -1,7 +1,7 @@
 // Steps with dependencies: each starts as soon as the steps it needs have succeeded; when one of them
 // did not, it is skipped (and so, in turn, are the steps that need it). Deterministic: promises only.
+import type { StepReport } from '../contracts/report.js';
 import type { RunRecorder } from './run.js';
-import type { StepReport } from './report.js';
 
 export interface DagStep {
   step: string;
@@ -11,7 +11,11 @@ export interface DagStep {
   needs?: string[];
 }
 
-export async function runDag(run: RunRecorder, steps: DagStep[]): Promise<StepReport[]> {
+/** What runDag needs of a run: a RunRecorder in a workflow (a plain object in its unit test). */
+export type StepRunner = Pick<RunRecorder, 'step' | 'skip'>;
+
+/** Runs the plan; resolves with each step's report line, in plan order. */
+export async function runDag(run: StepRunner, steps: DagStep[]): Promise<StepReport[]> {
   const planned = new Map(steps.map((s) => [s.step, s]));
   const outcomes = new Map<string, Promise<StepReport>>();
   const start = (s: DagStep): Promise<StepReport> => {

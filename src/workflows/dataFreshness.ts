@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, isCancellation, proxyActivities, startChild } from '@temporalio/workflow';
-import type { Activities, DatasetFreshness, SeriesStatus } from '../activities/index.js';
+import type { Activities } from '../activities/index.js';
+import { isStale, type DatasetFreshness, type SeriesStatus } from '../contracts/freshness.js';
 import { freshnessParams, parseParams, type FreshnessParams } from './params.js';
 import { RunRecorder } from './run.js';
 import type { RunReport } from './report.js';
@@ -34,7 +35,8 @@ export async function dataFreshness(input: FreshnessParams = {}): Promise<RunRep
     columns: ['dataset', 'source', 'fresh', 'latest', 'age (h)', 'max age (h)', 'reason'],
     rows: verdicts.map((v) => [v.dataset, v.target, v.unknown ? '?' : v.is_fresh ? 'yes' : 'NO', v.latest ?? null, v.age_hours ?? null, v.max_age_hours, v.reason]),
   });
-  const stale = verdicts.filter((v) => !v.is_fresh && !v.unknown);
+  run.datasets(verdicts);
+  const stale = verdicts.filter(isStale);
   if (stale.length > 0 && p.alert) {
     try {
       const sent = await sendFreshnessAlert(stale);
@@ -53,7 +55,10 @@ export async function dataFreshness(input: FreshnessParams = {}): Promise<RunRep
           workflowId: remediationWorkflowId(flow),
           args: [{}],
           parentClosePolicy: ParentClosePolicy.ABANDON,
-          staticSummary: `remediation: stale data (${stale.filter((s) => s.remediate?.flow === flow).map((s) => s.dataset).join(', ')})`,
+          staticSummary: `remediation: stale data (${stale
+            .filter((s) => s.remediate?.flow === flow)
+            .map((s) => s.dataset)
+            .join(', ')})`,
         });
         run.note(`remediate ${flow}`, 'success', `started ${remediationWorkflowId(flow)}`);
       } catch (err) {

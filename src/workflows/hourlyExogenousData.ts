@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, startChild } from '@temporalio/workflow';
-import { NEW_PRICES_REPLAN_ID, type BatteryReplanParams } from './batteryReplanParams.js';
+import { NEW_PRICES_REPLAN_ID, type BatteryReplanParams } from './params.js';
 import { RunRecorder } from './run.js';
 import type { RunReport, StepReport } from './report.js';
 
@@ -14,11 +14,7 @@ const REPLAN_STEP = 'battery re-plan (new prices)';
 export async function hourlyExogenousData(): Promise<RunReport> {
   const run = new RunRecorder({});
   await run.prepare(['prices_data', 'co2_gas_coal', 'weather_data']);
-  const [prices] = await Promise.all([
-    run.step('spot prices', 'prices_data'),
-    run.step('CO2, gas and coal', 'co2_gas_coal'),
-    run.step('weather', 'weather_data'),
-  ]);
+  const [prices] = await Promise.all([run.step('spot prices', 'prices_data'), run.step('CO2, gas and coal', 'co2_gas_coal'), run.step('weather', 'weather_data')]);
   await replanOnNewPrices(run, prices);
   return run.finish();
 }

@@ -1,5 +1,6 @@
-import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { summarizeFailure } from '../contracts/failures.js';
 import type { RunRecorder } from './run.js';
 
 const { publishPlanToHome } = proxyActivities<Activities>({
@@ -20,8 +21,7 @@ export async function publishPlan(run: RunRecorder, step = PUBLISH_STEP): Promis
     else run.skip(step, '-', res.detail);
     return res.published;
   } catch (err) {
-    const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
-    run.note(step, 'failed', cause instanceof Error ? cause.message : String(cause));
+    run.note(step, 'failed', summarizeFailure(err).fullMessage);
     return false;
   }
 }

@@ -1,77 +1,9 @@
-// Run reports: the result of every workflow, rendered to Markdown by the writeReport activity and
-// summarised in the Web UI. Pure functions and types only, so workflows can import them.
+// The run's report as workflows build it: its status from its steps, and its one-line-per-step summary.
+// The shapes live in src/contracts/report.ts (activities, the API and the CLI read them too).
+import type { RunReport, RunStatus, StepReport, StepStatus } from '../contracts/report.js';
 
-export type StepStatus = 'success' | 'failed' | 'skipped';
-export type RunStatus = 'success' | 'partial' | 'failed';
-
-export interface StepReport {
-  step: string;
-  job: string;
-  status: StepStatus;
-  attempts?: number;
-  startedAt?: string;
-  durationMs?: number;
-  error?: string;
-  errorType?: string;
-  /** Key figures from the job's result line. */
-  result?: Record<string, unknown>;
-}
-
-export interface RunReport {
-  workflow: string;
-  workflowId: string;
-  runId: string;
-  status: RunStatus;
-  startedAt: string;
-  finishedAt?: string;
-  durationMs?: number;
-  params: Record<string, unknown>;
-  /**
-   * The instant the run is about, its jobs' "now" (HEA_NOW): the scheduled time a schedule or backfill
-   * started it for, or params.asOf; unset, the run is about its start.
-   */
-  asOf?: string;
-  steps: StepReport[];
-  /** Further results of the run (the freshness verdicts, ...), rendered as tables. */
-  tables?: ReportTable[];
-  /** Pictures beside the report (SVG charts written by a report job), relative to the reports folder. */
-  images?: ReportImage[];
-  /** Further files beside the report (full figures as JSON), relative to the reports folder. */
-  files?: ReportFile[];
-  /** Where the Markdown report was written, when it was. */
-  reportFile?: string;
-}
-
-export interface ReportImage {
-  title: string;
-  file: string;
-}
-
-export interface ReportFile {
-  title: string;
-  file: string;
-}
-
-/**
- * What a report job adds to its run's report: tables, charts and files it wrote beside the report (in
- * the folder named by reportBaseName). Returned under the `report` key of the job's result.
- */
-export interface ReportSection {
-  tables?: ReportTable[];
-  images?: ReportImage[];
-  files?: ReportFile[];
-}
-
-/** The report's file name without `.md`, known from the start: its report job's files go in a folder of that name. */
-export function reportBaseName(report: Pick<RunReport, 'workflow' | 'startedAt' | 'runId'>): string {
-  return `${report.workflow}-${report.startedAt.replace(/[:.]/g, '-')}-${report.runId.slice(0, 8)}`;
-}
-
-export interface ReportTable {
-  title: string;
-  columns: string[];
-  rows: (string | number | boolean | null)[][];
-}
+export type { ReportFile, ReportImage, ReportSection, ReportTable, RunReport, RunStatus, StepReport, StepStatus } from '../contracts/report.js';
+export { reportBaseName } from '../contracts/report.js';
 
 export function runStatus(steps: StepReport[]): RunStatus {
   if (steps.length === 0 || steps.every((s) => s.status === 'success')) return 'success';

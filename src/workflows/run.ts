@@ -13,6 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, AlertInput } from '../activities/index.js';
+import type { DatasetFreshness } from '../contracts/freshness.js';
 import { reportBaseName, runStatus, summarize, type ReportSection, type ReportTable, type RunReport, type StepReport } from './report.js';
 import { loadJobOptions, runStep, scheduledNow, type JobOptionsTable } from './steps.js';
 import { reportQueryName } from './names.js';
@@ -91,6 +92,11 @@ export class RunRecorder {
 
   table(table: ReportTable): void {
     (this.report.tables ??= []).push(table);
+  }
+
+  /** The freshness check's verdicts, typed, beside their table (`hea freshness` counts these). */
+  datasets(verdicts: DatasetFreshness[]): void {
+    this.report.datasets = verdicts;
   }
 
   /** A step done by the workflow itself rather than a job (an alert, a remediation). */

@@ -1,16 +1,9 @@
 // Running jobs as report steps: the one place where workflows call the runJob activity.
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  TimeoutFailure,
-  isCancellation,
-  proxyLocalActivities,
-  proxyActivities,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { isCancellation, proxyLocalActivities, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Activities, JobActivityOptions, JobOutcome } from '../activities/index.js';
-import type { StepReport } from './report.js';
+import { summarizeFailure } from '../contracts/failures.js';
+import type { StepReport } from '../contracts/report.js';
 
 const { jobOptions } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
 
@@ -79,16 +72,9 @@ function withTrainingHint(job: string, errorType: string, message: string): stri
 }
 
 function describeFailure(job: string, err: unknown): Pick<StepReport, 'error' | 'errorType' | 'attempts'> {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) {
-    const details = cause.details?.[0] as { attempt?: number } | undefined;
-    const errorType = cause.type ?? 'ApplicationFailure';
-    return { error: withTrainingHint(job, errorType, cause.message), errorType, attempts: details?.attempt };
-  }
-  if (cause instanceof TimeoutFailure) {
-    return { error: `activity timed out (${cause.timeoutType})`, errorType: 'Timeout' };
-  }
-  return { error: cause instanceof Error ? cause.message : String(cause), errorType: 'Error' };
+  const failure = summarizeFailure(err);
+  if (failure.type === 'TimedOut') return { error: `activity timed out (${failure.timeoutType})`, errorType: 'Timeout' };
+  return { error: withTrainingHint(job, failure.type, failure.fullMessage), errorType: failure.type, attempts: failure.attempts };
 }
 
 /**
@@ -121,9 +107,4 @@ export async function runStep(step: string, job: string, args: string[], options
       ...describeFailure(job, err),
     };
   }
-}
-
-export function runIdentity() {
-  const info = workflowInfo();
-  return { workflowId: info.workflowId, runId: info.runId, workflow: info.workflowType };
 }

@@ -2,7 +2,16 @@ import { degradations, type RollingAccuracy } from '../../src/activities/accurac
 import { summarizeScores, type ScoreRow } from '../../src/cli/accuracy.js';
 
 const roll = (over: Partial<RollingAccuracy>): RollingAccuracy => ({
-  kind: 'price', serving: 'price_trend', version: 'v1', window_days: 7, days: 7, serving_mae: 10, best_naive: 'naive_yesterday', best_naive_mae: 10, ratio: 1, ...over,
+  kind: 'price',
+  serving: 'price_trend',
+  version: 'v1',
+  window_days: 7,
+  days: 7,
+  serving_mae: 10,
+  best_naive: 'naive_yesterday',
+  best_naive_mae: 10,
+  ratio: 1,
+  ...over,
 });
 
 test('degraded only past the threshold and with enough days; one episode id per serving version', () => {
@@ -11,7 +20,9 @@ test('degraded only past the threshold and with enough days; one episode id per 
   expect(degradations([roll({ serving_mae: 12, days: 2 })], rule)).toEqual([]);
   const [d] = degradations([roll({ serving_mae: 12 }), roll({ kind: 'demand', serving: 'demand', serving_mae: 1 })], rule);
   expect(d).toMatchObject({ kind: 'price', episode: 'retrain-early-price-price_trend-v1', threshold: 0.1 });
-  expect(degradations([roll({ serving_mae: 12, version: '2026-11-21T06:00:00Z/abc' })], rule)[0]!.episode).toBe('retrain-early-price-price_trend-2026-11-21T06-00-00Z-abc');
+  expect(degradations([roll({ serving_mae: 12, version: '2026-11-21T06:00:00Z/abc' })], rule)[0]!.episode).toBe(
+    'retrain-early-price-price_trend-2026-11-21T06-00-00Z-abc',
+  );
 });
 
 test('the summary weighs days by their hours and compares with the best naive forecaster', () => {

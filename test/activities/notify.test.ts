@@ -18,7 +18,13 @@ function config(extra: Record<string, unknown> = {}) {
 test('an alert reaches the webhook with Slack and Discord text fields, the report link and the token', async () => {
   const cfg = config({ reportBaseUrl: 'https://files.example.org/reports/' });
   const { notify } = createNotifyActivities(cfg, testLogger());
-  const out = await notify({ kind: 'failed-run', subject: 'solarData failed', message: 'every step failed', reportFile: `${cfg.dirs.reports}/solarData-x.md`, data: { runId: 'r1' } });
+  const out = await notify({
+    kind: 'failed-run',
+    subject: 'solarData failed',
+    message: 'every step failed',
+    reportFile: `${cfg.dirs.reports}/solarData-x.md`,
+    data: { runId: 'r1' },
+  });
   expect(out).toMatchObject({ delivery: 'sent', webhookStatus: 204 });
   expect(receiver.received).toHaveLength(1);
   const { headers, body } = receiver.received[0]!;

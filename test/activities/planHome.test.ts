@@ -22,7 +22,11 @@ beforeAll(async () => {
     '             cost_eur=0.0, cost_no_battery_eur=0.8, why="covers the load", soc_source="measured", mode="setpoint")]',
     'with Store.open() as s: s.write_plan(start, pd.DataFrame(rows, index=pd.DatetimeIndex([start, start + pd.Timedelta(hours=1)])), controller="mpc")',
   ].join('\n');
-  execFileSync(PYTHON, ['-c', script], { cwd: ROOT, env: { ...process.env, HEA_STORE_URL: `sqlite:///${join(DIR, 'data', 'energy.db')}`, HEA_DATA_DIR: join(DIR, 'data') }, stdio: 'pipe' });
+  execFileSync(PYTHON, ['-c', script], {
+    cwd: ROOT,
+    env: { ...process.env, HEA_STORE_URL: `sqlite:///${join(DIR, 'data', 'energy.db')}`, HEA_DATA_DIR: join(DIR, 'data') },
+    stdio: 'pipe',
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -42,7 +46,7 @@ test('a broker that is down is an error naming it', async () => {
   await expect(createPlanHomeActivities(configWith({ url: down.url, timeout: '2s' }), testLogger()).publishPlanToHome()).rejects.toThrow(/ECONNREFUSED|connect/);
 });
 
-test('retained: a subscriber that comes later gets the configs and this hour\'s states', async () => {
+test("retained: a subscriber that comes later gets the configs and this hour's states", async () => {
   const res = await createPlanHomeActivities(configWith({ url: broker.url, baseTopic: 'house', nodeId: 'garage_battery' }), testLogger()).publishPlanToHome();
   expect(res).toMatchObject({ published: true, messages: 11 });
   const sub = await subscribe(broker.url, ['homeassistant/#', 'house/#']);

@@ -25,7 +25,15 @@ test('the Markdown report has a row per step, tables, and failures with their st
     durationMs: 90_000,
     params: { horizonDays: 2 },
     steps: [
-      { step: 'weather', job: 'weather_data', status: 'failed', attempts: 3, durationMs: 1200, errorType: 'JobFailed', error: 'job weather_data exited with code 1\n--- stderr ---\nTimeout | upstream' },
+      {
+        step: 'weather',
+        job: 'weather_data',
+        status: 'failed',
+        attempts: 3,
+        durationMs: 1200,
+        errorType: 'JobFailed',
+        error: 'job weather_data exited with code 1\n--- stderr ---\nTimeout | upstream',
+      },
       { step: 'solar forecast', job: 'solar_predictions', status: 'skipped', error: 'skipped: weather failed' },
       { step: 'spot prices', job: 'prices_data', status: 'success', attempts: 1, durationMs: 800, result: { rows_written: 96 } },
     ],

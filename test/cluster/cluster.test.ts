@@ -49,7 +49,11 @@ interface StandinRun {
 }
 const standinRuns = (): StandinRun[] =>
   existsSync(join(standinLog, 'runs.jsonl'))
-    ? readFileSync(join(standinLog, 'runs.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as StandinRun)
+    ? readFileSync(join(standinLog, 'runs.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as StandinRun)
     : [];
 
 /** Every process below `pid` (children, grandchildren, ...), from /proc. */
@@ -199,7 +203,7 @@ test(`${METERS} meters across both meter workers: one SIGKILLed and restarted, t
     args: [{}],
   })) as RunReport;
   expect(homeData.status).toBe('success');
-  await waitFor('the killed worker\'s jobs and supervisors to be gone', () => orphans.every((p) => !pidAlive(p)), 30_000);
+  await waitFor("the killed worker's jobs and supervisors to be gone", () => orphans.every((p) => !pidAlive(p)), 30_000);
 
   // 3. It comes back (same identity, as a process manager would restart it) and takes its share again.
   victim.start();
@@ -245,5 +249,7 @@ test(`${METERS} meters across both meter workers: one SIGKILLed and restarted, t
   const cut = runs.filter((r) => r.event === 'start' && !ended.has(r.pid) && r.t * 1000 < killedAt);
   expect(cut.length).toBeGreaterThan(0);
   for (const c of cut) expect(runs.some((r) => r.event === 'end' && r.meter === c.meter && r.t > c.t)).toBe(true);
-  process.stderr.write(`[cluster test] trainings by worker: ${JSON.stringify(byWorker)}; starts ${runs.filter((r) => r.event === 'start').length} for ${METERS} meters\n`);
+  process.stderr.write(
+    `[cluster test] trainings by worker: ${JSON.stringify(byWorker)}; starts ${runs.filter((r) => r.event === 'start').length} for ${METERS} meters\n`,
+  );
 });

@@ -11,8 +11,19 @@ jobs:
 test('the shipped config is valid and names every job of the seed', () => {
   const config = loadConfig();
   for (const job of [
-    'solar_actual', 'solar_predictions', 'prices_data', 'co2_gas_coal', 'weather_data', 'consumption_data',
-    'thermia_data', 'prices_train', 'demand_train', 'rl_train', 'price_predictions', 'demand_predictions', 'rl_control',
+    'solar_actual',
+    'solar_predictions',
+    'prices_data',
+    'co2_gas_coal',
+    'weather_data',
+    'consumption_data',
+    'thermia_data',
+    'prices_train',
+    'demand_train',
+    'rl_train',
+    'price_predictions',
+    'demand_predictions',
+    'rl_control',
   ]) {
     expect(config.jobs[job]).toBeDefined();
   }
@@ -116,7 +127,7 @@ test.each([
   ['0 6 * * fun', 'day of week: "fun" is not a number or a name'],
   ['30-10 * * * *', 'minute: range 30-10 runs backwards'],
   ['0 6 ? * SUN', 'day of month: "?" is not a number'],
-])('an invalid cron %j is refused at validation, with the schedule\'s name', (cron, message) => {
+])("an invalid cron %j is refused at validation, with the schedule's name", (cron, message) => {
   const text = `jobs: {}\nschedules:\n  entries:\n    my-sched: { flow: home-data, cron: "${cron}" }\n`;
   expect(() => parseConfig(text, 'x.yaml', { env: {} })).toThrow(`schedules.entries.my-sched.cron: invalid cron "${cron}": ${message}`);
 });
@@ -126,7 +137,7 @@ test.each(['0 6 * * *', '*/15 * * * *', '0 2 * * 0', '0 2 * * 7', '0,30 6-18/2 1
   expect(() => parseConfig(text, 'x.yaml', { env: {} })).not.toThrow();
 });
 
-test('a job\'s partial retry policy takes the rest from jobDefaults, not from built-in defaults', () => {
+test("a job's partial retry policy takes the rest from jobDefaults, not from built-in defaults", () => {
   const config = parseConfig(
     `
 jobDefaults:

@@ -62,7 +62,9 @@ beforeAll(async () => {
   const target = { taskQueue, namespace: 'default', uiUrl: 'http://127.0.0.1:8233' };
   api = await startApi({ config, client: env.client, target, logger: testLogger() }, { host: '127.0.0.1', port: 0 });
   // A system before its first fetch: no store at all.
-  const fresh = loadConfig(join(ROOT, 'config', 'hea.yaml'), { env: { HEA_DATA_DIR: join(dir, 'none'), HEA_MODELS_DIR: join(dir, 'none'), HEA_REPORTS_DIR: join(dir, 'none') } });
+  const fresh = loadConfig(join(ROOT, 'config', 'hea.yaml'), {
+    env: { HEA_DATA_DIR: join(dir, 'none'), HEA_MODELS_DIR: join(dir, 'none'), HEA_REPORTS_DIR: join(dir, 'none') },
+  });
   emptyApi = await startApi({ config: fresh, client: env.client, target, logger: testLogger() }, { host: '127.0.0.1', port: 0 });
 
   await applySchedules(env.client, config);
@@ -79,10 +81,14 @@ beforeAll(async () => {
   });
   const { task_id: taskId } = (await res.json()) as { task_id: string };
   await Promise.all([hourly.result(), daily.result().catch(() => undefined)]);
-  await waitFor('the meter training', async () => {
-    const status = (await json<{ status: string }>(`/trainmodel/status/${taskId}`)).status;
-    return ['SUCCESS', 'FAILED'].includes(status) ? status : undefined;
-  }, 90_000);
+  await waitFor(
+    'the meter training',
+    async () => {
+      const status = (await json<{ status: string }>(`/trainmodel/status/${taskId}`)).status;
+      return ['SUCCESS', 'FAILED'].includes(status) ? status : undefined;
+    },
+    90_000,
+  );
   browser = await launchBrowser();
 }, 240_000);
 
@@ -207,7 +213,7 @@ test('a fresh system: every view says what is missing, without errors', async ()
   }
 });
 
-test('the dashboard\'s JSON is in the OpenAPI document', async () => {
+test("the dashboard's JSON is in the OpenAPI document", async () => {
   const doc = await json<{ paths: Record<string, unknown> }>('/docs/json');
   for (const path of ['/api/dashboard/today', '/api/dashboard/forecasts', '/api/dashboard/data', '/api/dashboard/runs']) expect(Object.keys(doc.paths)).toContain(path);
 });

@@ -71,13 +71,33 @@ test('data quality: a gap, an outlier, a stuck sensor and a stale series are eac
   const hours = 10 * 24 - 1; // up to the hour that ended at 08:00
   const wave = (i: number) => 1 + Math.sin((2 * Math.PI * i) / 24) * 0.5 + (i % 7) * 0.01;
   const db = store((d) => {
-    series(d, 'home.consumption', start - 1800, Array.from({ length: hours }, (_, i) => wave(i)));
+    series(
+      d,
+      'home.consumption',
+      start - 1800,
+      Array.from({ length: hours }, (_, i) => wave(i)),
+    );
     const gappy = Array.from({ length: hours }, (_, i) => wave(i));
     series(d, 'meter.gappy', start - 1800, gappy.slice(0, 100));
     series(d, 'meter.gappy', start - 1800 + 106 * H, gappy.slice(106));
-    series(d, 'meter.spiky', start - 1800, Array.from({ length: hours }, (_, i) => (i === 150 ? 80 : wave(i))));
-    series(d, 'meter.flat', start - 1800, Array.from({ length: hours }, (_, i) => (i < hours - 30 ? wave(i) : 2)));
-    series(d, 'weather.temperature', start - 1800, Array.from({ length: hours - 12 }, (_, i) => wave(i)));
+    series(
+      d,
+      'meter.spiky',
+      start - 1800,
+      Array.from({ length: hours }, (_, i) => (i === 150 ? 80 : wave(i))),
+    );
+    series(
+      d,
+      'meter.flat',
+      start - 1800,
+      Array.from({ length: hours }, (_, i) => (i < hours - 30 ? wave(i) : 2)),
+    );
+    series(
+      d,
+      'weather.temperature',
+      start - 1800,
+      Array.from({ length: hours - 12 }, (_, i) => wave(i)),
+    );
   });
   const view = readDataQuality(db, { now, maxAges: { 'weather.temperature': 3 * H } });
   const by = Object.fromEntries(view.series.map((s) => [s.name, s]));
@@ -91,7 +111,14 @@ test('data quality: a gap, an outlier, a stuck sensor and a stale series are eac
 
 test('forecast history without scores or alerts tables: actuals and forecasts, no accuracy', () => {
   const now = at('2026-06-15T08:30:00Z');
-  const db = store((d) => series(d, 'solar.production', now - 3 * 86_400, Array.from({ length: 72 }, (_, i) => i % 24)));
+  const db = store((d) =>
+    series(
+      d,
+      'solar.production',
+      now - 3 * 86_400,
+      Array.from({ length: 72 }, (_, i) => i % 24),
+    ),
+  );
   const view = readForecastHistory(db, { now, days: 7, timezone: 'Europe/Stockholm' });
   expect(view.scores_table).toBe(false);
   expect(view.accuracy).toEqual([]);

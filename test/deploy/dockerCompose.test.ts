@@ -55,7 +55,10 @@ test('the schema is set up with the SQL tool in the tested steps, then the serve
 
   const temporal = services.temporal!;
   expect(temporal.environment).toEqual(
-    serverEnvironment({ host: 'postgresql', port: 5432, user: 'temporal', password: PASSWORD }, { bindOnIp: '0.0.0.0', dynamicConfig: '/etc/temporal/dynamicconfig.yaml' }),
+    serverEnvironment(
+      { host: 'postgresql', port: 5432, user: 'temporal', password: PASSWORD },
+      { bindOnIp: '0.0.0.0', dynamicConfig: '/etc/temporal/dynamicconfig.yaml' },
+    ),
   );
   expect(temporal.depends_on!['temporal-schema']!.condition).toBe('service_completed_successfully');
   expect(temporal.ports).toContain('7233:7233');
@@ -75,7 +78,10 @@ test('the process roles of the cluster, with the same commands and replicas, poi
   expect(services['temporal-namespace']!.command).toEqual(['node', '--import', 'tsx', 'scripts/cluster-namespace.ts']);
   expect(services['temporal-namespace']!.depends_on!.temporal!.condition).toBe('service_healthy');
   // Every service outside the optional profiles is one of the tested topology.
-  const core = Object.entries(services).filter(([, s]) => !s.profiles).map(([n]) => n).sort();
+  const core = Object.entries(services)
+    .filter(([, s]) => !s.profiles)
+    .map(([n]) => n)
+    .sort();
   expect(core).toEqual(['api', 'meter-worker', 'pipeline-worker', 'postgresql', 'schedules', 'temporal', 'temporal-namespace', 'temporal-schema']);
 });
 
@@ -96,7 +102,7 @@ test('every long-running service has a health check; one-shots do not restart', 
   expect(services['meter-worker']!.healthcheck!.test).toEqual(['CMD', 'env', 'HEA_TASK_QUEUE=home-energy-meters', 'node', 'bin/hea.js', 'health']);
 });
 
-test('the workers\' image is built from the Dockerfile, with persistent data, and copies what exists', () => {
+test("the workers' image is built from the Dockerfile, with persistent data, and copies what exists", () => {
   for (const name of ['pipeline-worker', 'meter-worker']) {
     const worker = services[name]!;
     expect(worker.volumes).toEqual(expect.arrayContaining(['energy-data:/app/data', 'energy-models:/app/models']));

@@ -72,14 +72,11 @@ interface Issue {
 
 /** The model of the newest issue of `forecast`, and the registry's champion of that model's name. */
 function servedAndChosen(db: Database.Database, forecast: string): { served: string; chosen: string | undefined } {
-  const issue = db
-    .prepare('SELECT model FROM forecasts WHERE name = ? ORDER BY issued_at DESC LIMIT 1')
-    .get(forecast) as Issue | undefined;
+  const issue = db.prepare('SELECT model FROM forecasts WHERE name = ? ORDER BY issued_at DESC LIMIT 1').get(forecast) as Issue | undefined;
   const served = issue?.model ?? '';
   const name = served.split(':')[0]!;
-  const champion = db
-    .prepare('SELECT version FROM models WHERE name = ? AND promoted = 1 ORDER BY promoted_seq DESC LIMIT 1')
-    .get(name) as { version: string } | undefined;
+  const champion = db.prepare('SELECT version FROM models WHERE name = ? AND promoted = 1 ORDER BY promoted_seq DESC LIMIT 1').get(name) as
+    { version: string } | undefined;
   return { served, chosen: champion ? `${name}:${champion.version}` : undefined };
 }
 
@@ -115,8 +112,7 @@ test('real prices and a real household, imported as a user would: training and t
       expect(sourceOf['home.consumption']).toBe('csv');
       // the real prices are the file's: the last hour of 2024-12-20 UTC in SE4
       const row = db.prepare("SELECT value FROM series WHERE name = 'price.spot' AND ts = ?").get(Date.parse('2024-12-20T23:00:00Z') / 1000) as
-        | { value: number }
-        | undefined;
+        { value: number } | undefined;
       const file = gunzipSync(readFileSync(process.env.HEA_PRICE_CSV!)).toString('utf8');
       const expected = Number(/2024-12-20T23:00:00Z,([-0-9.]+)/.exec(file)![1]);
       expect(row?.value).toBeCloseTo(expected, 6);

@@ -68,12 +68,7 @@ export function workflowBundle(): Promise<WorkflowBundle> {
 }
 
 /** A worker on `taskQueue` of the test server, running the project's workflows and activities for `config`. */
-export async function fixtureWorker(
-  env: TestWorkflowEnvironment,
-  config: AppConfig,
-  taskQueue: string,
-  options: Partial<WorkerOptions> = {},
-): Promise<Worker> {
+export async function fixtureWorker(env: TestWorkflowEnvironment, config: AppConfig, taskQueue: string, options: Partial<WorkerOptions> = {}): Promise<Worker> {
   return Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -126,6 +121,26 @@ export function writeFixtureConfig(jobs: Record<string, unknown>, extra: Record<
   writeFileSync(file, text);
   return parseConfig(text, file, { env: {} });
 }
+
+/** Every job the pipeline workflows run: the fixture configs of the pipeline suites give each an echo job. */
+export const PIPELINE_JOBS = [
+  'prices_data',
+  'co2_gas_coal',
+  'weather_data',
+  'consumption_data',
+  'thermia_data',
+  'solar_actual',
+  'solar_predictions',
+  'price_predictions',
+  'demand_predictions',
+  'rl_control',
+  'prices_train',
+  'demand_train',
+  'rl_train',
+  'accuracy_score',
+  'daily_report',
+  'training_report',
+];
 
 /** A config whose jobs run fixture scripts, with data/models/reports in a temporary directory. */
 export function fixtureConfig(jobs: Record<string, FixtureJob>, extra: Record<string, unknown> = {}): AppConfig {

@@ -32,7 +32,7 @@ async function listWorkflows(query: string): Promise<{ workflowId: string; start
   return out;
 }
 
-test('apply creates, is a no-op the second time, updates a changed cron in place, keeps a manual pause', async () => {
+test('apply creates the schedules config names, and is a no-op the second time', async () => {
   const entries = {
     'hourly-exogenic': { flow: 'hourly-exogenic', cron: '0 * * * *' },
     'daily-pipeline': { flow: 'daily-pipeline', cron: '0 6 * * *', params: { horizonDays: 2 } },
@@ -48,10 +48,16 @@ test('apply creates, is a no-op the second time, updates a changed cron in place
   expect(before.spec.timezone).toBe('Europe/Stockholm');
   expect(before.policies.overlap).toBe('SKIP');
   expect(before.memo).toEqual({ managedBy: 'home-energy-ai' });
+});
+
+test('apply updates a changed cron in place (replaced, not merged), keeping a pause made by hand', async () => {
+  const entries = { 'hourly-exogenic': { flow: 'hourly-exogenic', cron: '0 * * * *' } };
+  await applySchedules(client, withSchedules('t5-', entries));
+  const handle = client.schedule.getHandle('t5-hourly-exogenic');
   await handle.pause('maintenance');
 
-  const changed = await applySchedules(client, withSchedules('t1-', { ...entries, 'hourly-exogenic': { flow: 'hourly-exogenic', cron: '30 * * * *' } }));
-  expect(changed.update).toEqual(['t1-hourly-exogenic']);
+  const changed = await applySchedules(client, withSchedules('t5-', { 'hourly-exogenic': { flow: 'hourly-exogenic', cron: '30 * * * *' } }));
+  expect(changed.update).toEqual(['t5-hourly-exogenic']);
   expect(changed.create).toEqual([]);
   const after = await handle.describe();
   // Replaced, not merged: one calendar, at minute 30 only.
@@ -61,7 +67,7 @@ test('apply creates, is a no-op the second time, updates a changed cron in place
   expect(after.info.nextActionTimes.length).toBeGreaterThan(0);
 });
 
-test('apply deletes schedules it made that config dropped, and never anyone else\'s', async () => {
+test("apply deletes schedules it made that config dropped, and never anyone else's", async () => {
   await client.schedule.create({
     scheduleId: 't2-someone-elses',
     spec: { intervals: [{ every: '1h' }] },
@@ -80,23 +86,33 @@ test('apply deletes schedules it made that config dropped, and never anyone else
   await expect(client.schedule.getHandle('t2-someone-elses').describe()).resolves.toBeDefined();
 });
 
-test('a schedule fires on its own, and backfill starts the expected runs', async () => {
+test('a schedule fires on its own, and its run completes', async () => {
   const taskQueue = uniqueTaskQueue('sched');
   const config = withSchedules('t3-', { home: { flow: 'home-data', every: '2s' } }, taskQueue);
   const worker = await fixtureWorker(env, config, taskQueue);
   await worker.runUntil(async () => {
     await applySchedules(client, config);
     const handle = client.schedule.getHandle('t3-home');
-    await waitFor('the schedule to start and complete a run on its own', async () => {
-      const desc = await handle.describe();
-      const action = desc.info.recentActions[0];
-      if (!action) return false;
-      const result = await client.workflow.getHandle(action.action.workflow.workflowId).result();
-      return (result as { status: string }).status === 'success';
-    }, 60_000);
-    await handle.pause('so only the backfill runs from now on');
+    await waitFor(
+      'the schedule to start and complete a run on its own',
+      async () => {
+        const desc = await handle.describe();
+        const action = desc.info.recentActions[0];
+        if (!action) return false;
+        const result = await client.workflow.getHandle(action.action.workflow.workflowId).result();
+        return (result as { status: string }).status === 'success';
+      },
+      60_000,
+    );
+    await handle.pause('so it stops here');
+  });
+});
 
-    const backfill = withSchedules('t4-', { solar: { flow: 'solar-data', cron: '0 6 * * *' } }, taskQueue);
+test('backfill starts a run for each time the schedule would have started one, named by that time', async () => {
+  const taskQueue = uniqueTaskQueue('sched');
+  const backfill = withSchedules('t4-', { solar: { flow: 'solar-data', cron: '0 6 * * *' } }, taskQueue);
+  const worker = await fixtureWorker(env, backfill, taskQueue);
+  await worker.runUntil(async () => {
     await applySchedules(client, backfill);
     await client.schedule.getHandle('t4-solar').pause('backfill only');
     // 06:00 Stockholm on three days (UTC+1 in January).
@@ -105,10 +121,14 @@ test('a schedule fires on its own, and backfill starts the expected runs', async
       end: new Date('2026-01-12T23:00:00Z'),
       overlap: 'ALLOW_ALL',
     });
-    const runs = await waitFor('three backfilled runs', async () => {
-      const found = await listWorkflows(`WorkflowType = 'solarData' AND TaskQueue = '${taskQueue}'`);
-      return found.length >= 3 ? found : undefined;
-    }, 30_000);
+    const runs = await waitFor(
+      'three backfilled runs',
+      async () => {
+        const found = await listWorkflows(`WorkflowType = 'solarData' AND TaskQueue = '${taskQueue}'`);
+        return found.length >= 3 ? found : undefined;
+      },
+      30_000,
+    );
     expect(runs.map((r) => r.workflowId).sort()).toEqual([
       'solar-data-scheduled-2026-01-10T05:00:00Z',
       'solar-data-scheduled-2026-01-11T05:00:00Z',

@@ -58,10 +58,14 @@ async function backfillThreeHours(): Promise<void> {
   expect(res.stdout).toContain('3 runs');
   expect(res.stdout).toContain('one after another');
 
-  const runs = await waitFor('three runs of three jobs', () => {
-    const r = readRuns(config.dirs.data) as NowRun[];
-    return r.length >= 9 ? r : undefined;
-  }, 90_000);
+  const runs = await waitFor(
+    'three runs of three jobs',
+    () => {
+      const r = readRuns(config.dirs.data) as NowRun[];
+      return r.length >= 9 ? r : undefined;
+    },
+    90_000,
+  );
   const byWorkflow = new Map<string, NowRun[]>();
   for (const r of runs) byWorkflow.set(r.wf, [...(byWorkflow.get(r.wf) ?? []), r]);
   expect(byWorkflow.size).toBe(3);
@@ -95,7 +99,10 @@ test('a backfill of more runs than the limit is refused without --yes, and start
 test.each([
   [['schedules', 'pause', 'no-such-schedule'], /no schedule "bf-no-such-schedule"/],
   [['schedules', 'backfill', 'no-such-schedule', '--from', '2026-10-01T00:00:00Z', '--to', '2026-10-02T00:00:00Z'], /no schedule "bf-no-such-schedule"/],
-  [['schedules', 'backfill', 'hourly', '--from', '2026-10-01T00:00:00Z', '--to', '2026-10-02T00:00:00Z', '--overlap', 'sometimes'], /--overlap: "sometimes" is not one of/],
+  [
+    ['schedules', 'backfill', 'hourly', '--from', '2026-10-01T00:00:00Z', '--to', '2026-10-02T00:00:00Z', '--overlap', 'sometimes'],
+    /--overlap: "sometimes" is not one of/,
+  ],
 ])('hea %j: exit 2 and a clear message', async (args, message) => {
   const res = await hea(args as string[]);
   expect(res.exitCode).toBe(2);
@@ -103,18 +110,15 @@ test.each([
   expect(res.stderr).not.toContain('temporal-sys-scheduler');
 });
 
-test.each(['0 6 * * *', '*/15 * * * *', '0 2 * * 7', '0,30 6-18/2 1-15 jan-jun mon-fri'])(
-  'a cron the config accepts (%j), the server accepts too',
-  async (cron) => {
-    const { cronProblem } = await import('../../src/config/cron.js');
-    expect(cronProblem(cron)).toBeUndefined();
-    const id = `cron-check-${Math.random().toString(36).slice(2)}`;
-    const handle = await env.client.schedule.create({
-      scheduleId: id,
-      spec: { cronExpressions: [cron] },
-      action: { type: 'startWorkflow', workflowType: 'homeData', taskQueue: 'unused', args: [{}] },
-      state: { paused: true },
-    });
-    await handle.delete();
-  },
-);
+test.each(['0 6 * * *', '*/15 * * * *', '0 2 * * 7', '0,30 6-18/2 1-15 jan-jun mon-fri'])('a cron the config accepts (%j), the server accepts too', async (cron) => {
+  const { cronProblem } = await import('../../src/config/cron.js');
+  expect(cronProblem(cron)).toBeUndefined();
+  const id = `cron-check-${Math.random().toString(36).slice(2)}`;
+  const handle = await env.client.schedule.create({
+    scheduleId: id,
+    spec: { cronExpressions: [cron] },
+    action: { type: 'startWorkflow', workflowType: 'homeData', taskQueue: 'unused', args: [{}] },
+    state: { paused: true },
+  });
+  await handle.delete();
+});

@@ -9,10 +9,22 @@ import type { AppConfig } from '../../src/config/load.js';
 import { startApi, type RunningApi } from '../../src/api/server.js';
 import { applySchedules } from '../../src/schedules/apply.js';
 import { loadConfig } from '../../src/config/load.js';
-import { NEW_PRICES_REPLAN_ID } from '../../src/workflows/batteryReplanParams.js';
+import { NEW_PRICES_REPLAN_ID } from '../../src/contracts/flowParams.js';
 import type { RunReport } from '../../src/workflows/report.js';
 import type { Plan, PlanNow } from '../../src/store/plan.js';
-import { FIXTURES, FIXTURE_JOB_DEFAULTS, PYTHON, fixtureWorker, ROOT, testLogger, tmpDir, uniqueTaskQueue, useTestServer, waitFor, writeFixtureConfig } from '../helpers/env.js';
+import {
+  FIXTURES,
+  FIXTURE_JOB_DEFAULTS,
+  PYTHON,
+  fixtureWorker,
+  ROOT,
+  testLogger,
+  tmpDir,
+  uniqueTaskQueue,
+  useTestServer,
+  waitFor,
+  writeFixtureConfig,
+} from '../helpers/env.js';
 import { startMosquitto, subscribe, type Broker } from '../helpers/mosquitto.js';
 
 const env = useTestServer();
@@ -60,7 +72,10 @@ beforeAll(async () => {
   // Ten days of the simulated home and market up to SEEDED_UNTIL, as a backfill writes them.
   execFileSync(
     PYTHON,
-    ['-c', `import pandas as pd\nfrom jobs.common.store import Store\nfrom jobs.simulator.backfill import backfill_store\nend = pd.Timestamp("${SEEDED_UNTIL}")\nwith Store.open() as s: backfill_store(s, end - pd.Timedelta(days=10), end, forecasts=False)`],
+    [
+      '-c',
+      `import pandas as pd\nfrom jobs.common.store import Store\nfrom jobs.simulator.backfill import backfill_store\nend = pd.Timestamp("${SEEDED_UNTIL}")\nwith Store.open() as s: backfill_store(s, end - pd.Timedelta(days=10), end, forecasts=False)`,
+    ],
     { cwd: ROOT, env: { ...process.env, HEA_DATA_DIR: join(DIR, 'data'), HEA_STORE_URL: `sqlite:///${join(DIR, 'data', 'energy.db')}` }, stdio: 'pipe' },
   );
   subscriber = await subscribe(broker.url, ['homeassistant/#', 'home-energy-ai/#']);
@@ -73,7 +88,10 @@ afterAll(async () => {
 });
 
 test('no plan yet: /plan and /plan/now answer 404 with a clear body; both are in the OpenAPI document', async () => {
-  api = await startApi({ config: configAt(AFTER_PUBLICATION, 'unused'), client: env.client, target: { taskQueue: 'unused', namespace: 'default' }, logger: testLogger() }, { host: '127.0.0.1', port: 0 });
+  api = await startApi(
+    { config: configAt(AFTER_PUBLICATION, 'unused'), client: env.client, target: { taskQueue: 'unused', namespace: 'default' }, logger: testLogger() },
+    { host: '127.0.0.1', port: 0 },
+  );
   const plan = await getJson<{ detail: string }>('/plan');
   expect(plan.status).toBe(404);
   expect(plan.body.detail).toMatch(/No battery plan yet/);
@@ -81,7 +99,18 @@ test('no plan yet: /plan and /plan/now answer 404 with a clear body; both are in
   const doc = await getJson<{ paths: Record<string, { get: { responses: Record<string, unknown> } }> }>('/docs/json');
   expect(Object.keys(doc.body.paths['/plan']!.get.responses)).toEqual(expect.arrayContaining(['200', '404']));
   const hour = JSON.stringify(doc.body.paths['/plan']!.get.responses['200']);
-  for (const field of ['action', 'power_kw', 'energy_kwh', 'soc_pct', 'price_buy_eur_kwh', 'price_sell_eur_kwh', 'cost_no_battery_eur', 'why', 'soc_source', 'expected_saving_eur']) {
+  for (const field of [
+    'action',
+    'power_kw',
+    'energy_kwh',
+    'soc_pct',
+    'price_buy_eur_kwh',
+    'price_sell_eur_kwh',
+    'cost_no_battery_eur',
+    'why',
+    'soc_source',
+    'expected_saving_eur',
+  ]) {
     expect(hour).toContain(field);
   }
   expect(doc.body.paths['/plan/now']).toBeDefined();
@@ -127,7 +156,12 @@ test('a fetch that publishes new prices starts one re-plan; the plan reaches the
     });
     const byObject = Object.fromEntries(configs.map(([t, m]) => [t.split('/')[3]!, JSON.parse(m.payload) as Record<string, unknown>]));
     expect(Object.keys(byObject).sort()).toEqual(['expected_saving', 'mode', 'next_action', 'setpoint', 'soc_target']);
-    expect(byObject.setpoint).toMatchObject({ unique_id: 'hea_battery_setpoint', unit_of_measurement: 'kW', device_class: 'power', state_topic: 'home-energy-ai/hea_battery/setpoint/state' });
+    expect(byObject.setpoint).toMatchObject({
+      unique_id: 'hea_battery_setpoint',
+      unit_of_measurement: 'kW',
+      device_class: 'power',
+      state_topic: 'home-energy-ai/hea_battery/setpoint/state',
+    });
     expect(byObject.expected_saving).toMatchObject({ unit_of_measurement: 'EUR', device_class: 'monetary' });
     expect(byObject.soc_target).toMatchObject({ unit_of_measurement: '%', device_class: 'battery' });
     expect((byObject.mode!.device as { identifiers: string[] }).identifiers).toEqual(['hea_battery']);
@@ -156,9 +190,14 @@ test("hea.yaml's publication and hourly schedules re-plan; the hourly one on the
   expect(entries['battery-replan-hourly']).toEqual({ flow: 'battery-replan', cron: '50 * * * *', params: { trigger: 'hourly' } });
   // On the wall clock a run in the hour's last 15 minutes would publish again at the hour: not in a test.
   for (const e of Object.values(entries)) e.params = { ...e.params, republishWithinMinutes: 0 };
-  const config = configAt(HOURLY, taskQueue, { HEA_SOC_SOURCE: 'env', HEA_BATTERY_SOC_NOW: '0.7' }, {
-    schedules: { timezone: 'Europe/Stockholm', idPrefix: 'replan-', entries },
-  });
+  const config = configAt(
+    HOURLY,
+    taskQueue,
+    { HEA_SOC_SOURCE: 'env', HEA_BATTERY_SOC_NOW: '0.7' },
+    {
+      schedules: { timezone: 'Europe/Stockholm', idPrefix: 'replan-', entries },
+    },
+  );
   await withWorker(config, async () => {
     await applySchedules(env.client, config);
 

@@ -10,33 +10,36 @@ const env = useTestServer();
 
 const H = 3_600_000;
 
-test('the verdicts: fresh, too old, missing series, missing file, file by modification time', () => {
-  const now = Date.parse('2026-06-01T12:00:00Z');
-  const verdicts = evaluateFreshness(
-    {
-      prices: { series: 'price.spot', maxAge: 2 * H, remediate: 'hourly-exogenic' },
-      weather: { series: 'weather.temperature', maxAge: 3 * H },
-      solar: { series: 'solar.production', maxAge: 26 * H },
-      csv: { file: 'data/legacy.csv', maxAge: 24 * H },
-      gone: { file: 'data/none.csv', maxAge: 24 * H },
-    },
-    {
-      'price.spot': { rows: 10, latest: '2026-06-02T22:00:00Z' },
-      'weather.temperature': { rows: 10, latest: '2026-06-01T06:00:00Z' },
-    },
-    { 'data/legacy.csv': now - 5 * H },
-    now,
-  );
-  const by = Object.fromEntries(verdicts.map((v) => [v.dataset, v]));
+const NOW = Date.parse('2026-06-01T12:00:00Z');
+
+/** The verdicts of one check at NOW, by dataset. */
+function verdicts(rules: Parameters<typeof evaluateFreshness>[0], series: Parameters<typeof evaluateFreshness>[1], fileTimes: Record<string, number> = {}) {
+  return Object.fromEntries(evaluateFreshness(rules, series, fileTimes, NOW).map((v) => [v.dataset, v]));
+}
+
+test('a series younger than its maximum age is fresh, and names the flow that refreshes it', () => {
+  const by = verdicts({ prices: { series: 'price.spot', maxAge: 2 * H, remediate: 'hourly-exogenic' } }, { 'price.spot': { rows: 10, latest: '2026-06-02T22:00:00Z' } });
   expect(by.prices).toMatchObject({ is_fresh: true, remediate: { flow: 'hourly-exogenic', workflow: 'hourlyExogenousData' } });
+});
+
+test('a series older than its maximum age is stale, with its age', () => {
+  const by = verdicts({ weather: { series: 'weather.temperature', maxAge: 3 * H } }, { 'weather.temperature': { rows: 10, latest: '2026-06-01T06:00:00Z' } });
   expect(by.weather).toMatchObject({ is_fresh: false, age_hours: 6, reason: 'latest data is 6 h old, more than 3 h' });
+});
+
+test('a series the store does not have is stale', () => {
+  const by = verdicts({ solar: { series: 'solar.production', maxAge: 26 * H } }, {});
   expect(by.solar).toMatchObject({ is_fresh: false, reason: 'series solar.production has no data' });
+});
+
+test("a file's age is its modification time; a missing file is stale", () => {
+  const by = verdicts({ csv: { file: 'data/legacy.csv', maxAge: 24 * H }, gone: { file: 'data/none.csv', maxAge: 24 * H } }, {}, { 'data/legacy.csv': NOW - 5 * H });
   expect(by.csv).toMatchObject({ is_fresh: true, age_hours: 5 });
   expect(by.gone).toMatchObject({ is_fresh: false, reason: 'file data/none.csv does not exist' });
-  // When the store's status could not be read, its datasets are unknown (no alarm), files still count.
-  const blind = Object.fromEntries(
-    evaluateFreshness({ prices: { series: 'price.spot', maxAge: 2 * H }, gone: { file: 'x.csv', maxAge: H } }, undefined, {}, now).map((v) => [v.dataset, v]),
-  );
+});
+
+test("when the store's status could not be read, its series are unknown (no alarm); files still count", () => {
+  const blind = verdicts({ prices: { series: 'price.spot', maxAge: 2 * H }, gone: { file: 'x.csv', maxAge: H } }, undefined);
   expect(blind.prices).toMatchObject({ unknown: true, is_fresh: false });
   expect(blind.gone!.unknown).toBeUndefined();
 });
@@ -82,17 +85,22 @@ test('stale data: an alert to the webhook, and one remediation run however many 
   try {
     await worker.runUntil(async () => {
       // Three checks at once, as overlapping schedule runs or a manual check could make.
-      const reports = await Promise.all(
-        [1, 2, 3].map((i) =>
-          env.client.workflow.execute('dataFreshness', { taskQueue, workflowId: `fresh-${i}-${taskQueue}`, args: [{}] }),
-        ),
-      ) as RunReport[];
+      const reports = (await Promise.all(
+        [1, 2, 3].map((i) => env.client.workflow.execute('dataFreshness', { taskQueue, workflowId: `fresh-${i}-${taskQueue}`, args: [{}] })),
+      )) as RunReport[];
       const table = reports[0]!.tables![0]!;
       expect(table.rows.map((r) => [r[0], r[2]])).toEqual([
         ['spot_prices', 'NO'],
         ['weather', 'NO'],
         ['consumption', 'yes'],
         ['legacy_csv', 'NO'],
+      ]);
+      // The same verdicts, typed, for whoever reads the report (`hea freshness` counts these).
+      expect(reports[0]!.datasets!.map((v) => [v.dataset, v.is_fresh])).toEqual([
+        ['spot_prices', false],
+        ['weather', false],
+        ['consumption', true],
+        ['legacy_csv', false],
       ]);
       const remediations = reports.flatMap((r) => r.steps.filter((s) => s.step === 'remediate hourly-exogenic'));
       expect(remediations.map((s) => String(s.result?.detail)).sort()).toEqual([

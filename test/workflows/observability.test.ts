@@ -7,15 +7,23 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { execa } from 'execa';
 import { applyRetention, ensureStatusAttribute } from '../../src/temporal/namespace.js';
 import type { RunReport } from '../../src/workflows/report.js';
-import { FIXTURE_JOB_DEFAULTS, PYTHON, ROOT, fixtureConfig, fixtureWorker, testLogger, uniqueTaskQueue, useTestServer, waitFor, type FixtureJob } from '../helpers/env.js';
+import {
+  FIXTURE_JOB_DEFAULTS,
+  PIPELINE_JOBS,
+  PYTHON,
+  ROOT,
+  fixtureConfig,
+  fixtureWorker,
+  testLogger,
+  uniqueTaskQueue,
+  useTestServer,
+  waitFor,
+  type FixtureJob,
+} from '../helpers/env.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 
 const env = useTestServer();
 const NOW = '2025-11-03T10:30:00Z';
-const ECHO = [
-  'prices_data', 'co2_gas_coal', 'consumption_data', 'thermia_data', 'solar_actual',
-  'solar_predictions', 'price_predictions', 'demand_predictions', 'rl_control', 'prices_train', 'demand_train', 'training_report',
-];
 
 let receiver: Receiver;
 beforeAll(async () => {
@@ -26,7 +34,7 @@ afterAll(() => receiver?.close());
 
 function config(failing: string[]) {
   const jobs: Record<string, FixtureJob> = {};
-  for (const job of [...ECHO, 'weather_data']) jobs[job] = { script: 'echo_job.py', args: failing.includes(job) ? ['fail'] : [] };
+  for (const job of PIPELINE_JOBS) jobs[job] = { script: 'echo_job.py', args: failing.includes(job) ? ['fail'] : [] };
   jobs.accuracy_score = { args: ['-m', 'jobs.accuracy.score'] };
   jobs.daily_report = { args: ['-m', 'jobs.reports.daily'] };
   return fixtureConfig(jobs, {
@@ -47,8 +55,7 @@ test('a partial daily run: findable as HeaStatus="partial", alerts at the webhoo
   await execa(PYTHON, ['-m', 'jobs.tests.accuracy_seed', '--days', '10'], { cwd: ROOT, env: { HEA_NOW: NOW, HEA_STORE_URL: cfg.storeUrl } });
   const taskQueue = uniqueTaskQueue('observe');
   const worker = await fixtureWorker(env, cfg, taskQueue);
-  const run = (i: number) =>
-    env.client.workflow.execute('dailyEnergyPipeline', { taskQueue, workflowId: `daily-${i}-${taskQueue}`, args: [{}] }) as Promise<RunReport>;
+  const run = (i: number) => env.client.workflow.execute('dailyEnergyPipeline', { taskQueue, workflowId: `daily-${i}-${taskQueue}`, args: [{}] }) as Promise<RunReport>;
   await worker.runUntil(async () => {
     const report = await run(1);
     expect(report.status).toBe('partial');
@@ -95,10 +102,24 @@ test('a partial daily run: findable as HeaStatus="partial", alerts at the webhoo
   const cli = await execa(process.execPath, [join(ROOT, 'bin', 'hea.js'), 'accuracy', '--json'], { cwd: ROOT, env: { HEA_CONFIG: cfg.file }, reject: false });
   expect(cli.exitCode).toBe(0);
   const out = JSON.parse(cli.stdout) as { scores: { kind: string; forecaster: string; day: string; serving: boolean; n: number }[] };
-  expect(out.scores.filter((s) => s.day === '2025-11-02').map((s) => `${s.kind}/${s.forecaster}${s.serving ? '*' : ''}`).sort()).toEqual([
-    'demand/demand*', 'demand/naive_7day', 'demand/naive_blend', 'demand/naive_yesterday',
-    'price/naive_7day', 'price/naive_blend', 'price/naive_yesterday', 'price/price_trend*',
-    'solar/naive_7day', 'solar/naive_blend', 'solar/naive_yesterday', 'solar/solar*',
+  expect(
+    out.scores
+      .filter((s) => s.day === '2025-11-02')
+      .map((s) => `${s.kind}/${s.forecaster}${s.serving ? '*' : ''}`)
+      .sort(),
+  ).toEqual([
+    'demand/demand*',
+    'demand/naive_7day',
+    'demand/naive_blend',
+    'demand/naive_yesterday',
+    'price/naive_7day',
+    'price/naive_blend',
+    'price/naive_yesterday',
+    'price/price_trend*',
+    'solar/naive_7day',
+    'solar/naive_blend',
+    'solar/naive_yesterday',
+    'solar/solar*',
   ]);
   const table = await execa(process.execPath, [join(ROOT, 'bin', 'hea.js'), 'accuracy', '--kind', 'price'], { cwd: ROOT, env: { HEA_CONFIG: cfg.file } });
   expect(table.stdout).toMatch(/2025-11-02\s+price\s+price_trend \(serving\)/);

@@ -3,20 +3,14 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.js';
 import type { RunReport, StepReport } from '../../src/workflows/report.js';
-import { fixtureConfig, testLogger, uniqueTaskQueue, useTestServer, workflowBundle, type FixtureJob } from '../helpers/env.js';
+import { PIPELINE_JOBS, fixtureConfig, testLogger, uniqueTaskQueue, useTestServer, workflowBundle, type FixtureJob } from '../helpers/env.js';
 
 const env = useTestServer();
-
-const JOBS = [
-  'prices_data', 'co2_gas_coal', 'weather_data', 'consumption_data', 'thermia_data', 'solar_actual',
-  'solar_predictions', 'price_predictions', 'demand_predictions', 'rl_control', 'prices_train', 'demand_train', 'rl_train',
-  'accuracy_score', 'daily_report', 'training_report',
-];
 
 /** Every job echoes its args; the ones named in `failing` exit 65. */
 function config(failing: string[] = []) {
   const jobs: Record<string, FixtureJob> = {};
-  for (const job of JOBS) jobs[job] = { script: 'echo_job.py', args: failing.includes(job) ? ['fail'] : [] };
+  for (const job of PIPELINE_JOBS) jobs[job] = { script: 'echo_job.py', args: failing.includes(job) ? ['fail'] : [] };
   return fixtureConfig(jobs);
 }
 
@@ -80,14 +74,23 @@ test('dailyEnergyPipeline refuses a bad parameter before anything runs', async (
   expect(cause.message).toContain('horizonDays');
 });
 
-test('homeData fetches consumption and the heat pump; solarData skips the forecast when actuals fail', async () => {
+test('homeData fetches consumption and the heat pump', async () => {
   const home = await execute('homeData', [{}]);
-  expect(home.steps.map((s) => [s.job, s.status]).sort()).toEqual([['consumption_data', 'success'], ['thermia_data', 'success']]);
+  expect(home.steps.map((s) => [s.job, s.status]).sort()).toEqual([
+    ['consumption_data', 'success'],
+    ['thermia_data', 'success'],
+  ]);
+});
+
+test('solarData skips the forecast when actuals fail, and fails', async () => {
   const err = await execute('solarData', [{}], ['solar_actual']).catch((e: unknown) => e);
   const failure = (err as WorkflowFailedError).cause as { type?: string; details?: unknown[] };
   expect(failure.type).toBe('RunFailed');
   const solar = failure.details![0] as RunReport;
-  expect(solar.steps.map((s) => [s.job, s.status])).toEqual([['solar_actual', 'failed'], ['solar_predictions', 'skipped']]);
+  expect(solar.steps.map((s) => [s.job, s.status])).toEqual([
+    ['solar_actual', 'failed'],
+    ['solar_predictions', 'skipped'],
+  ]);
 });
 
 test('weeklyModelTraining trains trend, peak and valley in production mode, then demand with its trials', async () => {
@@ -97,30 +100,46 @@ test('weeklyModelTraining trains trend, peak and valley in production mode, then
   expect(report.status).toBe('partial');
   const demand = byStep(report)['demand model']!;
   expect(demand.result).toEqual({ args: ['--production', '--trials', '7'] });
+});
+
+test('weeklyModelTraining fetches fresh data first, then trains (the demand model alone: 50 trials by default)', async () => {
   const only = await execute('weeklyModelTraining', [{ trainPriceModels: false }]);
-  // Fresh data first (what the demand model learns from), then the training.
   // (The fetches run in parallel: the report lists them in the order they finished.)
-  expect(only.steps.slice(0, 3).map((s) => s.step).sort()).toEqual(['update: consumption', 'update: heat pump (Thermia)', 'update: weather']);
+  expect(
+    only.steps
+      .slice(0, 3)
+      .map((s) => s.step)
+      .sort(),
+  ).toEqual(['update: consumption', 'update: heat pump (Thermia)', 'update: weather']);
   expect(only.steps.at(-2)!.step).toBe('demand model');
   expect(only.steps.at(-2)!.result).toEqual({ args: ['--production', '--trials', '50'] });
 });
 
 test('rlTraining passes its dates; endDate defaults to the workflow date', async () => {
-  const today = new Date().toISOString().slice(0, 10);
   const report = await execute('rlTraining', [{ sanityCheckSteps: 3, startDate: '2026-01-01', totalTimesteps: 5000 }], ['solar_actual']);
+  // The workflow's own date (its clock when it started), never the test machine's "today".
+  const workflowDate = report.startedAt.slice(0, 10);
   // A failed fetch is reported, and the training still runs on the data already stored.
   expect(report.status).toBe('partial');
   expect(report.steps.map((s) => [s.job, s.status]).sort()).toEqual([
-    ['consumption_data', 'success'], ['prices_data', 'success'], ['rl_train', 'success'], ['solar_actual', 'failed'],
+    ['consumption_data', 'success'],
+    ['prices_data', 'success'],
+    ['rl_train', 'success'],
+    ['solar_actual', 'failed'],
   ]);
   expect(report.steps.at(-1)!.result).toEqual({
-    args: ['--sanity-check-steps', '3', '--end-date', today, '--start-date', '2026-01-01', '--total-timesteps', '5000'],
+    args: ['--sanity-check-steps', '3', '--end-date', workflowDate, '--start-date', '2026-01-01', '--total-timesteps', '5000'],
   });
-  // The fetches succeeding does not make a failed training a success: the run fails (schedules pause).
+});
+
+test('rlTraining whose training fails fails, however many fetches succeeded (schedules pause)', async () => {
   const failed = await execute('rlTraining', [{}], ['rl_train']).catch((e: unknown) => e);
   const failure = (failed as WorkflowFailedError).cause as { type?: string; message: string };
   expect(failure.type).toBe('RunFailed');
   expect(failure.message).toContain('every essential step failed');
+});
+
+test('rlTraining refuses a startDate after its endDate before running anything', async () => {
   const err = await execute('rlTraining', [{ startDate: '2026-02-01', endDate: '2026-01-01' }]).catch((e: unknown) => e);
   expect(((err as WorkflowFailedError).cause as { type?: string }).type).toBe('InvalidParameters');
 });

@@ -13,7 +13,7 @@ print("NoInputError: no trained model 'demand' in the registry: run \`python -m 
 sys.exit(66)
 `;
 
-test('daily pipeline on a fresh clone: the missing model\'s step says to run npx hea run weekly-training', async () => {
+test("daily pipeline on a fresh clone: the missing model's step says to run npx hea run weekly-training", async () => {
   const noModel = writeScript(tmpDir(), 'no_model.py', NO_MODEL);
   const ok = { script: 'echo_job.py' };
   const config = fixtureConfig({

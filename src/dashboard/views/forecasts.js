@@ -8,8 +8,11 @@ export async function renderForecasts(main, params) {
   const days = params.get('days') === '30' ? 30 : 7;
   const d = await getJson(`/api/dashboard/forecasts?days=${days}`);
   main.textContent = '';
-  const toggle = h('span', { class: 'toggle' },
-    [7, 30].map((n) => h('a', { href: `#forecasts?days=${n}`, class: n === days ? 'active' : undefined }, `${n} days`)));
+  const toggle = h(
+    'span',
+    { class: 'toggle' },
+    [7, 30].map((n) => h('a', { href: `#forecasts?days=${n}`, class: n === days ? 'active' : undefined }, `${n} days`)),
+  );
   main.append(h('h2', {}, 'Forecasts against what happened', toggle));
   if (!d.store.available) {
     main.append(empty(d.store.message));
@@ -72,7 +75,12 @@ export async function renderForecasts(main, params) {
   main.append(h('h2', {}, 'Alerts'));
   if (d.alerts.length === 0) main.append(empty(`No alerts in the last ${days} days.`));
   else {
-    main.append(h('div', { class: 'card' }, d.alerts.map((al) =>
-      h('div', { class: 'alert' }, h('strong', {}, `${al.kind}: ${al.subject}`), ` · ${localTime(al.at)} · `, al.message))));
+    main.append(
+      h(
+        'div',
+        { class: 'card' },
+        d.alerts.map((al) => h('div', { class: 'alert' }, h('strong', {}, `${al.kind}: ${al.subject}`), ` · ${localTime(al.at)} · `, al.message)),
+      ),
+    );
   }
 }

@@ -17,17 +17,30 @@ export async function renderToday(main) {
   for (const t of d.totals) {
     const label = t.day === today ? 'Today' : t.day === tomorrow ? 'Tomorrow' : t.day;
     cards.append(
-      h('div', { class: 'card' },
+      h(
+        'div',
+        { class: 'card' },
         h('h3', {}, `${label} (${t.hours} planned hours)`),
         h('div', { class: 'figure' }, eur(t.cost_eur)),
-        h('div', { class: 'muted small' }, `without the battery ${eur(t.cost_no_battery_eur)} · `,
-          h('span', { class: t.saving_eur >= 0 ? 'pos' : 'neg' }, `${t.saving_eur >= 0 ? 'saves' : 'costs'} ${eur(Math.abs(t.saving_eur))}`)),
+        h(
+          'div',
+          { class: 'muted small' },
+          `without the battery ${eur(t.cost_no_battery_eur)} · `,
+          h('span', { class: t.saving_eur >= 0 ? 'pos' : 'neg' }, `${t.saving_eur >= 0 ? 'saves' : 'costs'} ${eur(Math.abs(t.saving_eur))}`),
+        ),
       ),
     );
   }
   if (d.plan) {
-    cards.append(h('div', { class: 'card' }, h('h3', {}, 'Plan'), h('div', {}, d.plan.controller),
-      h('div', { class: 'muted small' }, `issued ${localTime(d.plan.issued_at, tz)}`, d.plan.soc_source ? ` · SoC from ${d.plan.soc_source}` : '')));
+    cards.append(
+      h(
+        'div',
+        { class: 'card' },
+        h('h3', {}, 'Plan'),
+        h('div', {}, d.plan.controller),
+        h('div', { class: 'muted small' }, `issued ${localTime(d.plan.issued_at, tz)}`, d.plan.soc_source ? ` · SoC from ${d.plan.soc_source}` : ''),
+      ),
+    );
   }
   main.append(h('h2', {}, `Today ${today} and tomorrow ${tomorrow} `, h('span', { class: 'muted small' }, `(${tz}, now ${localTime(d.now, tz)})`)));
   if (!d.plan) main.append(empty('No battery plan yet: the daily pipeline makes one (hea run daily-pipeline).'));
@@ -80,17 +93,28 @@ export async function renderToday(main) {
   if (d.plan) {
     const rows = d.plan.hours;
     main.append(
-      h('div', { class: 'card', id: 'plan-table' }, h('h2', {}, 'The plan, hour by hour'),
-        h('div', { class: 'scroll' }, table([
-          { label: 'hour', cell: (r) => localTime(r.ts, tz) },
-          { label: 'buy EUR/kWh', num: true, cell: (r) => fmt(r.price_buy_eur_kwh, 3) },
-          { label: 'action', cell: (r) => r.action },
-          { label: 'kW', num: true, cell: (r) => fmt(r.power_kw, 1) },
-          { label: 'SoC %', num: true, cell: (r) => fmt(r.soc_pct, 0) },
-          { label: 'cost', num: true, cell: (r) => eur(r.cost_eur) },
-          { label: 'without battery', num: true, cell: (r) => eur(r.cost_no_battery_eur) },
-          { label: 'why', cell: (r) => r.why },
-        ], rows))),
+      h(
+        'div',
+        { class: 'card', id: 'plan-table' },
+        h('h2', {}, 'The plan, hour by hour'),
+        h(
+          'div',
+          { class: 'scroll' },
+          table(
+            [
+              { label: 'hour', cell: (r) => localTime(r.ts, tz) },
+              { label: 'buy EUR/kWh', num: true, cell: (r) => fmt(r.price_buy_eur_kwh, 3) },
+              { label: 'action', cell: (r) => r.action },
+              { label: 'kW', num: true, cell: (r) => fmt(r.power_kw, 1) },
+              { label: 'SoC %', num: true, cell: (r) => fmt(r.soc_pct, 0) },
+              { label: 'cost', num: true, cell: (r) => eur(r.cost_eur) },
+              { label: 'without battery', num: true, cell: (r) => eur(r.cost_no_battery_eur) },
+              { label: 'why', cell: (r) => r.why },
+            ],
+            rows,
+          ),
+        ),
+      ),
     );
   }
 }

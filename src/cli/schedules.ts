@@ -1,17 +1,14 @@
 // `hea schedules ...`: apply the table from config, and look after single schedules.
 import { Command } from 'commander';
 import type { App } from '../app.js';
-import { MANAGED_BY, scheduleId } from './desired.js';
-
-type Open = () => Promise<App>;
+import { MANAGED_BY, scheduleId } from '../schedules/desired.js';
+import { UsageProblem, withApp, type ConfigFile } from './withApp.js';
 
 function parseTime(flag: string, value: string): Date {
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) throw new UsageProblem(`${flag}: "${value}" is not a date/time (use ISO 8601, e.g. 2026-01-01T06:00:00Z)`);
   return d;
 }
-
-export class UsageProblem extends Error {}
 
 // Backfills default to one run after another: concurrent runs of a pipeline compete for the same store.
 const OVERLAP = {
@@ -52,16 +49,7 @@ async function unknownScheduleAsUsage(err: unknown, id: string): Promise<unknown
   return err instanceof ScheduleNotFoundError || grpcNotFound ? new UsageProblem(`no schedule "${id}" (see hea schedules list)`) : err;
 }
 
-async function withApp(open: Open, fn: (app: App) => Promise<void>): Promise<void> {
-  const app = await open();
-  try {
-    await fn(app);
-  } finally {
-    await app.close();
-  }
-}
-
-export function schedulesCommand(open: Open): Command {
+export function schedulesCommand(configFile: ConfigFile): Command {
   const cmd = new Command('schedules').description('Temporal Schedules from the config table');
 
   cmd
@@ -69,10 +57,11 @@ export function schedulesCommand(open: Open): Command {
     .description('create, update and delete schedules so the server matches config (prints the difference)')
     .option('--dry-run', 'only print what would change')
     .action(async (opts: { dryRun?: boolean }) =>
-      withApp(open, async (app) => {
-        const { applySchedules, formatPlan } = await import('./apply.js');
+      withApp(configFile, { worker: 'never' }, async (app) => {
+        const { applySchedules, formatPlan } = await import('../schedules/apply.js');
         const plan = await applySchedules(app.client, app.config, { dryRun: opts.dryRun });
         process.stdout.write(`${opts.dryRun ? '(dry run)\n' : ''}${formatPlan(plan)}\n`);
+        return true;
       }),
     );
 
@@ -81,7 +70,7 @@ export function schedulesCommand(open: Open): Command {
     .description('every schedule on the server, with its next run')
     .option('--json', 'as JSON')
     .action(async (opts: { json?: boolean }) =>
-      withApp(open, async (app) => {
+      withApp(configFile, { worker: 'never' }, async (app) => {
         const rows: Record<string, unknown>[] = [];
         for await (const s of app.client.schedule.list()) {
           const desc = await app.client.schedule.getHandle(s.scheduleId).describe();
@@ -98,12 +87,15 @@ export function schedulesCommand(open: Open): Command {
         rows.sort((a, b) => String(a.id).localeCompare(String(b.id)));
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-          return;
+          return true;
         }
         process.stdout.write(`${'ID'.padEnd(28)} ${'WORKFLOW'.padEnd(22)} ${'PAUSED'.padEnd(7)} ${'NEXT RUN'.padEnd(25)} LAST RUN\n`);
         for (const r of rows) {
-          process.stdout.write(`${String(r.id).padEnd(28)} ${String(r.workflow).padEnd(22)} ${String(r.paused).padEnd(7)} ${String(r.next).padEnd(25)} ${r.last}${r.managed ? '' : '  (not managed by hea)'}\n`);
+          process.stdout.write(
+            `${String(r.id).padEnd(28)} ${String(r.workflow).padEnd(22)} ${String(r.paused).padEnd(7)} ${String(r.next).padEnd(25)} ${r.last}${r.managed ? '' : '  (not managed by hea)'}\n`,
+          );
         }
+        return true;
       }),
     );
 
@@ -112,10 +104,11 @@ export function schedulesCommand(open: Open): Command {
       .command(`${name} <id>`)
       .description(description)
       .action(async (id: string, opts: Record<string, string>) =>
-        withApp(open, async (app) => {
+        withApp(configFile, { worker: 'never' }, async (app) => {
           const full = scheduleId(app.config, id);
           try {
             process.stdout.write(`${await fn(app, full, opts)}\n`);
+            return true;
           } catch (err) {
             throw await unknownScheduleAsUsage(err, full);
           }
@@ -130,7 +123,7 @@ export function schedulesCommand(open: Open): Command {
     await app.client.schedule.getHandle(id).unpause('unpaused with hea schedules unpause');
     return `unpaused ${id}`;
   });
-  single('trigger', 'start the schedule\'s action now', async (app, id) => {
+  single('trigger', "start the schedule's action now", async (app, id) => {
     await app.client.schedule.getHandle(id).trigger();
     return `triggered ${id}`;
   });

@@ -1,6 +1,6 @@
+// The flows by name: what the CLI, the schedules, the config and the freshness check share.
 import { z } from 'zod';
-import { batteryReplanParams } from './workflows/batteryReplanParams.js';
-import { dailyPipelineParams, freshnessParams, rlTrainingParams, weeklyTrainingParams } from './workflows/params.js';
+import { batteryReplanParams, dailyPipelineParams, freshnessParams, rlTrainingParams, weeklyTrainingParams } from './flowParams.js';
 
 /**
  * The flows a person can start by name (`hea run <flow>`, schedules, freshness remediation): the
@@ -22,7 +22,8 @@ export const FLOWS = {
     workflow: 'dailyEnergyPipeline',
     description: 'data updates, then solar/price/demand forecasts, then the battery plan',
     params: dailyPipelineParams,
-    paramHelp: 'updateData=bool runPricePredictions=bool priceModel=trend|peak|valley horizonDays=num runSolarPredictions=bool runDemandPredictions=bool runBatteryPlan=bool',
+    paramHelp:
+      'updateData=bool runPricePredictions=bool priceModel=trend|peak|valley horizonDays=num runSolarPredictions=bool runDemandPredictions=bool runBatteryPlan=bool',
   },
   'hourly-exogenic': {
     workflow: 'hourlyExogenousData',
@@ -75,10 +76,6 @@ export function isFlowName(name: string): name is FlowName {
   return Object.hasOwn(FLOWS, name);
 }
 
-export function flowByWorkflow(workflow: string): FlowName | undefined {
-  return FLOW_NAMES.find((f) => FLOWS[f].workflow === workflow);
-}
-
 export type ParamsResult = { ok: true; value: Record<string, unknown> } | { ok: false; problems: string[] };
 
 export function validateFlowParams(flow: FlowName, raw: unknown, prefix = ''): ParamsResult {
@@ -91,33 +88,4 @@ export function validateFlowParams(flow: FlowName, raw: unknown, prefix = ''): P
       return `${prefix}${key}: ${issue.message}`;
     }),
   };
-}
-
-/** Turns `--param key=value` strings into typed, validated workflow input. */
-export function parseFlowParams(flow: FlowName, pairs: string[]): ParamsResult {
-  const raw: Record<string, unknown> = {};
-  const problems: string[] = [];
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) {
-      problems.push(`--param ${pair}: expected key=value`);
-      continue;
-    }
-    const key = pair.slice(0, eq);
-    // A parameter name, never an object's internals (`__proto__=1` was dropped silently).
-    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key)) {
-      problems.push(`--param ${key}: not a parameter name`);
-      continue;
-    }
-    raw[key] = coerce(pair.slice(eq + 1));
-  }
-  if (problems.length) return { ok: false, problems };
-  return validateFlowParams(flow, raw, '--param ');
-}
-
-function coerce(text: string): unknown {
-  if (text === 'true') return true;
-  if (text === 'false') return false;
-  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
-  return text;
 }
