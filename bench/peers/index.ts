@@ -55,7 +55,7 @@ export interface PeerFigures {
   /** One training alone, the actor's time around the job: a fresh process each vs the warm worker. */
   singleTrainingSeconds: { fresh: number[]; warmFirstCall: number; warm: number[] };
   api: ApiLatency;
-  sleep: { jobs: number; concurrency: number; jobSeconds: number; wallSeconds: number; perSecond: number; idealPerSecond: number; ratioToIdeal: number };
+  sleep: { jobs: number; concurrency: number; jobSeconds: number; wallSeconds: number; enqueueSeconds: number; perSecond: number; idealPerSecond: number; ratioToIdeal: number };
   idleMemory: Record<Mode, PeerMemory>;
 }
 
@@ -94,6 +94,13 @@ async function httpOk(url: string): Promise<boolean> {
   const res = await fetch(url);
   await res.arrayBuffer();
   return res.ok;
+}
+
+/** Dramatiq brokers with a fresh heartbeat, as /health/worker lists them (none: 503). */
+async function workerIds(api: string): Promise<string[]> {
+  const res = await fetch(`${api}/health/worker`);
+  const body = (await res.json()) as { worker_ids?: string[] };
+  return res.ok ? (body.worker_ids ?? []) : [];
 }
 
 interface TaskStatus {
@@ -197,14 +204,20 @@ export async function measurePeer(opts: PeerOptions = {}): Promise<PeerFigures> 
     started.push(apiProc);
     await waitUntil('the peer API /health/', () => httpOk(`${api}/health/`), 120_000, apiProc);
 
-    const startWorker = async (mode: Mode, threads: number): Promise<Started> => {
-      const w = startProcess(`Dramatiq worker (${mode})`, python, ['-m', 'dramatiq', 'peer.broker', 'peer.tasks', '--processes', '1', '--threads', String(threads), '--path', PEER_DIR], {
+    const seenWorkers = new Set<string>();
+    // Each phase's worker listens to its own queue only: the trainings the API-latency phase queued stay
+    // queued, never run.
+    const startWorker = async (mode: Mode, threads: number, queue: 'training' | 'sleep'): Promise<Started> => {
+      const args = ['-m', 'dramatiq', 'peer.broker', 'peer.tasks', '--processes', '1', '--threads', String(threads), '--queues', queue, '--path', PEER_DIR];
+      const w = startProcess(`Dramatiq worker (${mode}, ${queue})`, python, args, {
         cwd: dir,
         env: { ...pyEnv, PEER_TRAIN_MODE: mode },
-        logFile: join(dir, `worker-${mode}-${threads}.log`),
+        logFile: join(dir, `worker-${mode}-${queue}.log`),
       });
       started.push(w);
-      await waitUntil(`the ${mode} worker's heartbeat (/health/worker)`, () => httpOk(`${api}/health/worker`), 180_000, w);
+      // A stopped worker's heartbeat stays fresh for a while: wait for one from a broker not seen before.
+      await waitUntil(`the ${mode} worker's heartbeat (/health/worker)`, async () => (await workerIds(api)).some((id) => !seenWorkers.has(id)), 180_000, w);
+      for (const id of await workerIds(api)) seenWorkers.add(id);
       return w;
     };
     const memory = async (worker: Started): Promise<PeerMemory> => {
@@ -221,7 +234,7 @@ export async function measurePeer(opts: PeerOptions = {}): Promise<PeerFigures> 
     const idleMemory = {} as Record<Mode, PeerMemory>;
     const singleTrainingSeconds = { fresh: [] as number[], warmFirstCall: NaN, warm: [] as number[] };
     for (const mode of ['subprocess', 'warm'] as const) {
-      const worker = await startWorker(mode, concurrency);
+      const worker = await startWorker(mode, concurrency, 'training');
       idleMemory[mode] = await memory(worker);
       log(`${mode}: idle memory ${idleMemory[mode].totalMb} MB`);
       if (mode === 'warm') singleTrainingSeconds.warmFirstCall = await single(worker);
@@ -238,15 +251,15 @@ export async function measurePeer(opts: PeerOptions = {}): Promise<PeerFigures> 
     log(`API latency: ${posts} POSTs with ${pollers} pollers (no worker consuming)`);
     const apiLatency = await measureTrainingApi({ baseUrl: api, meters: bulkMeters(posts + 5, 'meter_api_'), posts, pollers, pollIntervalMs });
 
-    const sleepWorker = await startWorker('subprocess', sleepConcurrency);
+    const sleepWorker = await startWorker('subprocess', sleepConcurrency, 'sleep');
     const drive = async (jobs: number) => {
       const { stdout } = await promisify(execFile)(python, ['-m', 'peer.drive_sleep', '--jobs', String(jobs), '--seconds', '0.1'], { cwd: dir, env: pyEnv });
-      return JSON.parse(stdout.trim().split('\n').at(-1)!) as { wall_seconds: number; per_second: number };
+      return JSON.parse(stdout.trim().split('\n').at(-1)!) as { wall_seconds: number; per_second: number; enqueue_seconds: number };
     };
     await drive(2 * sleepConcurrency); // unmeasured: the worker's threads busy once
     const sleepRun = await drive(sleepJobs);
     const ideal = sleepConcurrency / 0.1;
-    log(`sleep: ${sleepJobs} jobs at ${sleepConcurrency} in ${sleepRun.wall_seconds} s = ${sleepRun.per_second}/s (ideal ${ideal}/s)`);
+    log(`sleep: ${sleepJobs} jobs at ${sleepConcurrency} in ${sleepRun.wall_seconds} s = ${sleepRun.per_second}/s (ideal ${ideal}/s); all enqueued after ${sleepRun.enqueue_seconds} s`);
     await stop(sleepWorker);
     await stop(apiProc);
     await stop(redis);
@@ -264,6 +277,7 @@ export async function measurePeer(opts: PeerOptions = {}): Promise<PeerFigures> 
         concurrency: sleepConcurrency,
         jobSeconds: 0.1,
         wallSeconds: sleepRun.wall_seconds,
+        enqueueSeconds: sleepRun.enqueue_seconds,
         perSecond: sleepRun.per_second,
         idealPerSecond: ideal,
         ratioToIdeal: round(sleepRun.per_second / ideal, 3),

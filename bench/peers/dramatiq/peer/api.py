@@ -57,4 +57,4 @@ async def worker_health() -> dict:
     workers = [b.decode() for b in beats if b.decode() != broker.broker_id]
     if not workers:
         raise HTTPException(status_code=503, detail="no Dramatiq worker has a fresh heartbeat")
-    return {"status": "healthy", "workers": len(workers)}
+    return {"status": "healthy", "workers": len(workers), "worker_ids": workers}
