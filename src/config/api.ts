@@ -27,8 +27,12 @@ export const apiSchema = z
     maxQueuedTrainings: z.number().int().min(0).default(5_000),
     /** How long the count of queued trainings (a visibility query) is reused between requests. */
     queueCountTtlMs: durationMs.default(1_000),
-    /** How long a running training's status is shared by the pollers that ask within it. */
-    statusCacheMs: durationMs.default(250),
+    /**
+     * How long a running training's status is reused for other pollers. 0 (the default): only pollers
+     * asking while it is being read share it, so a status never lags behind Temporal (a terminated
+     * training reads FAILED at once). A closed training's status is read once either way.
+     */
+    statusCacheMs: durationMs.default(0),
   })
   .strict();
 

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiConfig } from '../../config/api.js';
+import { uniqueMeters } from '../../contracts/trainings.js';
 import type { ApiMetrics } from '../metrics.js';
 import { MAX_PARAM_LENGTH, type BuiltApp } from '../app.js';
 import {
@@ -29,22 +30,11 @@ export interface TrainingRoutesOptions {
   security: Array<Record<string, string[]>> | undefined;
 }
 
-/** Admits `n` trainings or answers 429 (queue full, with Retry-After) / 422 (more than the cap); true when admitted. */
-async function admitted(trainings: TrainingService, n: number, reply: FastifyReply): Promise<boolean> {
-  try {
-    await trainings.admit(n);
-    return true;
-  } catch (err) {
-    if (err instanceof QueueFull) {
-      void reply.code(429).header('Retry-After', String(err.retryAfterSeconds)).send({ detail: err.message });
-      return false;
-    }
-    if (err instanceof OverCap) {
-      void reply.code(422).send({ detail: [{ loc: ['body', 'meters'], msg: err.message, type: 'too_long' }] });
-      return false;
-    }
-    throw err;
-  }
+/** Answers 429 (queue full, with Retry-After) or 422 (more meters than the cap) for a refused admission. */
+function refuse(err: unknown, reply: FastifyReply): FastifyReply {
+  if (err instanceof QueueFull) return reply.code(429).header('Retry-After', String(err.retryAfterSeconds)).send({ detail: err.message });
+  if (err instanceof OverCap) return reply.code(422).send({ detail: [{ loc: ['body', 'meters'], msg: err.message, type: 'too_long' }] });
+  throw err;
 }
 
 export const trainingRoutes: FastifyPluginAsyncZod<TrainingRoutesOptions> = async (app, opts) => {
@@ -71,18 +61,18 @@ export const trainingRoutes: FastifyPluginAsyncZod<TrainingRoutesOptions> = asyn
     },
     async (request, reply) => {
       const { meter_id: meterId, meter_type: meterType } = request.body;
-      if (!(await admitted(trainings, 1, reply))) return reply;
-      const started = await trainings.startTraining({ meterId, meterType }, `meter ${meterType}/${meterId} (API)`).catch((err: unknown) => {
-        trainings.release(1);
-        throw err;
-      });
+      let started;
+      try {
+        started = await trainings.requestTraining({ meterId, meterType }, `meter ${meterType}/${meterId} (API)`);
+      } catch (err) {
+        return refuse(err, reply);
+      }
       const { taskId } = started;
       const log = request.log.child({ taskId, meterId, meterType });
       const statusUrl = `/trainmodel/status/${taskId}`;
       void reply.header('Location', statusUrl);
       metrics.trainingsStarted.inc({ meter_type: meterType, duplicate: String(started.duplicate) });
       if (started.duplicate) {
-        trainings.release(1);
         const current = await taskStatus(statusDeps, taskId);
         log.info('training already running for this meter: returning its task');
         return reply.code(202).send({
@@ -151,15 +141,17 @@ export const trainingRoutes: FastifyPluginAsyncZod<TrainingRoutesOptions> = asyn
       },
     },
     async (request, reply) => {
-      const meters = request.body.meters.map((m) => ({ meterId: m.meter_id, meterType: m.meter_type }));
+      const meters = uniqueMeters(request.body.meters.map((m) => ({ meterId: m.meter_id, meterType: m.meter_type })));
       const concurrency = request.body.concurrency ?? api.bulkConcurrency;
-      // Admitted by the meters it names; duplicates inside it are dropped by startBulk, and given back here.
-      if (!(await admitted(trainings, meters.length, reply))) return reply;
+      try {
+        await trainings.admit(meters.length);
+      } catch (err) {
+        return refuse(err, reply);
+      }
       const bulk = await trainings.startBulk(meters, concurrency, `bulk training of ${meters.length} meters`).catch((err: unknown) => {
         trainings.release(meters.length);
         throw err;
       });
-      trainings.release(meters.length - bulk.meters.length);
       request.log.info({ bulkId: bulk.bulkId, meters: bulk.meters.length, concurrency }, 'bulk training queued');
       const statusUrl = `/trainmodel/bulk/${bulk.bulkId}`;
       return reply

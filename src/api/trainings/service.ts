@@ -68,18 +68,38 @@ export class TrainingService {
   constructor(private readonly deps: TrainingServiceDeps) {}
 
   /**
+   * A training for this meter: admitted against the queue cap and started, or the one it has running (a
+   * duplicate takes no place in the queue, and is answered even when the queue is full).
+   */
+  async requestTraining(meter: MeterRef, summary: string): Promise<StartedTraining> {
+    try {
+      await this.admit(1);
+    } catch (err) {
+      const running = err instanceof QueueFull ? await this.runningTask(meter) : undefined;
+      if (running) return { taskId: running, duplicate: true };
+      throw err;
+    }
+    try {
+      const started = await this.startTraining(meter, summary);
+      if (started.duplicate) this.release(1);
+      return started;
+    } catch (err) {
+      this.release(1);
+      throw err;
+    }
+  }
+
+  /**
    * Starts a meter's training, or answers the one it has running. One round-trip when none runs: the
    * start fails only if one does (conflict policy FAIL), and then one describe() finds its run.
    */
   async startTraining(meter: MeterRef, summary: string): Promise<StartedTraining> {
-    const { client, taskQueue } = this.deps;
-    const workflowId = meterWorkflowId(meter.meterType, meter.meterId);
     const input: MeterTrainingInput = { meterId: meter.meterId, meterType: meter.meterType };
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1; attempt <= START_TRIES; attempt++) {
       try {
-        const handle = await client.workflow.start('meterModelTraining', {
-          taskQueue,
-          workflowId,
+        const handle = await this.deps.client.workflow.start('meterModelTraining', {
+          taskQueue: this.deps.taskQueue,
+          workflowId: meterWorkflowId(meter.meterType, meter.meterId),
           workflowIdConflictPolicy: 'FAIL',
           args: [input],
           staticSummary: summary,
@@ -88,18 +108,21 @@ export class TrainingService {
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       }
-      const running = await client.workflow
-        .getHandle(workflowId)
-        .describe()
-        .catch((err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) return undefined;
-          throw err;
-        });
       // It may have closed in between: then a new start succeeds.
-      if (running && (running.status.name === 'RUNNING' || attempt >= START_TRIES)) {
-        return { taskId: makeTaskId(meter.meterType, meter.meterId, running.runId), duplicate: true };
-      }
-      if (attempt >= START_TRIES) throw new Error(`could not start or find a training of ${meter.meterType}/${meter.meterId}`);
+      const running = await this.runningTask(meter);
+      if (running) return { taskId: running, duplicate: true };
+    }
+    throw new Error(`could not start or find a training of ${meter.meterType}/${meter.meterId}: it started and ended ${START_TRIES} times meanwhile`);
+  }
+
+  /** The task id of the meter's running training, if it has one. */
+  private async runningTask(meter: MeterRef): Promise<string | undefined> {
+    try {
+      const desc = await this.deps.client.workflow.getHandle(meterWorkflowId(meter.meterType, meter.meterId)).describe();
+      return desc.status.name === 'RUNNING' ? makeTaskId(meter.meterType, meter.meterId, desc.runId) : undefined;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
     }
   }
 
