@@ -2,7 +2,8 @@
 // GET /trainmodel/status/<id> with 50 concurrent pollers, against a real Temporal dev server on a SQLite
 // file (the embedded server of `npm start`), a real worker process running the meter trainings, and the API.
 //
-//   node --import tsx bench/api.ts [--posts 200] [--pollers 50] [--seconds 10] [--no-pragmas] [--out FILE]
+//   node --import tsx bench/api.ts [--posts 200] [--pollers 50] [--seconds 10] [--no-pragmas]
+//                                  [--status-cache-ms 0] [--burst 300] [--out FILE]
 //
 // The trainings are a fixture job that reports every stage and sleeps (a real training would only load the
 // machine: the figures are the API's). `benchApi()` is exported for `npm run bench`.
@@ -42,6 +43,8 @@ export interface BenchApiOptions {
   burst?: number;
   /** Scheduled runs timed during the burst. */
   scheduledRuns?: number;
+  /** api.statusCacheMs: how long a running training's status is reused for other pollers. */
+  statusCacheMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -58,6 +61,7 @@ export interface BenchApiResult {
   /** A task's status read again by a freshly started API (same answer class: 200 and a known status). */
   statusSurvivesRestart: boolean;
   pragmas: boolean;
+  statusCacheMs: number;
   /** Due time to the first job of a scheduled pipeline run while `burst` trainings wait on their own queue. */
   schedule?: { burst: number; runs: number; dueToFirstJobP50Ms: number; dueToFirstJobP95Ms: number; dueToFirstJobMaxMs: number; trainingsStillQueued: number };
   loadAverage1m: { before: number; after: number };
@@ -200,7 +204,7 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchApiResu
       worker: { maxConcurrentActivities: opts.slots ?? 4, maxConcurrentMeterActivities: opts.slots ?? 4 },
       jobDefaults: { command: PYTHON, timeout: '5m', heartbeatTimeout: '30s', killGrace: '2s', retry: { initialInterval: '1s', maximumAttempts: 2 } },
       jobs: { meter_train: { args: [jobFile] }, trivial: { args: ['-c', 'print(\'{"result": {}}\')'] } },
-      api: { port: 0, token: 'bench-token-of-some-length', rateLimit: { max: 0 } },
+      api: { port: 0, token: 'bench-token-of-some-length', rateLimit: { max: 0 }, statusCacheMs: opts.statusCacheMs ?? 0 },
     }),
   );
   const config = loadConfig(configFile, { env: {} });
@@ -283,6 +287,7 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchApiResu
       statusErrors,
       statusSurvivesRestart,
       pragmas,
+      statusCacheMs: opts.statusCacheMs ?? 0,
       loadAverage1m: { before: round(loadBefore, 2), after: round(loadavg()[0]!, 2) },
     };
   } finally {
@@ -298,6 +303,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       pollers: { type: 'string', default: '50' },
       seconds: { type: 'string', default: '10' },
       'no-pragmas': { type: 'boolean', default: false },
+      'status-cache-ms': { type: 'string', default: '0' },
+      burst: { type: 'string', default: '300' },
       out: { type: 'string' },
     },
   });
@@ -307,6 +314,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     pollers: Number(values.pollers),
     seconds: Number(values.seconds),
     pragmas: !values['no-pragmas'],
+    statusCacheMs: Number(values['status-cache-ms']),
+    burst: Number(values.burst),
   });
   const text = JSON.stringify({ ...result, commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim() }, null, 2);
   process.stdout.write(`${text}\n`);
