@@ -253,9 +253,11 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchApiResu
     const url = api.url;
     await Promise.all(
       Array.from({ length: pollers }, async (_, p) => {
-        // Each poller follows its own tasks, as clients each polling their own training would.
-        for (let k = 0; Date.now() < until; k++) {
-          const id = taskIds[(p + k * pollers) % taskIds.length]!;
+        // Each poller follows its own task, as each client polling its own training would, with no pause
+        // between polls (a stress test: a browser polls every second or two).
+        // The latest tasks: still running (a closed task's status is read once and kept).
+        const id = taskIds[(taskIds.length - 1 - p + taskIds.length) % taskIds.length]!;
+        while (Date.now() < until) {
           const t0 = performance.now();
           const res = await fetch(`${url}/trainmodel/status/${id}`);
           await res.text();
