@@ -1,9 +1,10 @@
 // The meter training API's latency on this machine (issue 12 item 3): POST /trainmodel/ and
 // GET /trainmodel/status/<id> with 50 concurrent pollers, against a real Temporal dev server on a SQLite
-// file (the embedded server of `npm start`), a real worker process running the meter trainings, and the API.
+// file (the embedded server of `npm start`), real worker processes running the meter trainings and a
+// pipeline schedule, and the API as `hea api` in its own process.
 //
 //   node --import tsx bench/api.ts [--posts 200] [--pollers 50] [--seconds 10] [--no-pragmas]
-//                                  [--status-cache-ms 0] [--burst 300] [--out FILE]
+//                                  [--status-cache-ms 0] [--burst 300] [--no-workers] [--in-process] [--out FILE]
 //
 // The trainings are a fixture job that reports every stage and sleeps (a real training would only load the
 // machine: the figures are the API's). `benchApi()` is exported for `npm run bench`.
@@ -21,7 +22,7 @@ import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { bundleWorkflows } from '../src/worker.js';
-import { startApi, type RunningApi } from '../src/api/server.js';
+import { startApi } from '../src/api/server.js';
 import { bulkTrainingStateQueryName, bulkWorkflowId, type BulkTrainingState } from '../src/contracts/trainings.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -43,6 +44,10 @@ export interface BenchApiOptions {
   burst?: number;
   /** Scheduled runs timed during the burst. */
   scheduledRuns?: number;
+  /** Without worker processes: tasks stay PENDING and the server does nothing else (isolates the API's own cost). */
+  noWorkers?: boolean;
+  /** The API inside the bench process (its clients then share its CPU time) instead of `hea api`. */
+  inProcess?: boolean;
   /** api.statusCacheMs: how long a running training's status is reused for other pollers. */
   statusCacheMs?: number;
   log?: (msg: string) => void;
@@ -55,6 +60,8 @@ export interface BenchApiResult {
   statusP50Ms: number;
   statusP95Ms: number;
   statusRequests: number;
+  /** Status latency with one client polling (no queueing behind other pollers). */
+  statusOneClientP50Ms: number;
   pollers: number;
   /** Status answers that were not 200. */
   statusErrors: number;
@@ -134,6 +141,31 @@ async function startWorker(address: string, taskQueue: string, configFile: strin
   };
 }
 
+/** `hea api` as its own process (as in a container next to the workers): the pollers do not share its CPU time. */
+async function startApiProcess(address: string, configFile: string, url: string): Promise<{ stop(): Promise<void> }> {
+  const proc: ResultPromise = execa('node', [join(ROOT, 'bin', 'hea.js'), 'api'], {
+    cwd: ROOT,
+    reject: false,
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'inherit',
+    env: { HEA_CONFIG: configFile, TEMPORAL_ADDRESS: address, LOG_LEVEL: 'warn' },
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ok = await fetch(`${url}/health/`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline || proc.exitCode !== null) throw new Error('hea api did not start');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await proc;
+    },
+  };
+}
+
 /** A training that reports each stage and sleeps, so statuses move through every stage cheaply. */
 const TRAIN_JOB = `import json, sys, time
 for i, stage in enumerate(["connecting", "fetching_data", "validating_data", "training_model", "saving_model"]):
@@ -197,6 +229,7 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchApiResu
   const jobFile = join(dir, 'train.py');
   writeFileSync(jobFile, TRAIN_JOB);
   const configFile = join(dir, 'hea.yaml');
+  const apiPort = await freePort();
   writeFileSync(
     configFile,
     stringify({
@@ -204,7 +237,7 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchApiResu
       worker: { maxConcurrentActivities: opts.slots ?? 4, maxConcurrentMeterActivities: opts.slots ?? 4 },
       jobDefaults: { command: PYTHON, timeout: '5m', heartbeatTimeout: '30s', killGrace: '2s', retry: { initialInterval: '1s', maximumAttempts: 2 } },
       jobs: { meter_train: { args: [jobFile] }, trivial: { args: ['-c', 'print(\'{"result": {}}\')'] } },
-      api: { port: 0, token: 'bench-token-of-some-length', rateLimit: { max: 0 }, statusCacheMs: opts.statusCacheMs ?? 0 },
+      api: { host: '127.0.0.1', port: apiPort, token: 'bench-token-of-some-length', rateLimit: { max: 0 }, statusCacheMs: opts.statusCacheMs ?? 0 },
     }),
   );
   const config = loadConfig(configFile, { env: {} });
@@ -212,13 +245,13 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchApiResu
   log(`dev server on SQLite (${pragmas ? 'with' : 'without'} pragmas), temp dir ${dir}`);
   const server = await startServer(dir, pragmas);
   const stops: Array<() => Promise<void>> = [server.stop];
-  let api: RunningApi | undefined;
+  let api: { url: string; close(): Promise<void> } | undefined;
   try {
     const bundle = await bundleWorkflows();
     const bundlePath = join(dir, 'bundle.js');
     writeFileSync(bundlePath, bundle.code);
     // Two worker processes, as `hea worker --role meters` and `--role pipelines` would run.
-    for (const queue of [config.temporal.meterTaskQueue, config.temporal.taskQueue]) {
+    for (const queue of opts.noWorkers ? [] : [config.temporal.meterTaskQueue, config.temporal.taskQueue]) {
       const worker = await startWorker(server.address, queue, configFile, bundlePath);
       stops.unshift(worker.stop);
     }
@@ -227,7 +260,13 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchApiResu
     const client = new Client({ connection, namespace: 'default' });
     const logger = pino({ level: 'silent' });
     const deps = { config, client, target: { taskQueue: config.temporal.meterTaskQueue, namespace: 'default' }, logger };
-    api = await startApi(deps, { host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${apiPort}`;
+    const startTheApi = async () => {
+      if (opts.inProcess) return startApi(deps, { host: '127.0.0.1', port: apiPort });
+      const proc = await startApiProcess(server.address, configFile, url);
+      return { url, close: proc.stop };
+    };
+    api = await startTheApi();
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${config.api.token}` };
 
     // Warm-up: connections, JIT, the server's caches.
@@ -246,11 +285,18 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchApiResu
       taskIds.push(body.task_id);
     }
 
+    // One client at a time first: the API's own latency, before 50 pollers queue for the CPU.
+    const singleMs: number[] = [];
+    for (let i = 0; i < Math.min(100, taskIds.length); i++) {
+      const t0 = performance.now();
+      await (await fetch(`${api.url}/trainmodel/status/${taskIds[taskIds.length - 1 - i]}`)).text();
+      singleMs.push(performance.now() - t0);
+    }
+
     log(`${pollers} pollers for ${seconds} s`);
     const statusMs: number[] = [];
     let statusErrors = 0;
     const until = Date.now() + seconds * 1_000;
-    const url = api.url;
     await Promise.all(
       Array.from({ length: pollers }, async (_, p) => {
         // Each poller follows its own task, as each client polling its own training would, with no pause
@@ -270,7 +316,7 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchApiResu
     log('restarting the API');
     const probe = taskIds[0]!;
     await api.close();
-    api = await startApi(deps, { host: '127.0.0.1', port: 0 });
+    api = await startTheApi();
     const again = await fetch(`${api.url}/trainmodel/status/${probe}`);
     const againBody = (await again.json()) as { status?: string; task_id?: string };
     const statusSurvivesRestart = again.status === 200 && againBody.task_id === probe && typeof againBody.status === 'string';
@@ -285,6 +331,7 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchApiResu
       statusP50Ms: round(quantile(statusMs, 0.5)),
       statusP95Ms: round(quantile(statusMs, 0.95)),
       statusRequests: statusMs.length,
+      statusOneClientP50Ms: round(quantile(singleMs, 0.5)),
       pollers,
       statusErrors,
       statusSurvivesRestart,
@@ -307,6 +354,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       'no-pragmas': { type: 'boolean', default: false },
       'status-cache-ms': { type: 'string', default: '0' },
       burst: { type: 'string', default: '300' },
+      'no-workers': { type: 'boolean', default: false },
+      'in-process': { type: 'boolean', default: false },
       out: { type: 'string' },
     },
   });
@@ -317,7 +366,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     seconds: Number(values.seconds),
     pragmas: !values['no-pragmas'],
     statusCacheMs: Number(values['status-cache-ms']),
-    burst: Number(values.burst),
+    burst: values['no-workers'] ? 0 : Number(values.burst),
+    noWorkers: values['no-workers'],
+    inProcess: values['in-process'],
   });
   const text = JSON.stringify({ ...result, commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim() }, null, 2);
   process.stdout.write(`${text}\n`);
