@@ -5,6 +5,8 @@ import { Command } from 'commander';
 export function buildApiCommand(configFile: () => string | undefined): Command {
   return new Command('api')
     .description('the meter training HTTP API alone (no worker); set TEMPORAL_ADDRESS for a real cluster')
+    // Added with addCommand, so the program's settings are not inherited: a bad option is a usage error (exit 2).
+    .exitOverride()
     .action(async () => {
       const [{ openApp }, { startApi }, { onMeterTaskQueue }] = await Promise.all([import('../app.js'), import('../api/server.js'), import('../api/tasks.js')]);
       const app = await openApp({ configFile: configFile(), worker: 'never' });

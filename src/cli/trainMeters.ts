@@ -60,6 +60,8 @@ export function buildTrainMetersCommand(configFile: () => string | undefined): C
     .option('-f, --file <file>', 'a file of meters, one per line')
     .addOption(new Option('-j, --concurrency <n>', 'trainings at once (default: api.bulkConcurrency)').argParser((v) => Number.parseInt(v, 10)))
     .option('--json', 'print the final state as JSON')
+    // Added with addCommand, so the program's settings are not inherited: a bad option is a usage error (exit 2).
+    .exitOverride()
     .action(async (args: string[], opts: { type: string; file?: string; concurrency?: number; json?: boolean }) => {
       const [{ openApp }, { TrainingService, followBulk }] = await Promise.all([import('../app.js'), import('../api/trainings/service.js')]);
       const app = await openApp({ configFile: configFile(), worker: 'if-none' });
