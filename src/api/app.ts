@@ -23,8 +23,6 @@ import { registerMetrics, type ApiMetrics } from './metrics.js';
  */
 export const MAX_PARAM_LENGTH = 256;
 
-export type ApiInstance = FastifyInstance;
-
 export interface BuiltApp {
   app: FastifyInstance;
   metrics: ApiMetrics;
