@@ -11,10 +11,12 @@ const env = useTestServer();
 const running: Array<{ worker: Worker; done: Promise<void> }> = [];
 const apis: RunningApi[] = [];
 
-afterAll(async () => {
-  for (const api of apis) await api.close();
-  for (const w of running) w.worker.shutdown();
-  await Promise.all(running.map((w) => w.done));
+// After each test, not after all: useTestServer's own afterAll tears the server down first.
+afterEach(async () => {
+  for (const api of apis.splice(0)) await api.close();
+  const workers = running.splice(0);
+  for (const w of workers) w.worker.shutdown();
+  await Promise.all(workers.map((w) => w.done));
 });
 
 /** A config whose meter training is a fixture job (one progress line, then `seconds` of sleep). */
