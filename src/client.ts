@@ -1,7 +1,8 @@
 // `hea`: the command line of home-energy-ai, one module per command under src/cli/. The Temporal SDK and
 // fastify are imported when a command needs them, so `--help` and usage errors answer at once.
 import { Command, CommanderError, Option } from 'commander';
-import { buildApiCommand, buildTrainMetersCommand } from './api/commands.js';
+import { buildApiCommand } from './cli/api.js';
+import { buildTrainMetersCommand } from './cli/trainMeters.js';
 import { buildAccuracyCommand } from './cli/accuracy.js';
 import { buildFreshnessCommand } from './cli/freshness.js';
 import { buildHealthCommand } from './cli/health.js';

@@ -1,17 +1,16 @@
-// A training's status, put together from Temporal: the run's description (is it closed, is the job
-// scheduled, its heartbeat = the job's latest progress line), the workflow's state query, and its result.
+// A training's status, put together from Temporal with one describe() of its run: whether it is closed,
+// whether the job is scheduled, the job's latest progress line (the running activity's heartbeat) and the
+// memo the bulk request gave it. A closed run's status never changes, so it is read once; a running one is
+// shared by the pollers that ask within api.statusCacheMs. Nothing is asked through a worker, so the status
+// answers as fast with a busy or absent worker, and survives an API restart (it lives in Temporal).
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
-import { ApplicationFailure, TerminatedFailure, TimeoutFailure, CancelledFailure } from '@temporalio/common';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import type { JobHeartbeat } from '../activities/index.js';
+import { summarizeFailure } from '../contracts/failures.js';
+import { parseTaskId, trainingError, type MeterTrainingMemo, type MeterTrainingOutcome, type TrainingError } from '../contracts/trainings.js';
 import type { TaskStatus, TaskStatusName } from './schemas.js';
-import {
-  meterTrainingStateQueryName,
-  parseTaskId,
-  type MeterTrainingOutcome,
-  type MeterTrainingState,
-} from './tasks.js';
+import type { Reused } from './trainings/reused.js';
 
 /** The job's stages (its progress lines' `stage`), in order, and the statuses they map to. */
 export const STAGES = ['connecting', 'fetching_data', 'validating_data', 'training_model', 'saving_model'] as const;
@@ -96,19 +95,9 @@ export interface StatusDeps {
   stageTimes: StageTimes;
   /** Asked only for a PENDING task, to say why it waits. */
   workersPolling: () => Promise<boolean>;
-  queryTimeoutMs?: number;
-}
-
-function failureOf(err: unknown): { type: string; message: string; attempts?: number } {
-  const cause = err instanceof WorkflowFailedError ? err.cause : err;
-  if (cause instanceof ApplicationFailure) {
-    const details = cause.details?.[0] as { attempts?: number } | undefined;
-    return { type: cause.type ?? 'ApplicationFailure', message: cause.message, ...(details?.attempts ? { attempts: details.attempts } : {}) };
-  }
-  if (cause instanceof TerminatedFailure) return { type: 'Terminated', message: cause.message || 'the training was terminated' };
-  if (cause instanceof CancelledFailure) return { type: 'Cancelled', message: cause.message || 'the training was cancelled' };
-  if (cause instanceof TimeoutFailure) return { type: 'TimedOut', message: cause.message || 'the training timed out' };
-  return { type: (cause as Error)?.name ?? 'Error', message: (cause as Error)?.message ?? String(cause) };
+  /** Statuses shared between requests: closed runs' for good, running ones' for runningTtlMs. */
+  cache?: Reused<string, TaskStatus>;
+  runningTtlMs?: number;
 }
 
 /** Whether the run's training job has ended (completed or failed for good): read from its history. */
@@ -117,8 +106,22 @@ async function jobEnded(handle: ReturnType<Client['workflow']['getHandle']>): Pr
   return (history.events ?? []).some((e) => e.activityTaskCompletedEventAttributes || e.activityTaskFailedEventAttributes);
 }
 
+/** The failure that ended a run, read through the one failure summary. */
+async function runError(handle: ReturnType<Client['workflow']['getHandle']>, statusName: string): Promise<TrainingError> {
+  return handle.result().then(
+    () => ({ type: statusName, message: `the training ended as ${statusName}` }),
+    (err: unknown) => trainingError(summarizeFailure(err)),
+  );
+}
+
 /** The status of a task id; throws TaskNotFound for an id that names no training. */
-export async function taskStatus(deps: StatusDeps, taskId: string): Promise<TaskStatus> {
+export function taskStatus(deps: StatusDeps, taskId: string): Promise<TaskStatus> {
+  if (!deps.cache) return readTaskStatus(deps, taskId);
+  const runningTtl = deps.runningTtlMs ?? 0;
+  return deps.cache.get(taskId, () => readTaskStatus(deps, taskId), (s) => (s.status === 'SUCCESS' || s.status === 'FAILED' ? Infinity : runningTtl));
+}
+
+async function readTaskStatus(deps: StatusDeps, taskId: string): Promise<TaskStatus> {
   const parsed = parseTaskId(taskId);
   if (!parsed) throw new TaskNotFound(`no task ${taskId}`);
   const handle = deps.client.workflow.getHandle(parsed.workflowId, parsed.runId);
@@ -159,10 +162,7 @@ export async function taskStatus(deps: StatusDeps, taskId: string): Promise<Task
     case 'RUNNING':
       break;
     default: {
-      const error = await handle.result().then(
-        () => ({ type: desc.status.name, message: `the training ended as ${desc.status.name}` }),
-        failureOf,
-      );
+      const error = await runError(handle, desc.status.name);
       return {
         ...base,
         status: 'FAILED',
@@ -177,6 +177,7 @@ export async function taskStatus(deps: StatusDeps, taskId: string): Promise<Task
   }
 
   const raw = desc.raw;
+  const bulkId = (desc.memo as MeterTrainingMemo | undefined)?.bulk_id;
   const taskStarted = (raw.pendingWorkflowTask?.state ?? 0) === 2; // PENDING_WORKFLOW_TASK_STATE_STARTED
   if (desc.historyLength <= 2 && !taskStarted) {
     const polled = await deps.workersPolling().catch(() => true);
@@ -189,30 +190,23 @@ export async function taskStatus(deps: StatusDeps, taskId: string): Promise<Task
         : 'Task queued, but no worker polls the task queue: start one (npm start or hea worker); see /health/worker',
       updated_at: iso(desc.startTime),
       estimated_completion: polled ? deps.stageTimes.estimate(now, undefined, undefined) : null,
+      ...(bulkId ? { bulk_id: bulkId } : {}),
     };
   }
 
-  // The workflow's own view; a worker answers it, so give up after a moment and use the description.
-  let state: MeterTrainingState | undefined;
-  try {
-    state = await deps.client.withDeadline(Date.now() + (deps.queryTimeoutMs ?? 3_000), () =>
-      handle.query<MeterTrainingState>(meterTrainingStateQueryName),
-    );
-  } catch {
-    state = undefined;
-  }
   const activity = raw.pendingActivities?.find((a) => a.activityType?.name === 'runJob');
   let status: TaskStatusName = 'STARTED';
   let progress = 0;
   let message = 'Worker picked up the task';
-  let updated = state ? new Date(state.updated_at) : desc.startTime;
+  let updated = desc.startTime;
   let jobStartedAt: Date | undefined;
   let stage: string | undefined;
   let attempt: number | undefined;
   if (activity) {
     attempt = activity.attempt ?? undefined;
+    const converter = deps.client.options.loadedDataConverter;
     const payload = activity.heartbeatDetails?.payloads?.[0];
-    const beat = payload ? (deps.client.options.loadedDataConverter.payloadConverter.fromPayload(payload) as JobHeartbeat) : undefined;
+    const beat = payload ? (converter.payloadConverter.fromPayload(payload) as JobHeartbeat) : undefined;
     const started = activity.state === 2; // PENDING_ACTIVITY_STATE_STARTED
     jobStartedAt = started ? tsToDate(activity.lastStartedTime) : undefined;
     const heartbeatAt = tsToDate(activity.lastHeartbeatTime);
@@ -225,13 +219,15 @@ export async function taskStatus(deps: StatusDeps, taskId: string): Promise<Task
       progress = beat.progress ?? 0;
       message = beat.message ?? status;
     } else if (!started && (activity.attempt ?? 1) > 1) {
-      message = `Retrying (attempt ${activity.attempt}) after: ${(activity.lastFailure?.message ?? 'a failure').split('\n')[0]}`;
+      // The last attempt's failure, through the one failure summary (the job's own error line when it printed one).
+      const last = activity.lastFailure ? trainingError(summarizeFailure(converter.failureConverter.failureToError(activity.lastFailure, converter.payloadConverter))) : undefined;
+      message = `Retrying (attempt ${activity.attempt}) after: ${last?.message ?? 'a failure'}`;
     } else if (started) {
       message = 'Training job started';
     } else {
       message = 'Training job scheduled';
     }
-  } else if (state?.phase === 'SUCCESS' || state?.phase === 'FAILED' || (desc.historyLength > 6 && (await jobEnded(handle)))) {
+  } else if (desc.historyLength > 6 && (await jobEnded(handle))) {
     // The job has ended but the workflow has not closed yet: never report STARTED again (a status only
     // moves forward); the next poll sees SUCCESS or FAILED.
     status = 'SAVING_MODEL';
@@ -246,6 +242,6 @@ export async function taskStatus(deps: StatusDeps, taskId: string): Promise<Task
     updated_at: updated.toISOString(),
     estimated_completion: deps.stageTimes.estimate(now, stage, jobStartedAt),
     ...(attempt ? { attempt } : {}),
-    ...(state?.bulk_id ? { bulk_id: state.bulk_id } : {}),
+    ...(bulkId ? { bulk_id: bulkId } : {}),
   };
 }

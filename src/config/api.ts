@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationMs } from './duration.js';
 
 /** The meter training HTTP API (the Dramatiq service's replacement). */
 export const apiSchema = z
@@ -11,6 +12,27 @@ export const apiSchema = z
     meterTypes: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/).max(32, 'at most 32 characters')).min(1).default(['electricity', 'heat', 'water', 'gas']),
     /** How many meter trainings a bulk request runs at once. */
     bulkConcurrency: z.number().int().min(1).max(64).default(2),
+    /**
+     * Requests per token (or per address without one) to the mutating endpoints in each window; beyond it
+     * they answer 429 with Retry-After. max 0 turns the limit off.
+     */
+    rateLimit: z
+      .object({ max: z.number().int().min(0).default(600), window: durationMs.default(60_000) })
+      .strict()
+      .prefault({}),
+    /**
+     * Meter trainings queued or running (single POSTs plus the meters of bulk requests not started yet) before
+     * a new request answers 429 with Retry-After. 0: no cap.
+     */
+    maxQueuedTrainings: z.number().int().min(0).default(5_000),
+    /** How long the count of queued trainings (a visibility query) is reused between requests. */
+    queueCountTtlMs: durationMs.default(1_000),
+    /**
+     * How long a running training's status is reused for other pollers. 0 (the default): only pollers
+     * asking while it is being read share it, so a status never lags behind Temporal (a terminated
+     * training reads FAILED at once). A closed training's status is read once either way.
+     */
+    statusCacheMs: durationMs.default(0),
   })
   .strict();
 

@@ -8,7 +8,10 @@ import {
   type MeterTrainingInput,
   type MeterTrainingOutcome,
   type MeterTrainingState,
-} from '../api/tasks.js';
+  type TrainingError,
+} from '../contracts/trainings.js';
+import type { JobError } from '../contracts/jobs.js';
+import type { StepReport } from './report.js';
 import { loadJobOptions, runStep } from './steps.js';
 
 export const meterTrainingStateQuery = defineQuery<MeterTrainingState>(meterTrainingStateQueryName);
@@ -45,7 +48,7 @@ export async function meterModelTraining(input: MeterTrainingInput): Promise<Met
   const args = ['--meter-id', input.meterId, '--meter-type', input.meterType, '--task-id', taskId];
   const step = await runStep('train meter model', METER_TRAIN_JOB, args, options);
   if (step.status !== 'success') {
-    const error = { type: step.errorType ?? 'Error', message: jobMessage(step.error ?? 'the training failed'), attempts: step.attempts };
+    const error = stepError(step);
     update({ phase: 'FAILED', error });
     log.warn('meter training failed', { ...ctx, errorType: error.type, error: error.message });
     throw ApplicationFailure.create({ type: error.type, message: error.message, nonRetryable: true, details: [error] });
@@ -62,4 +65,14 @@ export async function meterModelTraining(input: MeterTrainingInput): Promise<Met
     attempts: step.attempts,
     result,
   };
+}
+
+/**
+ * A failed step's error: the job's structured error line when the step carries it (JobFailureDetails.jobError,
+ * through summarizeFailure), else the runner's message, whose stderr tail jobMessage reads.
+ */
+function stepError(step: StepReport & { jobError?: JobError }): TrainingError {
+  const attempts = step.attempts !== undefined ? { attempts: step.attempts } : {};
+  if (step.jobError) return { type: step.jobError.type, message: step.jobError.message, ...attempts };
+  return { type: step.errorType ?? 'Error', message: jobMessage(step.error ?? 'the training failed'), ...attempts };
 }

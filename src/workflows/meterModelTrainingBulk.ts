@@ -1,24 +1,20 @@
 // Many meters' trainings with bounded concurrency (POST /trainmodel/bulk, `hea train-meters`).
-import {
-  ChildWorkflowFailure,
-  ApplicationFailure,
-  defineQuery,
-  log,
-  setHandler,
-  sleep,
-  startChild,
-} from '@temporalio/workflow';
+import { defineQuery, log, patched, setHandler, sleep, startChild, upsertMemo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { summarizeFailure } from '../contracts/failures.js';
 import {
   bulkTrainingStateQueryName,
   countItems,
   makeTaskId,
   meterWorkflowId,
+  trainingError,
   type BulkItem,
   type BulkTrainingInput,
+  type BulkTrainingMemo,
   type BulkTrainingState,
+  type MeterTrainingMemo,
   type MeterTrainingOutcome,
-} from '../api/tasks.js';
+} from '../contracts/trainings.js';
 import { meterModelTraining } from './meterModelTraining.js';
 
 export const bulkTrainingStateQuery = defineQuery<BulkTrainingState>(bulkTrainingStateQueryName);
@@ -63,6 +59,8 @@ export async function meterModelTrainingBulk(input: BulkTrainingInput): Promise<
           workflowId: meterWorkflowId(item.meter_type, item.meter_id),
           args: [{ meterId: item.meter_id, meterType: item.meter_type, bulkId: input.bulkId }],
           staticSummary: `meter ${item.meter_type}/${item.meter_id} (bulk ${input.bulkId})`,
+          // The API's status reads the bulk id from the child's description (no query through a worker).
+          memo: { bulk_id: input.bulkId } satisfies MeterTrainingMemo,
         });
         Object.assign(item, {
           status: 'RUNNING',
@@ -92,12 +90,9 @@ export async function meterModelTrainingBulk(input: BulkTrainingInput): Promise<
           wait = Math.min(wait * 2, BUSY_RETRY_MAX_MS);
           continue;
         }
-        const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
-        const error =
-          cause instanceof ApplicationFailure
-            ? { type: cause.type ?? 'ApplicationFailure', message: cause.message }
-            : { type: (cause as Error)?.name ?? 'Error', message: (cause as Error)?.message ?? String(cause) };
-        Object.assign(item, { status: 'FAILED', finished_at: now(), error, message: error.message });
+        const { type, message } = trainingError(summarizeFailure(err));
+        const error = { type, message };
+        Object.assign(item, { status: 'FAILED', finished_at: now(), error, message });
         log.warn('meter training failed', { ...ctx, errorType: error.type });
       }
       touch();
@@ -105,12 +100,22 @@ export async function meterModelTrainingBulk(input: BulkTrainingInput): Promise<
     }
   };
 
-  // A fixed pool of loops, each taking the next meter: at most `concurrency` trainings at any moment.
+  // The meters not started yet, in the memo: the API counts them against its cap on queued trainings
+  // without asking this workflow through a worker. (Patched: histories recorded before it have no memo.)
+  const countsRemaining = patched('bulk-remaining-memo');
+  const remainingToMemo = (remaining: number) => {
+    if (countsRemaining) upsertMemo({ remaining } satisfies BulkTrainingMemo);
+  };
+  remainingToMemo(items.length);
+
+  // A fixed pool of loops, each taking the next meter: at most `concurrency` trainings of this request at
+  // any moment, so a large request holds a bounded share of the job slots and later requests interleave.
   let next = 0;
   const loop = async () => {
     while (next < items.length) {
       const item = items[next]!;
       next += 1;
+      remainingToMemo(items.length - next);
       await trainOne(item);
     }
   };

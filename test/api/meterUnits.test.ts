@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StageTimes } from '../../src/api/status.js';
 import { jobMessage, makeTaskId, parseTaskId } from '../../src/api/tasks.js';
-import { parseMeters } from '../../src/api/commands.js';
+import { parseMeters } from '../../src/cli/trainMeters.js';
 import { tmpDir } from '../helpers/env.js';
 
 const RUN = '01a1fca7-1063-75d6-b4e2-369daf306512';
