@@ -1,5 +1,6 @@
 // Run reports: the result of every workflow, rendered to Markdown by the writeReport activity, summarised
 // in the Web UI and printed by the CLI. Shapes only (and the report's file name): every layer may use them.
+import type { JobError } from './jobs.js';
 import type { DatasetFreshness } from './freshness.js';
 
 export type StepStatus = 'success' | 'failed' | 'skipped';
@@ -14,6 +15,8 @@ export interface StepReport {
   durationMs?: number;
   error?: string;
   errorType?: string;
+  /** The job's own structured error line (`{"error": {...}}`), when a failed job printed one. */
+  jobError?: JobError;
   /** Key figures from the job's result line. */
   result?: Record<string, unknown>;
 }

@@ -10,7 +10,6 @@ import {
   type MeterTrainingState,
   type TrainingError,
 } from '../contracts/trainings.js';
-import type { JobError } from '../contracts/jobs.js';
 import type { StepReport } from './report.js';
 import { loadJobOptions, runStep } from './steps.js';
 
@@ -71,8 +70,9 @@ export async function meterModelTraining(input: MeterTrainingInput): Promise<Met
  * A failed step's error: the job's structured error line when the step carries it (JobFailureDetails.jobError,
  * through summarizeFailure), else the runner's message, whose stderr tail jobMessage reads.
  */
-function stepError(step: StepReport & { jobError?: JobError }): TrainingError {
+function stepError(step: StepReport): TrainingError {
   const attempts = step.attempts !== undefined ? { attempts: step.attempts } : {};
-  if (step.jobError) return { type: step.jobError.type, message: step.jobError.message, ...attempts };
+  // The failure's type is the runner's class of the exit (CantCreateError for exit 73), the message the job's.
+  if (step.jobError) return { type: step.errorType ?? step.jobError.type, message: step.jobError.message, ...attempts };
   return { type: step.errorType ?? 'Error', message: jobMessage(step.error ?? 'the training failed'), ...attempts };
 }

@@ -71,10 +71,15 @@ function withTrainingHint(job: string, errorType: string, message: string): stri
   return [`${first}: no trained model yet: ${hint}`, ...rest].join('\n');
 }
 
-function describeFailure(job: string, err: unknown): Pick<StepReport, 'error' | 'errorType' | 'attempts'> {
+function describeFailure(job: string, err: unknown): Pick<StepReport, 'error' | 'errorType' | 'attempts' | 'jobError'> {
   const failure = summarizeFailure(err);
   if (failure.type === 'TimedOut') return { error: `activity timed out (${failure.timeoutType})`, errorType: 'Timeout' };
-  return { error: withTrainingHint(job, failure.type, failure.fullMessage), errorType: failure.type, attempts: failure.attempts };
+  return {
+    error: withTrainingHint(job, failure.type, failure.fullMessage),
+    errorType: failure.type,
+    attempts: failure.attempts,
+    ...(failure.jobError ? { jobError: failure.jobError } : {}),
+  };
 }
 
 /**
