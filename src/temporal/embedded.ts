@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { createConnection } from 'node:net';
 import { Connection } from '@temporalio/client';
 import type { Logger } from '../logging.js';
-import { signalGroup } from '../activities/jobProcess.js';
+import { signalGroup } from '../process/group.js';
 
 export interface EmbeddedServerOptions {
   binary: string;
