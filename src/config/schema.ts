@@ -101,6 +101,10 @@ export const temporalSchema = z
         startTimeout: durationMs.default(60_000),
         /** How long closed runs stay visible (applied at start; the dev server's own default is 1 day). */
         retention: durationMs.default(30 * 86_400_000),
+        /** SQLite pragmas of the server's file (`--sqlite-pragma`): WAL without an fsync per write, by default. */
+        sqlitePragmas: z
+          .record(z.string().regex(/^[a-z_]+$/, 'expected a pragma name such as journal_mode'), z.string().regex(/^[A-Za-z0-9_]+$/, 'expected a plain value such as wal'))
+          .default({ journal_mode: 'wal', synchronous: 'normal' }),
       })
       .strict()
       .prefault({}),
