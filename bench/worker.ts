@@ -8,6 +8,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { pino } from 'pino';
 import { createActivities } from '../src/activities/index.js';
 import { loadConfig } from '../src/config/load.js';
+import { warmHostOf } from '../src/activities/jobProcess.js';
 
 const opts = JSON.parse(process.argv[2]!) as { address: string; taskQueue: string; configFile: string; bundlePath: string };
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -23,6 +24,8 @@ const worker = await Worker.create({
   shutdownGraceTime: 1_000,
 });
 process.once('SIGTERM', () => worker.shutdown());
+// A worker that has been up a while: its job host is warm (the first jobs of a fresh worker run cold while it starts).
+await warmHostOf(config, pino({ level: 'silent' }))?.warmUp();
 const running = worker.run();
 process.stdout.write('ready\n');
 await running;

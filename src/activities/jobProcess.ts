@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from '../logging.js';
-import type { JobSpec } from '../config/load.js';
+import type { AppConfig, JobSpec } from '../config/load.js';
 import type { JobError, JobProgress } from '../contracts/jobs.js';
 import { signalGroup, trackGroup, untrackGroup } from '../process/group.js';
-import type { JobHost } from '../process/jobHost.js';
+import { jobHostFor, type JobHost } from '../process/jobHost.js';
 import type { LaunchSpec, LaunchedJob } from '../process/launch.js';
 import { launchSupervised } from '../process/supervised.js';
 import { boundedLines } from './lines.js';
@@ -53,6 +53,19 @@ export function jobEnvironment(spec: Pick<JobSpec, 'env'>, extra: Record<string,
     if (v !== undefined && !WITHHELD_ENV.test(k)) env[k] = v;
   }
   return { ...env, ...spec.env, ...extra, PYTHONUNBUFFERED: '1' };
+}
+
+/** The worker's one warm job host for this config (shared by every job that runs warm), if any job uses it. */
+export function warmHostOf(config: AppConfig, logger: Logger): JobHost | undefined {
+  if (!Object.values(config.jobs).some((j) => j.host === 'warm')) return undefined;
+  const settings = {
+    python: config.jobHost.python,
+    preload: config.jobHost.preload,
+    idleTimeoutMs: config.jobHost.idleTimeout,
+    startTimeoutMs: config.jobHost.startTimeout,
+    root: config.root,
+  };
+  return jobHostFor(settings, jobEnvironment({ env: config.jobDefaults.env }, {}), logger.child({ component: 'jobhost' }));
 }
 
 /**

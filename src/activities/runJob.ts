@@ -3,8 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { AppConfig, JobSpec } from '../config/load.js';
 import { isDebug, type Logger } from '../logging.js';
 import type { JobError, JobFailureDetails, JobProgress } from '../contracts/jobs.js';
-import { jobHostFor } from '../process/jobHost.js';
-import { jobEnvironment, runJobProcess } from './jobProcess.js';
+import { runJobProcess, warmHostOf } from './jobProcess.js';
 import { classifyExit } from './protocol.js';
 
 export type { JobFailureDetails } from '../contracts/jobs.js';
@@ -51,20 +50,7 @@ export function failureHeadline(what: string, jobError: JobError | undefined): s
 }
 
 export function createRunJob(config: AppConfig, logger: Logger) {
-  // One warm host per worker process, shared by every job that runs warm; started by the first of them.
-  const host = Object.values(config.jobs).some((j) => j.host === 'warm')
-    ? jobHostFor(
-        {
-          python: config.jobHost.python,
-          preload: config.jobHost.preload,
-          idleTimeoutMs: config.jobHost.idleTimeout,
-          startTimeoutMs: config.jobHost.startTimeout,
-          root: config.root,
-        },
-        jobEnvironment({ env: config.jobDefaults.env }, {}),
-        logger.child({ component: 'jobhost' }),
-      )
-    : undefined;
+  const host = warmHostOf(config, logger);
   return async function runJob(input: RunJobInput): Promise<JobOutcome> {
     const ctx = Context.current();
     const info = ctx.info;

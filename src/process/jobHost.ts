@@ -48,6 +48,8 @@ export function warmCapable(python: string, spec: Pick<LaunchSpec, 'command' | '
 
 export class JobHost {
   private running?: Promise<Running>;
+  /** The running host once it has answered. */
+  private ready?: Running;
   private active = 0;
   private idleTimer?: NodeJS.Timeout;
   private unavailableUntil = 0;
@@ -60,11 +62,16 @@ export class JobHost {
   ) {}
 
   /**
-   * Runs a job through the host. Undefined when the host cannot be used (it failed to start: logged once),
-   * so the caller runs the job cold.
+   * Runs a job through the host. Undefined when the host is not ready (it is starting: the job runs cold
+   * rather than wait for its imports, and so is never slower than without a host) or cannot be used (it
+   * failed to start: logged once); the caller then runs the job cold.
    */
   async launch(spec: LaunchSpec): Promise<LaunchedJob | undefined> {
     if (Date.now() < this.unavailableUntil) return undefined;
+    if (!this.ready) {
+      void this.start().catch(() => undefined);
+      return undefined;
+    }
     this.active += 1;
     clearTimeout(this.idleTimer);
     let released = false;
@@ -72,14 +79,10 @@ export class JobHost {
       if (released) return;
       released = true;
       this.active -= 1;
-      if (this.active === 0) {
-        this.idleTimer = setTimeout(() => void this.stop(), this.settings.idleTimeoutMs);
-        this.idleTimer.unref();
-      }
+      if (this.active === 0) this.armIdleTimer();
     };
     try {
-      const host = await this.start();
-      const launched = await this.connect(host, spec);
+      const launched = await this.connect(this.ready, spec);
       void launched.ended.finally(release);
       return launched;
     } catch (err) {
@@ -89,10 +92,24 @@ export class JobHost {
     }
   }
 
+  /** Starts the host now (a worker that expects work soon); resolves once it is ready. */
+  async warmUp(): Promise<void> {
+    await this.start();
+  }
+
+  private armIdleTimer(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.active === 0) void this.stop();
+    }, this.settings.idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+
   /** Ends the host (jobs it started keep running under their own supervisors until they end). */
   async stop(): Promise<void> {
     const running = this.running;
     this.running = undefined;
+    this.ready = undefined;
     const host = await running?.catch(() => undefined);
     if (!host || host.exited) return;
     this.log.debug({ pid: host.child.pid }, 'stopping the idle job host');
@@ -110,12 +127,19 @@ export class JobHost {
   }
 
   private start(): Promise<Running> {
-    this.running ??= this.spawnHost().catch((err: Error) => {
+    this.running ??= this.spawnHost().then(
+      (host) => {
+        this.ready = host;
+        this.armIdleTimer(); // a host that no job ends up using goes too
+        return host;
+      },
+      (err: Error) => {
       this.running = undefined;
       this.unavailableUntil = Date.now() + RETRY_AFTER_MS;
-      this.log.warn({ err: err.message, retryInSeconds: RETRY_AFTER_MS / 1000 }, 'the warm job host did not start; jobs run cold for now');
-      throw err;
-    });
+        this.log.warn({ err: err.message, retryInSeconds: RETRY_AFTER_MS / 1000 }, 'the warm job host did not start; jobs run cold for now');
+        throw err;
+      },
+    );
     return this.running;
   }
 
@@ -145,7 +169,10 @@ export class JobHost {
       host.exited = true;
       rmSync(dir, { recursive: true, force: true });
       if (this.running && this.active > 0) this.log.warn({ code, signal }, 'the job host exited; its running jobs go on, the next starts a new host');
-      void this.running?.then((h) => h === host && (this.running = undefined), () => undefined);
+      if (this.ready === host) {
+        this.ready = undefined;
+        this.running = undefined;
+      }
     });
     const ready = await new Promise<{ pid: number; preloaded: string[]; failed: string[] }>((resolve, reject) => {
       const timer = setTimeout(() => {
