@@ -203,14 +203,14 @@ test('the lifeline: SIGKILL the worker and the warm job, its child and the host 
 });
 
 test('an idle host exits after its idle timeout; the next job runs cold while a new one starts', async () => {
-  const idle = writeConfig({ env: jobs.env }, { jobHost: { preload: ['pandas'], idleTimeout: '2s' } }, tmpDir('hea-warm-idle-'));
+  const idle = writeConfig({ env: jobs.env }, { jobHost: { preload: ['pandas'], idleTimeout: '8s' } }, tmpDir('hea-warm-idle-'));
   const host = warmHostOf(idle, captured.logger)!;
-  await host.warmUp();
   await withWorker(idle, async (taskQueue) => {
+    await host.warmUp();
     await (await start(taskQueue, 'env')).result();
     expect(via('env')).toBe('warm');
     const first = (await host.pid())!;
-    await waitFor('the idle host to exit', () => !pidAlive(first), 20_000);
+    await waitFor('the idle host to exit', () => !pidAlive(first), 30_000);
     const cold = (await (await start(taskQueue, 'env')).result()) as JobOutcome;
     expect(via('env')).toBe('supervisor');
     expect(cold.result).toMatchObject({ pandas_preloaded: false });
