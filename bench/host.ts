@@ -357,7 +357,7 @@ export async function benchHost(opts: HostBenchOptions) {
   return results;
 }
 
-async function idleMemory(root: string, dir: string, config: Record<string, unknown>) {
+export async function idleMemory(root: string, dir: string, config: Record<string, unknown>) {
   const file = writeConfig(dir, 'idle', { ...config, temporal: { embedded: { dbFile: join(dir, 'idle', 'temporal.db'), logFile: join(dir, 'idle', 'temporal.log') } } });
   const apiPort = await freePort();
   const proc = execa('node', [join(root, 'bin', 'hea.js'), 'dev'], {
