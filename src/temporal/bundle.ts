@@ -3,7 +3,7 @@
 // system). The build runs in a child process (`node --import tsx src/temporal/bundle.ts <out>`).
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -57,6 +57,9 @@ export async function cachedWorkflowBundle(cacheDir: string, logger: Logger): Pr
     mkdirSync(cacheDir, { recursive: true });
     await promisify(execFile)(process.execPath, ['--import', 'tsx', SELF, codePath], { maxBuffer: 16 * 1024 * 1024 });
     logger.info({ codePath, ms: Date.now() - started }, 'workflow bundle built');
+    for (const old of readdirSync(cacheDir)) {
+      if (/^workflow-bundle-[0-9a-f]+\.js$/.test(old) && join(cacheDir, old) !== codePath) rmSync(join(cacheDir, old), { force: true });
+    }
     return { codePath };
   } catch (err) {
     logger.warn({ err: (err as Error).message }, 'the workflow bundle could not be built in a child process; bundling here');
