@@ -363,8 +363,18 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     loaded, failed = preload([m.strip() for m in opts.preload.split(",") if m.strip()])
     host = Host(opts.socket)
-    print(json.dumps({"ready": True, "pid": os.getpid(), "preloaded": loaded, "failed": failed,
-                      "seconds": round(time.monotonic() - started, 3)}), flush=True)
+    print(
+        json.dumps(
+            {
+                "ready": True,
+                "pid": os.getpid(),
+                "preloaded": loaded,
+                "failed": failed,
+                "seconds": round(time.monotonic() - started, 3),
+            }
+        ),
+        flush=True,
+    )
     try:
         host.serve()
     finally:

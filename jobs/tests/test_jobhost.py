@@ -25,7 +25,9 @@ def host(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("host") / "host.sock")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jobs.common.jobhost", "--socket", path, "--preload", "json,nonexistent_module_xyz"],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
     )
     ready = json.loads(proc.stdout.readline())
     yield path, ready, proc
@@ -33,7 +35,14 @@ def host(tmp_path_factory):
     proc.wait(timeout=10)
 
 
-def launch(path: str, args: list[str], warm: bool = True, command: str = sys.executable, env: dict | None = None, grace_ms: int = 500):
+def launch(
+    path: str,
+    args: list[str],
+    warm: bool = True,
+    command: str = sys.executable,
+    env: dict | None = None,
+    grace_ms: int = 500,
+):
     job = uuid.uuid4().hex
     conns = []
     for role in ("control", "stdout", "stderr"):
@@ -41,8 +50,14 @@ def launch(path: str, args: list[str], warm: bool = True, command: str = sys.exe
         s.connect(path)
         header = {"job": job, "role": role}
         if role == "control":
-            header["spec"] = {"command": command, "args": args, "cwd": str(ROOT), "killGraceMs": grace_ms, "warm": warm,
-                              "env": env if env is not None else {"PATH": os.environ["PATH"], "HEA_X": "1"}}
+            header["spec"] = {
+                "command": command,
+                "args": args,
+                "cwd": str(ROOT),
+                "killGraceMs": grace_ms,
+                "warm": warm,
+                "env": env if env is not None else {"PATH": os.environ["PATH"], "HEA_X": "1"},
+            }
         s.sendall((json.dumps(header) + "\n").encode())
         conns.append(s)
     control = conns[0].makefile()
