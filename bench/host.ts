@@ -51,8 +51,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Resident MB of a process and all its descendants, each counted once (Linux /proc). */
-export function treeRssMb(pid: number): { totalMb: number; byCommand: Record<string, number> } {
+/**
+ * Resident MB of a process and all its descendants, each counted once (Linux /proc), and their proportional
+ * set size (shared pages, such as the binaries' text, split between the processes that map them).
+ */
+export function treeRssMb(pid: number): { totalMb: number; totalPssMb: number; byCommand: Record<string, number> } {
   const parent = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -66,6 +69,7 @@ export function treeRssMb(pid: number): { totalMb: number; byCommand: Record<str
   for (let i = 0; i < tree.length; i++) for (const [p, pp] of parent) if (pp === tree[i]) tree.push(p);
   const byCommand: Record<string, number> = {};
   let total = 0;
+  let pss = 0;
   for (const p of tree) {
     try {
       const status = readFileSync(`/proc/${p}/status`, 'utf8');
@@ -74,11 +78,12 @@ export function treeRssMb(pid: number): { totalMb: number; byCommand: Record<str
       const label = cmd.some((a) => a.includes('jobhost')) ? 'job host' : cmd.some((a) => a.endsWith('temporal')) ? 'temporal server' : cmd[0]?.endsWith('node') ? 'node (worker, API)' : (cmd[0] ?? '?');
       byCommand[label] = round((byCommand[label] ?? 0) + kb / 1024);
       total += kb / 1024;
+      pss += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))?.[1] ?? 0) / 1024;
     } catch {
       // gone meanwhile
     }
   }
-  return { totalMb: round(total), byCommand };
+  return { totalMb: round(total), totalPssMb: round(pss), byCommand };
 }
 
 function writeConfig(dir: string, name: string, extra: Record<string, unknown>): string {
@@ -422,7 +427,7 @@ export function formatHostBench(r: Record<string, any>): string {
   const d = r.scheduleDelayWhileTrainingsWait;
   if (d) rows.push([`schedule due -> first activity, ${d.trainingsStarted} trainings waiting`, `p95 ${d.dueToFirstActivityMsP95} ms of the goal ${d.goalP95Ms} ms = x${round(d.dueToFirstActivityMsP95 / d.goalP95Ms, 2)} (p50 ${d.dueToFirstActivityMsP50} ms, ${d.actions} runs; ${d.trainingsStillRunningAfter} trainings still queued or running after)`]);
   const m = r.idleMemory;
-  if (m) rows.push(['whole system idle RSS (hea dev + embedded server)', `${m.totalMb} MB of the goal ${m.goalMb} MB = x${round(m.totalMb / m.goalMb, 2)} (${Object.entries(m.byCommand).map(([k, v]) => `${k} ${v}`).join(', ')})`]);
+  if (m) rows.push(['whole system idle RSS (hea dev + embedded server)', `${m.totalMb} MB of the goal ${m.goalMb} MB = x${round(m.totalMb / m.goalMb, 2)}, PSS ${m.totalPssMb} MB (${Object.entries(m.byCommand).map(([k, v]) => `${k} ${v}`).join(', ')})`]);
   const w = Math.max(...rows.map((x) => x[0].length));
   return rows.map(([a, c]) => `${a.padEnd(w)}  ${c}`).join('\n');
 }
