@@ -8,22 +8,34 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { pino } from 'pino';
 import { createActivities } from '../src/activities/index.js';
 import { loadConfig } from '../src/config/load.js';
+import { warmHostOf } from '../src/activities/jobProcess.js';
 
-const opts = JSON.parse(process.argv[2]!) as { address: string; taskQueue: string; configFile: string; bundlePath: string };
+// meterTaskQueue: a second queue with the meter trainings' own slots (worker.maxConcurrentMeterActivities), as `hea start`.
+const opts = JSON.parse(process.argv[2]!) as { address: string; taskQueue: string; configFile: string; bundlePath: string; meterTaskQueue?: string };
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const config = loadConfig(opts.configFile, { env: {} });
 const connection = await NativeConnection.connect({ address: opts.address });
-const worker = await Worker.create({
-  connection,
-  taskQueue: opts.taskQueue,
-  workflowBundle: { code: readFileSync(opts.bundlePath, 'utf8') },
-  activities: { ...createActivities(config, pino({ level: 'silent' })), noop: async (i: number) => i },
-  maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
-  maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
-  shutdownGraceTime: 1_000,
-});
-process.once('SIGTERM', () => worker.shutdown());
-const running = worker.run();
+const activities = { ...createActivities(config, pino({ level: 'silent' })), noop: async (i: number) => i };
+const workflowBundle = { code: readFileSync(opts.bundlePath, 'utf8') };
+const queues = [{ taskQueue: opts.taskQueue, slots: config.worker.maxConcurrentActivities }];
+if (opts.meterTaskQueue) queues.push({ taskQueue: opts.meterTaskQueue, slots: config.worker.maxConcurrentMeterActivities });
+const workers = await Promise.all(
+  queues.map((q) =>
+    Worker.create({
+      connection,
+      taskQueue: q.taskQueue,
+      workflowBundle,
+      activities,
+      maxConcurrentActivityTaskExecutions: q.slots,
+      maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+      shutdownGraceTime: 1_000,
+    }),
+  ),
+);
+process.once('SIGTERM', () => workers.forEach((w) => w.shutdown()));
+// A worker that has been up a while: its job host is warm (the first jobs of a fresh worker run cold while it starts).
+await warmHostOf(config, pino({ level: 'silent' }))?.warmUp();
+const running = Promise.all(workers.map((w) => w.run()));
 process.stdout.write('ready\n');
 await running;
 await connection.close();

@@ -14,3 +14,25 @@ const { noop } = proxyActivities<BenchActivities>({ startToCloseTimeout: '10s', 
 export async function benchNoop(i: number): Promise<number> {
   return noop(i);
 }
+
+const { runJob } = proxyActivities<{ runJob(input: { job: string; args?: string[] }): Promise<unknown> }>({
+  startToCloseTimeout: '5m',
+  heartbeatTimeout: '30s',
+  retry: { maximumAttempts: 1 },
+});
+
+/** `n` runs of one job from a single workflow, `concurrency` at a time: the fan-out alternative to a workflow per job. */
+export async function benchFanOut(job: string, n: number, concurrency: number): Promise<number> {
+  let next = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        next += 1;
+        await runJob({ job });
+        done += 1;
+      }
+    }),
+  );
+  return done;
+}

@@ -9,7 +9,7 @@ import { installRuntime } from './temporal/runtime.js';
 import { prepareNamespace } from './temporal/namespace.js';
 import { createWorker, type WorkerGroup } from './worker.js';
 import type { WorkerRole } from './workerRoles.js';
-import { signalGroup } from './activities/jobProcess.js';
+import { signalGroup } from './process/group.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';

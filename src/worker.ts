@@ -1,28 +1,12 @@
-import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import type { AppConfig } from './config/load.js';
-import { TemporalPinoLogger, isDebug, type Logger } from './logging.js';
+import type { Logger } from './logging.js';
+import { cachedWorkflowBundle } from './temporal/bundle.js';
 import type { TemporalTarget } from './temporal/connection.js';
 import { roleQueues, type WorkerRole } from './workerRoles.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
-
-/**
- * The workflow bundle. Sources are TypeScript with NodeNext-style `.js` import specifiers, so webpack is
- * told that `./x.js` may be `./x.ts`.
- */
-export function bundleWorkflows(logger?: Logger): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    webpackConfigHook: (cfg) => ({
-      ...cfg,
-      resolve: { ...cfg.resolve, extensionAlias: { '.js': ['.ts', '.js'] } },
-    }),
-    // webpack's statistics are noise unless something is wrong.
-    logger: logger ? new TemporalPinoLogger(logger.child({ component: 'bundler' }, { level: isDebug() ? 'debug' : 'warn' })) : undefined,
-  });
-}
+export { WORKFLOWS_PATH, bundleWorkflows } from './temporal/bundle.js';
 
 type WorkerState = ReturnType<Worker['getState']>;
 
@@ -56,7 +40,7 @@ export interface WorkerOptions {
   /** Which task queues this process serves (default all). */
   role?: WorkerRole;
   connection?: NativeConnection;
-  workflowBundle?: WorkflowBundle;
+  workflowBundle?: WorkflowBundleOption;
   /** Overrides config.worker.shutdownGraceTime (tests use a short one). */
   shutdownGraceTimeMs?: number;
   identity?: string;
@@ -66,7 +50,7 @@ export interface WorkerOptions {
 export async function createWorker(options: WorkerOptions): Promise<{ worker: WorkerGroup; connection: NativeConnection; ownsConnection: boolean }> {
   const { config, target, logger } = options;
   const connection = options.connection ?? (await NativeConnection.connect(target.connectionOptions));
-  const workflowBundle = options.workflowBundle ?? (await bundleWorkflows(logger));
+  const workflowBundle = options.workflowBundle ?? (await cachedWorkflowBundle(config.dirs.var, logger));
   const activities = createActivities(config, logger);
   const workers = await Promise.all(
     roleQueues(config, target, options.role ?? 'all').map((queue) =>

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { JobError, JobProgress } from '../contracts/jobs.js';
 
 // The job protocol (docs/job-protocol.md): JSON lines on stdout, sysexits exit codes.
 
@@ -7,13 +8,23 @@ export const progressSchema = z.object({
   stage: z.string().max(200).optional(),
   message: z.string().max(2_000).optional(),
 });
-export type JobProgress = z.infer<typeof progressSchema>;
+export type { JobProgress } from '../contracts/jobs.js';
 
 export const resultSchema = z.object({ result: z.record(z.string(), z.unknown()) });
+
+/** `{"error": {"type": "DataError", "message": "...", "field": "meter_id"}}`: the job's own account of its failure. */
+export const errorSchema = z.object({
+  error: z.object({
+    type: z.string().min(1).max(200),
+    message: z.string().max(4_000),
+    field: z.string().max(200).optional(),
+  }),
+});
 
 export type ProtocolLine =
   | { kind: 'progress'; progress: JobProgress }
   | { kind: 'result'; result: Record<string, unknown> }
+  | { kind: 'error'; error: JobError }
   | { kind: 'log'; text: string }
   /** Looked like a protocol message but broke the schema: logged as a warning, never fatal. */
   | { kind: 'invalid'; text: string; problem: string };
@@ -32,6 +43,12 @@ export function parseLine(text: string): ProtocolLine {
     const parsed = resultSchema.safeParse(value);
     return parsed.success
       ? { kind: 'result', result: parsed.data.result }
+      : { kind: 'invalid', text, problem: describe(parsed.error) };
+  }
+  if ('error' in value) {
+    const parsed = errorSchema.safeParse(value);
+    return parsed.success
+      ? { kind: 'error', error: parsed.data.error }
       : { kind: 'invalid', text, problem: describe(parsed.error) };
   }
   if ('progress' in value) {

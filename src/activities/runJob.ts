@@ -2,8 +2,11 @@ import { Context, CancelledFailure } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AppConfig, JobSpec } from '../config/load.js';
 import { isDebug, type Logger } from '../logging.js';
-import { runJobProcess } from './jobProcess.js';
-import { classifyExit, type JobProgress } from './protocol.js';
+import type { JobError, JobFailureDetails, JobProgress } from '../contracts/jobs.js';
+import { runJobProcess, warmHostOf } from './jobProcess.js';
+import { classifyExit } from './protocol.js';
+
+export type { JobFailureDetails } from '../contracts/jobs.js';
 
 export interface RunJobInput {
   /** The job's name in the registry (config `jobs`). */
@@ -31,17 +34,6 @@ export interface JobHeartbeat extends Partial<JobProgress> {
   elapsedMs: number;
 }
 
-/** Failure details attached to every job failure (ApplicationFailure.details[0]). */
-export interface JobFailureDetails {
-  job: string;
-  exitCode?: number;
-  signal?: string;
-  attempt: number;
-  durationMs: number;
-  lastProgress?: JobProgress;
-  stderrTail: string[];
-}
-
 /**
  * When a failed attempt of this job is retried: its configured retry policy, exponential from the
  * attempt number. The workflow's retry policy itself starts at a second, which is what a worker that died
@@ -51,7 +43,14 @@ export function jobRetryDelayMs(retry: JobSpec['retry'], attempt: number): numbe
   return Math.min(retry.initialInterval * retry.backoffCoefficient ** Math.max(0, attempt - 1), retry.maximumInterval);
 }
 
+/** The first line of a failure's message: what happened to the process, then what the job said of it. */
+export function failureHeadline(what: string, jobError: JobError | undefined): string {
+  if (!jobError) return what;
+  return `${what}: ${jobError.type}: ${jobError.message.split('\n')[0]}${jobError.field ? ` (field ${jobError.field})` : ''}`;
+}
+
 export function createRunJob(config: AppConfig, logger: Logger) {
+  const host = warmHostOf(config, logger);
   return async function runJob(input: RunJobInput): Promise<JobOutcome> {
     const ctx = Context.current();
     const info = ctx.info;
@@ -73,6 +72,7 @@ export function createRunJob(config: AppConfig, logger: Logger) {
     const run = await runJobProcess(spec, {
       args: input.args,
       signal: ctx.cancellationSignal,
+      host,
       logger: logger.child({ workflowId: execution.workflowId, attempt: info.attempt }),
       env: {
         HEA_JOB_NAME: spec.name,
@@ -104,11 +104,15 @@ export function createRunJob(config: AppConfig, logger: Logger) {
       attempt: info.attempt,
       durationMs: run.durationMs,
       lastProgress: run.lastProgress,
+      ...(run.jobError ? { jobError: run.jobError } : {}),
       stderrTail: run.stderrTail,
     };
     const nextRetryDelay = jobRetryDelayMs(spec.retry, info.attempt);
     const tail = run.stderrTail.slice(-10).join('\n');
-    const withTail = (message: string) => (tail ? `${message}\n--- stderr (last lines) ---\n${tail}` : message);
+    const withTail = (what: string) => {
+      const message = failureHeadline(what, run.jobError);
+      return tail ? `${message}\n--- stderr (last lines) ---\n${tail}` : message;
+    };
 
     if (run.aborted) {
       // Temporal decides what a cancelled attempt means (a retry after a timeout, or the end).

@@ -39,15 +39,19 @@ export interface JobSpec {
   heartbeatTimeoutMs: number;
   killGraceMs: number;
   retry: RetryPolicyConfig;
+  /** `warm`: through the job host; `cold`: a supervisor process of its own (config `jobs.<name>.host`). */
+  host: 'warm' | 'cold';
 }
 
-export interface AppConfig extends Omit<ParsedConfig, 'jobs'> {
+export interface AppConfig extends Omit<ParsedConfig, 'jobs' | 'jobHost'> {
   file: string;
   root: string;
   jobs: Record<string, JobSpec>;
   /** Absolute paths derived from `paths`. */
   dirs: { data: string; models: string; reports: string; var: string };
   storeUrl: string;
+  /** The warm job host's settings, its interpreter resolved (default: jobDefaults.command). */
+  jobHost: Omit<ParsedConfig['jobHost'], 'python'> & { python: string };
 }
 
 export function formatIssues(issues: z.core.$ZodIssue[]): ConfigProblem[] {
@@ -146,6 +150,7 @@ export function parseConfig(
       heartbeatTimeoutMs: job.heartbeatTimeout ?? defaults.heartbeatTimeout,
       killGraceMs: job.killGrace ?? defaults.killGrace,
       retry: { ...defaults.retry, ...stripUndefined(job.retry ?? {}) },
+      host: job.host ?? defaults.host,
     };
   }
   return {
@@ -155,6 +160,7 @@ export function parseConfig(
     jobs,
     dirs,
     storeUrl: cfg.paths.storeUrl ?? `sqlite:///${resolve(dirs.data, 'energy.db')}`,
+    jobHost: { ...cfg.jobHost, python: resolveCommand(root, cfg.jobHost.python ?? defaults.command) },
     temporal: {
       ...cfg.temporal,
       embedded: {

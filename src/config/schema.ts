@@ -16,6 +16,13 @@ export const retryPolicySchema = z
   })
   .strict();
 
+/**
+ * How a job is started: `warm` through the job host (a Python job with the host's interpreter runs in a fork
+ * of it, with the heavy libraries imported already; any other command is forked and exec'd by it), `cold`
+ * under a supervisor process of its own (a fresh interpreter every time).
+ */
+const hostMode = z.enum(['warm', 'cold']);
+
 const envMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'), z.string());
 
 /** What every job inherits unless it says otherwise. */
@@ -28,6 +35,7 @@ export const jobDefaultsSchema = z
     killGrace: durationMs.default(10_000),
     retry: retryPolicySchema.default(retryPolicySchema.parse({})),
     env: envMap.default({}),
+    host: hostMode.default('warm'),
   })
   .strict();
 
@@ -52,6 +60,23 @@ export const jobSchema = z
       .strict()
       .optional(),
     env: envMap.default({}),
+    host: hostMode.optional(),
+  })
+  .strict();
+
+/** The warm job host (src/process/jobHost.ts, jobs/common/jobhost.py). */
+export const jobHostSchema = z
+  .object({
+    /** The host's interpreter: jobs whose command is this one run warm. Default: jobDefaults.command. */
+    python: z.string().min(1).optional(),
+    /** Third-party modules imported once, up front (never jobs.*: they read the environment at import). */
+    preload: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'expected a module name such as pandas or sklearn.model_selection'))
+      .default(['numpy', 'pandas', 'xgboost', 'sklearn.model_selection']),
+    /** With no job running for this long the host exits (the idle system stays small); the next job starts it. */
+    idleTimeout: durationMs.default(300_000),
+    /** How long the host may take to start (its imports); past it, jobs run cold. */
+    startTimeout: durationMs.default(60_000),
   })
   .strict();
 
@@ -76,6 +101,10 @@ export const temporalSchema = z
         startTimeout: durationMs.default(60_000),
         /** How long closed runs stay visible (applied at start; the dev server's own default is 1 day). */
         retention: durationMs.default(30 * 86_400_000),
+        /** SQLite pragmas of the server's file (`--sqlite-pragma`): WAL without an fsync per write, by default. */
+        sqlitePragmas: z
+          .record(z.string().regex(/^[a-z_]+$/, 'expected a pragma name such as journal_mode'), z.string().regex(/^[A-Za-z0-9_]+$/, 'expected a plain value such as wal'))
+          .default({ journal_mode: 'wal', synchronous: 'normal' }),
       })
       .strict()
       .prefault({}),
@@ -144,6 +173,7 @@ export const configSchema = z
     temporal: temporalSchema.prefault({}),
     worker: workerSchema.prefault({}),
     jobDefaults: jobDefaultsSchema.prefault({}),
+    jobHost: jobHostSchema.prefault({}),
     jobs: z.record(identifier, jobSchema),
     api: apiSchema.prefault({}),
     schedules: schedulesSchema.prefault({}),

@@ -53,6 +53,7 @@ export async function resolveTemporal(config: AppConfig, logger: Logger, options
     logFile: e.logFile,
     namespace: config.temporal.namespace,
     startTimeoutMs: e.startTimeout,
+    sqlitePragmas: e.sqlitePragmas,
     logger,
     adopt: options.adopt,
   });

@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import { boundedLines } from '../../src/activities/lines.js';
 import { classifyExit, parseLine } from '../../src/activities/protocol.js';
+import { failureHeadline } from '../../src/activities/runJob.js';
+import { warmCapable } from '../../src/process/jobHost.js';
 
 async function collect(chunks: (string | Buffer)[], max = 16) {
   const out: { line: string; truncated: boolean }[] = [];
@@ -54,4 +56,36 @@ test('exit codes: 0 succeeds, sysexits are final, other codes and signals are re
   expect(classifyExit(79, undefined)).toEqual({ type: 'JobFailed', retryable: true });
   expect(classifyExit(127, undefined)).toEqual({ type: 'JobNotFound', retryable: false });
   expect(classifyExit(undefined, 'SIGKILL')).toEqual({ type: 'JobKilled', retryable: true });
+});
+
+test('the error line: type, message and an optional field; a malformed one is a warning, not an error', () => {
+  expect(parseLine('{"error": {"type": "DataError", "message": "3 days of readings, need 28", "field": "meter_id"}}')).toEqual({
+    kind: 'error',
+    error: { type: 'DataError', message: '3 days of readings, need 28', field: 'meter_id' },
+  });
+  expect(parseLine('{"error": {"type": "ConfigError", "message": "HEA_STORE_URL is not a URL"}}')).toEqual({
+    kind: 'error',
+    error: { type: 'ConfigError', message: 'HEA_STORE_URL is not a URL' },
+  });
+  const bad = parseLine('{"error": "something broke"}');
+  expect(bad.kind).toBe('invalid');
+  expect(bad.kind === 'invalid' && bad.problem).toContain('error');
+});
+
+test('the failure headline carries the job\'s own error line', () => {
+  expect(failureHeadline('job meter_train exited with code 65', undefined)).toBe('job meter_train exited with code 65');
+  expect(failureHeadline('job meter_train exited with code 65', { type: 'DataError', message: 'too little data\nmore', field: 'meter_id' })).toBe(
+    'job meter_train exited with code 65: DataError: too little data (field meter_id)',
+  );
+});
+
+test('warm-capable: the host\'s interpreter with -m, -c or a script; anything else is exec\'d', () => {
+  const py = '/p/.venv/bin/python';
+  expect(warmCapable(py, { command: py, args: ['-m', 'jobs.meters.train', '--meter-id', 'x'] })).toBe(true);
+  expect(warmCapable(py, { command: py, args: ['-c', 'print(1)'] })).toBe(true);
+  expect(warmCapable(py, { command: py, args: ['/jobs/x.py', 'a'] })).toBe(true);
+  expect(warmCapable(py, { command: py, args: ['-u', '-m', 'x'] })).toBe(false);
+  expect(warmCapable(py, { command: py, args: ['-m'] })).toBe(false);
+  expect(warmCapable(py, { command: '/usr/bin/python3', args: ['-m', 'x'] })).toBe(false);
+  expect(warmCapable(py, { command: 'sleep', args: ['1'] })).toBe(false);
 });

@@ -1,0 +1,161 @@
+"""The warm job host on its own (jobs/common/jobhost.py): a real host process, real Unix sockets, real forks.
+
+The runner's side (src/process/jobHost.ts) is tested through Temporal in test/faults/warmHost.test.ts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("host") / "host.sock")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jobs.common.jobhost", "--socket", path, "--preload", "json,nonexistent_module_xyz"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    ready = json.loads(proc.stdout.readline())
+    yield path, ready, proc
+    proc.stdin.close()
+    proc.wait(timeout=10)
+
+
+def launch(
+    path: str,
+    args: list[str],
+    warm: bool = True,
+    command: str = sys.executable,
+    env: dict | None = None,
+    grace_ms: int = 500,
+):
+    job = uuid.uuid4().hex
+    conns = []
+    for role in ("control", "stdout", "stderr"):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(path)
+        header = {"job": job, "role": role}
+        if role == "control":
+            header["spec"] = {
+                "command": command,
+                "args": args,
+                "cwd": str(ROOT),
+                "killGraceMs": grace_ms,
+                "warm": warm,
+                "env": env if env is not None else {"PATH": os.environ["PATH"], "HEA_X": "1"},
+            }
+        s.sendall((json.dumps(header) + "\n").encode())
+        conns.append(s)
+    control = conns[0].makefile()
+    pid = json.loads(control.readline())["pid"]
+    return pid, control, conns
+
+
+def finish(control, conns):
+    out = conns[1].makefile().read()
+    err = conns[2].makefile().read()
+    return json.loads(control.readline()), out, err
+
+
+def test_ready_line_reports_preloads(host):
+    _, ready, _ = host
+    assert ready["preloaded"] == ["json"]
+    assert ready["failed"][0].startswith("nonexistent_module_xyz: ModuleNotFoundError")
+
+
+def test_warm_job_gets_its_own_env_argv_and_group(host):
+    path, _, _ = host
+    code = "import os, sys, json; print(json.dumps([os.environ.get('HEA_X'), os.environ.get('HOME'), sys.argv, os.getpgid(0) == os.getpid()]))"
+    pid, control, conns = launch(path, ["-c", code, "a", "b"])
+    end, out, err = finish(control, conns)
+    assert end == {"exitCode": 0}
+    assert json.loads(out) == ["1", None, ["-c", "a", "b"], True]
+    assert err == ""
+
+
+@pytest.mark.parametrize(
+    ("code", "expected", "stderr_end"),
+    [
+        ("import sys; sys.exit(65)", {"exitCode": 65}, ""),
+        ("import sys; sys.exit('bad input')", {"exitCode": 1}, "bad input\n"),
+        ("raise ValueError('boom')", {"exitCode": 1}, "ValueError: boom\n"),
+        ("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", {"signal": "SIGTERM"}, ""),
+    ],
+)
+def test_exit_codes_and_signals_as_a_fresh_interpreter(host, code, expected, stderr_end):
+    path, _, _ = host
+    _, control, conns = launch(path, ["-c", code])
+    end, _, err = finish(control, conns)
+    assert end == expected
+    assert err.endswith(stderr_end)
+    assert "jobhost" not in err
+
+
+def test_exec_and_missing_commands(host):
+    path, _, _ = host
+    _, control, conns = launch(path, ["-c", "echo hi; exit 3"], warm=False, command="/bin/sh")
+    assert finish(control, conns) == ({"exitCode": 3}, "hi\n", "")
+    _, control, conns = launch(path, [], warm=False, command="/nonexistent/job")
+    end, _, err = finish(control, conns)
+    assert end == {"exitCode": 127}
+    assert err.startswith("cannot start /nonexistent/job")
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def test_lifeline_cut_kills_the_group_even_when_sigterm_is_ignored(host):
+    path, _, _ = host
+    code = (
+        "import signal, subprocess, sys, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "c = subprocess.Popen(['sleep', '60'])\n"
+        "print(c.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    pid, control, conns = launch(path, ["-c", code], grace_ms=300)
+    out = conns[1].makefile()
+    child = int(out.readline())
+    assert alive(pid) and alive(child)
+    for f in (control, out, *conns):
+        f.close()  # the worker died: every one of its connections is gone
+    deadline = time.monotonic() + 10
+    while (alive(pid) or alive(child)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(pid) and not alive(child)
+
+
+def test_signalling_the_group_kills_the_tree_and_reports_the_signal(host):
+    path, _, _ = host
+    code = "import subprocess, time\nc = subprocess.Popen(['sleep', '60'])\nprint(c.pid, flush=True)\ntime.sleep(60)\n"
+    pid, control, conns = launch(path, ["-c", code])
+    child = int(conns[1].makefile().readline())
+    os.killpg(pid, signal.SIGTERM)
+    end, _, _ = finish(control, conns)
+    assert end == {"signal": "SIGTERM"}
+    deadline = time.monotonic() + 10
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child)
