@@ -153,7 +153,10 @@ async function startApiProcess(address: string, configFile: string, url: string)
   });
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ok = await fetch(`${url}/health/`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health/`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline || proc.exitCode !== null) throw new Error('hea api did not start');
     await new Promise((r) => setTimeout(r, 250));
@@ -180,7 +183,15 @@ const msOf = (t: { seconds?: unknown; nanos?: number | null } | null | undefined
  * A schedule on the pipelines' queue fires every 2 s while `burst` trainings wait on theirs: how long from
  * each run's due time to its first job starting (the issue's goal: within 1 s at p95).
  */
-async function scheduleUnderBurst(client: Client, url: string, headers: Record<string, string>, taskQueue: string, burst: number, runs: number, log: (msg: string) => void) {
+async function scheduleUnderBurst(
+  client: Client,
+  url: string,
+  headers: Record<string, string>,
+  taskQueue: string,
+  burst: number,
+  runs: number,
+  log: (msg: string) => void,
+) {
   log(`a burst of ${burst} trainings, then ${runs} scheduled runs`);
   const meters = Array.from({ length: burst }, (_, i) => ({ meter_id: `burst_${i}`, meter_type: 'gas' }));
   const res = await fetch(`${url}/trainmodel/bulk`, { method: 'POST', headers, body: JSON.stringify({ meters: meters.slice(0, 1000), concurrency: 64 }) });
@@ -271,7 +282,9 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchApiResu
 
     // Warm-up: connections, JIT, the server's caches.
     for (let i = 0; i < 5; i++) {
-      await fetch(`${api.url}/trainmodel/`, { method: 'POST', headers, body: JSON.stringify({ meter_id: `warm_${i}`, meter_type: 'electricity' }) }).then((r) => r.text());
+      await fetch(`${api.url}/trainmodel/`, { method: 'POST', headers, body: JSON.stringify({ meter_id: `warm_${i}`, meter_type: 'electricity' }) }).then((r) =>
+        r.text(),
+      );
     }
     log(`${posts} POSTs, one at a time`);
     const postMs: number[] = [];
@@ -321,7 +334,10 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchApiResu
     const againBody = (await again.json()) as { status?: string; task_id?: string };
     const statusSurvivesRestart = again.status === 200 && againBody.task_id === probe && typeof againBody.status === 'string';
 
-    const schedule = (opts.burst ?? 300) > 0 ? await scheduleUnderBurst(client, api.url, headers, config.temporal.taskQueue, opts.burst ?? 300, opts.scheduledRuns ?? 10, log) : undefined;
+    const schedule =
+      (opts.burst ?? 300) > 0
+        ? await scheduleUnderBurst(client, api.url, headers, config.temporal.taskQueue, opts.burst ?? 300, opts.scheduledRuns ?? 10, log)
+        : undefined;
 
     return {
       ...(schedule ? { schedule } : {}),

@@ -40,7 +40,14 @@ function writeConfig(dir: string): string {
       paths: { dataDir: join(dir, 'data'), modelsDir: join(dir, 'models'), reportsDir: join(dir, 'reports') },
       temporal: { taskQueue: TASK_QUEUE, meterTaskQueue: METER_QUEUE },
       worker: { maxConcurrentActivities: 16, maxConcurrentMeterActivities: SLOTS, shutdownGraceTime: '2s' },
-      jobDefaults: { command: PYTHON, timeout: '2m', heartbeatTimeout: '30s', killGrace: '2s', retry: { initialInterval: '1s', maximumAttempts: 3 }, env: { HEA_STANDIN_LOG: join(dir, 'standin') } },
+      jobDefaults: {
+        command: PYTHON,
+        timeout: '2m',
+        heartbeatTimeout: '30s',
+        killGrace: '2s',
+        retry: { initialInterval: '1s', maximumAttempts: 3 },
+        env: { HEA_STANDIN_LOG: join(dir, 'standin') },
+      },
       jobs: { trivial_true: { command: '/bin/true' }, meter_train: { args: [STANDIN, 'meter_train'] } },
     }),
   );
@@ -53,7 +60,10 @@ async function startWorker(client: Client, env: NodeJS.ProcessEnv, role: 'pipeli
   const taskQueue = role === 'meters' ? METER_QUEUE : TASK_QUEUE;
   await until(
     `${identity} to poll`,
-    async () => ((await client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 2 })).pollers ?? []).some((p) => p.identity === identity),
+    async () =>
+      ((await client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 2 })).pollers ?? []).some(
+        (p) => p.identity === identity,
+      ),
     180_000,
     () => (child.exitCode === null ? undefined : `it exited with ${child.exitCode}`),
   );
@@ -86,7 +96,13 @@ export async function benchCluster(options: { quick?: boolean; log?: (msg: strin
   });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
-  const env = (metrics: number): NodeJS.ProcessEnv => ({ ...process.env, HEA_CONFIG: writeConfig(dir), TEMPORAL_ADDRESS: server.address, HEA_METRICS_ADDRESS: `127.0.0.1:${metrics}`, LOG_LEVEL: 'warn' });
+  const env = (metrics: number): NodeJS.ProcessEnv => ({
+    ...process.env,
+    HEA_CONFIG: writeConfig(dir),
+    TEMPORAL_ADDRESS: server.address,
+    HEA_METRICS_ADDRESS: `127.0.0.1:${metrics}`,
+    LOG_LEVEL: 'warn',
+  });
   const workers: ChildProcess[] = [];
   try {
     log(`workers start (each bundles the workflow code); server ${server.address}`);
@@ -120,9 +136,20 @@ export async function benchCluster(options: { quick?: boolean; log?: (msg: strin
       const input: BulkTrainingInput = { bulkId, meters, concurrency: SLOTS * meterWorkers };
       log(`meter training: ${nMeters} meters on ${meterWorkers} meter worker(s), ${SLOTS} slots each`);
       const t1 = performance.now();
-      const state = (await client.workflow.execute('meterModelTrainingBulk', { taskQueue: METER_QUEUE, workflowId: bulkWorkflowId(bulkId), args: [input] })) as BulkTrainingState;
+      const state = (await client.workflow.execute('meterModelTrainingBulk', {
+        taskQueue: METER_QUEUE,
+        workflowId: bulkWorkflowId(bulkId),
+        args: [input],
+      })) as BulkTrainingState;
       const seconds = (performance.now() - t1) / 1000;
-      meterTraining.push({ meterWorkers, slotsPerWorker: SLOTS, meters: nMeters, seconds: round(seconds, 2), metersPerMinute: round((state.counts.SUCCESS * 60) / seconds), failed: state.counts.FAILED });
+      meterTraining.push({
+        meterWorkers,
+        slotsPerWorker: SLOTS,
+        meters: nMeters,
+        seconds: round(seconds, 2),
+        metersPerMinute: round((state.counts.SUCCESS * 60) / seconds),
+        failed: state.counts.FAILED,
+      });
     }
     return { workflowThroughput, meterTraining, standinSeconds: 1 };
   } finally {
@@ -138,7 +165,8 @@ export function formatClusterBench(r: ClusterBench): string {
     `cluster roles on the embedded dev server (separate hea worker processes):`,
     `  workflow throughput, /bin/true via 1 pipeline worker   ${w.perSecond} workflows/s (${w.workflows} in ${w.seconds} s, ${w.concurrency} at a time${w.failed ? `, ${w.failed} failed` : ''})`,
     ...r.meterTraining.map(
-      (m) => `  meter trainings (${r.standinSeconds} s stand-in), ${m.meterWorkers} meter worker(s) x ${m.slotsPerWorker} slots   ${m.metersPerMinute} meters/min (${m.meters} in ${m.seconds} s${m.failed ? `, ${m.failed} failed` : ''})`,
+      (m) =>
+        `  meter trainings (${r.standinSeconds} s stand-in), ${m.meterWorkers} meter worker(s) x ${m.slotsPerWorker} slots   ${m.metersPerMinute} meters/min (${m.meters} in ${m.seconds} s${m.failed ? `, ${m.failed} failed` : ''})`,
     ),
   ];
   return lines.join('\n');

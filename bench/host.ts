@@ -75,7 +75,13 @@ export function treeRssMb(pid: number): { totalMb: number; totalPssMb: number; b
       const status = readFileSync(`/proc/${p}/status`, 'utf8');
       const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      const label = cmd.some((a) => a.includes('jobhost')) ? 'job host' : cmd.some((a) => a.endsWith('temporal')) ? 'temporal server' : cmd[0]?.endsWith('node') ? 'node (worker, API)' : (cmd[0] ?? '?');
+      const label = cmd.some((a) => a.includes('jobhost'))
+        ? 'job host'
+        : cmd.some((a) => a.endsWith('temporal'))
+          ? 'temporal server'
+          : cmd[0]?.endsWith('node')
+            ? 'node (worker, API)'
+            : (cmd[0] ?? '?');
       byCommand[label] = round((byCommand[label] ?? 0) + kb / 1024);
       total += kb / 1024;
       pss += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))?.[1] ?? 0) / 1024;
@@ -92,7 +98,14 @@ function writeConfig(dir: string, name: string, extra: Record<string, unknown>):
   return file;
 }
 
-async function startBenchWorker(root: string, address: string, taskQueue: string, configFile: string, bundlePath: string, meterTaskQueue?: string): Promise<{ proc: ResultPromise; stop(): Promise<void> }> {
+async function startBenchWorker(
+  root: string,
+  address: string,
+  taskQueue: string,
+  configFile: string,
+  bundlePath: string,
+  meterTaskQueue?: string,
+): Promise<{ proc: ResultPromise; stop(): Promise<void> }> {
   const proc = execa('node', ['--import', 'tsx', join(root, 'bench', 'worker.ts'), JSON.stringify({ address, taskQueue, configFile, bundlePath, meterTaskQueue })], {
     cwd: root,
     reject: false,
@@ -114,7 +127,11 @@ async function startBenchWorker(root: string, address: string, taskQueue: string
 }
 
 /** Runs `n` workflows `concurrency` at a time; per second over the whole batch, and each one's latency. */
-async function batch(n: number, concurrency: number, one: (i: number) => Promise<void>): Promise<{ seconds: number; perSecond: number; latencyMsP50: number; latencyMsP95: number; failed: number }> {
+async function batch(
+  n: number,
+  concurrency: number,
+  one: (i: number) => Promise<void>,
+): Promise<{ seconds: number; perSecond: number; latencyMsP50: number; latencyMsP95: number; failed: number }> {
   let next = 0;
   let failed = 0;
   const latencies: number[] = [];
@@ -198,7 +215,11 @@ export async function benchHost(opts: HostBenchOptions) {
   const list = Array.from({ length: meters }, (_, i) => ({ meterType: TYPES[i % 4]!, meterId: `meter_bulk_${i}` }));
   execFileSync(
     python,
-    ['-c', 'import sys\nfrom jobs.common import settings, timeutil\nfrom jobs.meters.train import DAY, StoreSource\nend = timeutil.now().floor("h")\nsrc = StoreSource()\nfor m in sys.argv[1:]:\n    t, i = m.split("/", 1)\n    src.read(t, i, end - settings.env_int("HEA_METER_HISTORY_DAYS", 365) * DAY, end)\n', ...list.map((m) => `${m.meterType}/${m.meterId}`)],
+    [
+      '-c',
+      'import sys\nfrom jobs.common import settings, timeutil\nfrom jobs.meters.train import DAY, StoreSource\nend = timeutil.now().floor("h")\nsrc = StoreSource()\nfor m in sys.argv[1:]:\n    t, i = m.split("/", 1)\n    src.read(t, i, end - settings.env_int("HEA_METER_HISTORY_DAYS", 365) * DAY, end)\n',
+      ...list.map((m) => `${m.meterType}/${m.meterId}`),
+    ],
     { cwd: root, env: { ...process.env, ...meterEnv, HEA_DATA_DIR: paths.dataDir, HEA_MODELS_DIR: paths.modelsDir }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
 
@@ -262,7 +283,12 @@ export async function benchHost(opts: HostBenchOptions) {
         const t0 = performance.now();
         const out = await run(q1, workflow === 'warm' ? 'meter_train' : 'cold_meter_train', ['--meter-id', m.meterId, '--meter-type', m.meterType]);
         const details = (out.result as { details?: { data_fetch_time_seconds?: number; training_time_seconds?: number } }).details;
-        return { wall: (performance.now() - t0) / 1000, job: out.durationMs / 1000, fetch: details?.data_fetch_time_seconds ?? NaN, fit: details?.training_time_seconds ?? NaN };
+        return {
+          wall: (performance.now() - t0) / 1000,
+          job: out.durationMs / 1000,
+          fetch: details?.data_fetch_time_seconds ?? NaN,
+          fit: details?.training_time_seconds ?? NaN,
+        };
       };
       await train('warm', 0);
       const singles = quick ? 3 : 5;
@@ -297,7 +323,13 @@ export async function benchHost(opts: HostBenchOptions) {
       const t0 = performance.now();
       const handles: WorkflowHandle[] = [];
       for (const m of list) {
-        handles.push(await client.workflow.start('meterModelTraining', { taskQueue: q4, workflowId: `meter-training:${m.meterType}:${m.meterId}:${Date.now()}`, args: [{ meterType: m.meterType, meterId: m.meterId }] }));
+        handles.push(
+          await client.workflow.start('meterModelTraining', {
+            taskQueue: q4,
+            workflowId: `meter-training:${m.meterType}:${m.meterId}:${Date.now()}`,
+            args: [{ meterType: m.meterType, meterId: m.meterId }],
+          }),
+        );
       }
       const settled = await Promise.allSettled(handles.map((h) => h.result()));
       results.meterTrainingsBulk = {
@@ -312,13 +344,23 @@ export async function benchHost(opts: HostBenchOptions) {
 
     // --- 4: sleep jobs at concurrency 10 --------------------------------------------------------------
     const q10 = 'bench-host-10';
-    const w10 = await startBenchWorker(root, server.address, q10, writeConfig(dir, 'host-10', { ...base, worker: { maxConcurrentActivities: 10, maxConcurrentWorkflowTasks: 20 } }), opts.bundlePath);
+    const w10 = await startBenchWorker(
+      root,
+      server.address,
+      q10,
+      writeConfig(dir, 'host-10', { ...base, worker: { maxConcurrentActivities: 10, maxConcurrentWorkflowTasks: 20 } }),
+      opts.bundlePath,
+    );
     try {
       log(`host: ${sleepJobs} jobs of sleep 0.1 at concurrency 10`);
       await batch(20, 10, async (i) => void (await run(q10, 'sleep', [], `sleep-warmup-${i}-${Date.now()}`)));
       const b = await batch(sleepJobs, 10, async (i) => void (await run(q10, 'sleep', [], `sleep-${i}-${Date.now()}`)));
       // Temporal's own ceiling on this server and machine, now: the same workflows with an in-process activity.
-      const noop = await batch(sleepJobs, 10, async (i) => void (await client.workflow.execute('benchNoop', { taskQueue: q10, workflowId: `noop-${i}-${Date.now()}`, args: [i] })));
+      const noop = await batch(
+        sleepJobs,
+        10,
+        async (i) => void (await client.workflow.execute('benchNoop', { taskQueue: q10, workflowId: `noop-${i}-${Date.now()}`, args: [i] })),
+      );
       // The alternative not taken by users' paths (each API training and `hea job` is a workflow of its own):
       // the same jobs from one workflow, fanned out 10 at a time.
       const t0 = performance.now();
@@ -353,11 +395,23 @@ export async function benchHost(opts: HostBenchOptions) {
       log(`host: schedule delay with ${waiting} trainings waiting`);
       const handles: WorkflowHandle[] = [];
       for (let i = 0; i < waiting; i++) {
-        handles.push(await client.workflow.start('meterModelTraining', { taskQueue: qm, workflowId: `fair-${i}-${Date.now()}`, args: [{ meterType: 'electricity', meterId: `meter_fair_${i}` }] }));
+        handles.push(
+          await client.workflow.start('meterModelTraining', {
+            taskQueue: qm,
+            workflowId: `fair-${i}-${Date.now()}`,
+            args: [{ meterType: 'electricity', meterId: `meter_fair_${i}` }],
+          }),
+        );
       }
       const delay = await scheduleDelay(client, qp, quick ? 5 : 10);
       const stillWaiting = (await Promise.all(handles.map((h) => h.describe()))).filter((d) => d.status.name === 'RUNNING').length;
-      results.scheduleDelayWhileTrainingsWait = { trainingsStarted: waiting, trainingsStillRunningAfter: stillWaiting, ...delay, goalP95Ms: 1_000, trainings: 'stand-ins: `sleep 2` each, 2 meter slots' };
+      results.scheduleDelayWhileTrainingsWait = {
+        trainingsStarted: waiting,
+        trainingsStillRunningAfter: stillWaiting,
+        ...delay,
+        goalP95Ms: 1_000,
+        trainings: 'stand-ins: `sleep 2` each, 2 meter slots',
+      };
       await Promise.allSettled(handles.map((h) => h.terminate()));
     } finally {
       await wf.stop();
@@ -395,7 +449,10 @@ export async function idleMemory(root: string, dir: string, config: Record<strin
   try {
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
-      const ok = await fetch(`http://127.0.0.1:${apiPort}/health/`).then((r) => r.status < 500, () => false);
+      const ok = await fetch(`http://127.0.0.1:${apiPort}/health/`).then(
+        (r) => r.status < 500,
+        () => false,
+      );
       if (ok) break;
       await sleep(500);
     }
@@ -415,19 +472,44 @@ export function formatHostBench(r: Record<string, any>): string {
   const rows: [string, string][] = [];
   const o = r.runnerOverhead;
   if (o) {
-    rows.push(['runner overhead per job over a bare spawn (/bin/true, median)', `warm host +${o.warmOverTrueMs} ms, cold supervisor +${o.coldOverTrueMs} ms (bare ${o.bareTrueMs} ms; goal <= ${o.goalMs} ms: x${round(o.warmOverTrueMs / o.goalMs, 2)} of it)`]);
+    rows.push([
+      'runner overhead per job over a bare spawn (/bin/true, median)',
+      `warm host +${o.warmOverTrueMs} ms, cold supervisor +${o.coldOverTrueMs} ms (bare ${o.bareTrueMs} ms; goal <= ${o.goalMs} ms: x${round(o.warmOverTrueMs / o.goalMs, 2)} of it)`,
+    ]);
     rows.push(['trivial Python job in the runner vs bare python -c', `warm ${o.warmHostPythonMs} ms, cold ${o.coldPythonMs} ms, bare ${o.barePythonMs} ms`]);
   }
   const s = r.meterTrainingSingle;
-  if (s) rows.push(['meter-year training end to end, concurrency 1 (p50)', `warm ${s.warmWallSecondsP50} s (job ${s.warmJobSecondsP50} s: fetch ${s.warmFetchSecondsP50} s, fit ${s.warmFitSecondsP50} s), cold ${s.coldWallSecondsP50} s (job ${s.coldJobSecondsP50} s); goal <= ${s.goalSeconds} s: x${round(s.warmWallSecondsP50 / s.goalSeconds, 2)}`]);
+  if (s)
+    rows.push([
+      'meter-year training end to end, concurrency 1 (p50)',
+      `warm ${s.warmWallSecondsP50} s (job ${s.warmJobSecondsP50} s: fetch ${s.warmFetchSecondsP50} s, fit ${s.warmFitSecondsP50} s), cold ${s.coldWallSecondsP50} s (job ${s.coldJobSecondsP50} s); goal <= ${s.goalSeconds} s: x${round(s.warmWallSecondsP50 / s.goalSeconds, 2)}`,
+    ]);
   const b = r.meterTrainingsBulk;
-  if (b) rows.push([`${b.meters} trainings at concurrency ${b.concurrency} (meterModelTraining)`, `${b.wallSeconds} s${b.failed ? `, ${b.failed} failed` : ''}${r.peerRatio ? `; x${r.peerRatio} of the warm Dramatiq figure (goal <= 1.3)` : ''}`]);
+  if (b)
+    rows.push([
+      `${b.meters} trainings at concurrency ${b.concurrency} (meterModelTraining)`,
+      `${b.wallSeconds} s${b.failed ? `, ${b.failed} failed` : ''}${r.peerRatio ? `; x${r.peerRatio} of the warm Dramatiq figure (goal <= 1.3)` : ''}`,
+    ]);
   const j = r.sleepJobs;
-  if (j) rows.push([`${j.jobs} jobs of sleep 0.1 at concurrency ${j.concurrency}`, `${j.perSecond}/s of the ideal ${j.idealPerSecond}/s = x${j.ratioToIdeal} (goal >= 0.9; p50 ${j.latencyMsP50} ms${j.failed ? `, ${j.failed} failed` : ''}); Temporal alone (in-process activity): ${j.temporalCeilingPerSecond}/s; one workflow fanning out: ${j.fanOutOneWorkflowPerSecond}/s`]);
+  if (j)
+    rows.push([
+      `${j.jobs} jobs of sleep 0.1 at concurrency ${j.concurrency}`,
+      `${j.perSecond}/s of the ideal ${j.idealPerSecond}/s = x${j.ratioToIdeal} (goal >= 0.9; p50 ${j.latencyMsP50} ms${j.failed ? `, ${j.failed} failed` : ''}); Temporal alone (in-process activity): ${j.temporalCeilingPerSecond}/s; one workflow fanning out: ${j.fanOutOneWorkflowPerSecond}/s`,
+    ]);
   const d = r.scheduleDelayWhileTrainingsWait;
-  if (d) rows.push([`schedule due -> first activity, ${d.trainingsStarted} trainings waiting`, `p95 ${d.dueToFirstActivityMsP95} ms of the goal ${d.goalP95Ms} ms = x${round(d.dueToFirstActivityMsP95 / d.goalP95Ms, 2)} (p50 ${d.dueToFirstActivityMsP50} ms, ${d.actions} runs; ${d.trainingsStillRunningAfter} trainings still queued or running after)`]);
+  if (d)
+    rows.push([
+      `schedule due -> first activity, ${d.trainingsStarted} trainings waiting`,
+      `p95 ${d.dueToFirstActivityMsP95} ms of the goal ${d.goalP95Ms} ms = x${round(d.dueToFirstActivityMsP95 / d.goalP95Ms, 2)} (p50 ${d.dueToFirstActivityMsP50} ms, ${d.actions} runs; ${d.trainingsStillRunningAfter} trainings still queued or running after)`,
+    ]);
   const m = r.idleMemory;
-  if (m) rows.push(['whole system idle RSS (hea dev + embedded server)', `${m.totalMb} MB of the goal ${m.goalMb} MB = x${round(m.totalMb / m.goalMb, 2)}, PSS ${m.totalPssMb} MB (${Object.entries(m.byCommand).map(([k, v]) => `${k} ${v}`).join(', ')})`]);
+  if (m)
+    rows.push([
+      'whole system idle RSS (hea dev + embedded server)',
+      `${m.totalMb} MB of the goal ${m.goalMb} MB = x${round(m.totalMb / m.goalMb, 2)}, PSS ${m.totalPssMb} MB (${Object.entries(m.byCommand)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`,
+    ]);
   const w = Math.max(...rows.map((x) => x[0].length));
   return rows.map(([a, c]) => `${a.padEnd(w)}  ${c}`).join('\n');
 }

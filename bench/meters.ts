@@ -78,7 +78,12 @@ async function main() {
   console.log(`machine: ${cores} cores; history ${days} days; temp dir ${dir}`);
   // Part 1. The first run of each meter backfills the simulated history into the store; the second is what
   // a retraining costs (the data already there), and the one measured.
-  const meters: Array<[string, string]> = [['electricity', 'meter_bench_1'], ['heat', 'meter_bench_2'], ['water', 'meter_bench_3'], ['gas', 'meter_bench_4']];
+  const meters: Array<[string, string]> = [
+    ['electricity', 'meter_bench_1'],
+    ['heat', 'meter_bench_2'],
+    ['water', 'meter_bench_3'],
+    ['gas', 'meter_bench_4'],
+  ];
   const rows: Array<{ meter: string; wall: number } & Details> = [];
   for (const [type, id] of meters) {
     trainOnce(type, id);
@@ -93,7 +98,9 @@ async function main() {
   const fetch = median(rows.map((r) => perYear(r.data_fetch_time_seconds, r.data_points)));
   const train = median(rows.map((r) => perYear(r.training_time_seconds, r.data_points)));
   const wall = median(rows.map((r) => r.wall));
-  console.log(`per meter-year (8,760 points, median): fetch ${fetch.toFixed(2)} s, training ${train.toFixed(2)} s (seed: 2.5 s and 45.8 s); wall per model ${wall.toFixed(2)} s`);
+  console.log(
+    `per meter-year (8,760 points, median): fetch ${fetch.toFixed(2)} s, training ${train.toFixed(2)} s (seed: 2.5 s and 45.8 s); wall per model ${wall.toFixed(2)} s`,
+  );
   const limit = (cores * 60) / wall;
   console.log(`machine limit: ${cores} cores / ${wall.toFixed(2)} s per model = ${limit.toFixed(1)} meters per minute`);
 

@@ -60,8 +60,16 @@ const TRIVIAL_PY = ['-c', 'print(\'{"result": {}}\')'];
 
 // Seconds each job of the daily pipeline sleeps; the DAG is dailyEnergyPipeline's.
 const SLEEPS: Record<string, number> = {
-  prices_data: 1.0, co2_gas_coal: 0.5, weather_data: 1.5, consumption_data: 0.5, thermia_data: 1.0, solar_actual: 0.5,
-  solar_predictions: 1.0, price_predictions: 1.5, demand_predictions: 1.0, rl_control: 1.0,
+  prices_data: 1.0,
+  co2_gas_coal: 0.5,
+  weather_data: 1.5,
+  consumption_data: 0.5,
+  thermia_data: 1.0,
+  solar_actual: 0.5,
+  solar_predictions: 1.0,
+  price_predictions: 1.5,
+  demand_predictions: 1.0,
+  rl_control: 1.0,
 };
 const NEEDS: Record<string, string[]> = {
   solar_predictions: ['weather_data', 'solar_actual'],
@@ -79,7 +87,9 @@ function criticalPath(cost: Record<string, number>): { seconds: number; path: st
     memo.set(job, out);
     return out;
   };
-  return Object.keys(cost).map(longest).sort((a, b) => b.seconds - a.seconds)[0]!;
+  return Object.keys(cost)
+    .map(longest)
+    .sort((a, b) => b.seconds - a.seconds)[0]!;
 }
 
 function writeBenchConfig(name: string, maxConcurrentActivities: number): string {
@@ -168,7 +178,15 @@ interface Throughput {
 }
 
 /** Runs `n` workflows, `concurrency` at a time, after a warm-up; tasks per second over the whole batch. */
-async function throughput(client: Client, taskQueue: string, workflow: string, argsOf: (i: number) => unknown[], n: number, concurrency: number, tag: string): Promise<Throughput> {
+async function throughput(
+  client: Client,
+  taskQueue: string,
+  workflow: string,
+  argsOf: (i: number) => unknown[],
+  n: number,
+  concurrency: number,
+  tag: string,
+): Promise<Throughput> {
   let failed = 0;
   const one = async (i: number) => {
     const t0 = performance.now();
@@ -193,7 +211,15 @@ async function throughput(client: Client, taskQueue: string, workflow: string, a
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
-  return { tasks: n, concurrency, seconds: round(seconds, 2), tasksPerSecond: round(n / seconds), latencyMsP50: round(median(latencies)), latencyMsP95: round(quantile(latencies, 0.95)), failed };
+  return {
+    tasks: n,
+    concurrency,
+    seconds: round(seconds, 2),
+    tasksPerSecond: round(n / seconds),
+    latencyMsP50: round(median(latencies)),
+    latencyMsP95: round(quantile(latencies, 0.95)),
+    failed,
+  };
 }
 
 async function runnerOverhead(client: Client, taskQueue: string, runs: number) {
@@ -208,7 +234,11 @@ async function runnerOverhead(client: Client, taskQueue: string, runs: number) {
   const inActivity: number[] = [];
   for (let i = 0; i < runs + 2; i++) {
     const t0 = performance.now();
-    const out = (await client.workflow.execute('runSingleJob', { taskQueue, workflowId: `overhead-${i}-${Date.now()}`, args: [{ job: 'trivial_python' }] })) as JobOutcome;
+    const out = (await client.workflow.execute('runSingleJob', {
+      taskQueue,
+      workflowId: `overhead-${i}-${Date.now()}`,
+      args: [{ job: 'trivial_python' }],
+    })) as JobOutcome;
     if (i < 2) continue; // warm-up
     through.push(performance.now() - t0);
     inActivity.push(out.durationMs);
@@ -348,7 +378,14 @@ async function main() {
   // Issue 12: the job host, trainings, sleep jobs, idle memory (bench/host.ts).
   results.host = await benchHost({ root: ROOT, dir, bundlePath, quick: QUICK, log });
   // The peer (FastAPI + Dramatiq + Redis, bench/peers/) and the meter API (bench/api.ts), when present.
-  results.peer = await optionalBench('peers/index.ts', 'measurePeer', { quick: QUICK, meters: QUICK ? 8 : 24, concurrency: 4, sleepJobs: QUICK ? 200 : 1000, sleepConcurrency: 10, log });
+  results.peer = await optionalBench('peers/index.ts', 'measurePeer', {
+    quick: QUICK,
+    meters: QUICK ? 8 : 24,
+    concurrency: 4,
+    sleepJobs: QUICK ? 200 : 1000,
+    sleepConcurrency: 10,
+    log,
+  });
   results.api = await optionalBench('api.ts', 'benchApi', { log });
   const peerWarm = (results.peer as { trainingsWallSeconds?: { warm?: number[] } } | undefined)?.trainingsWallSeconds?.warm;
   const ours = (results.host as { meterTrainingsBulk?: { wallSeconds: number } }).meterTrainingsBulk?.wallSeconds;
@@ -391,16 +428,28 @@ function printTable(r: Record<string, any>) {
     rows.push(['worker RSS idle / peak (activity / jobs)', name, `${e.workerRssMb.idle} / ${e.workerRssMb.peakInProcessLoad} / ${e.workerRssMb.peakJobLoad} MB`]);
     if (e.runnerOverhead) {
       const o = e.runnerOverhead;
-      rows.push(['trivial Python job: bare vs through system', name, `${o.bareMsP50} ms vs ${o.throughSystemMsP50} ms (+${o.overheadMsP50} ms: runner ${o.runnerMsP50}, Temporal ${o.temporalMsP50})`]);
+      rows.push([
+        'trivial Python job: bare vs through system',
+        name,
+        `${o.bareMsP50} ms vs ${o.throughSystemMsP50} ms (+${o.overheadMsP50} ms: runner ${o.runnerMsP50}, Temporal ${o.temporalMsP50})`,
+      ]);
     }
     if (e.scheduleDelay) {
       const s = e.scheduleDelay;
-      rows.push(['schedule due -> first activity started', name, `p50 ${s.dueToFirstActivityMsP50} ms, max ${s.dueToFirstActivityMsMax} ms (workflow start p50 ${s.dueToWorkflowStartMsP50} ms; ${s.actions} runs)`]);
+      rows.push([
+        'schedule due -> first activity started',
+        name,
+        `p50 ${s.dueToFirstActivityMsP50} ms, max ${s.dueToFirstActivityMsMax} ms (workflow start p50 ${s.dueToWorkflowStartMsP50} ms; ${s.actions} runs)`,
+      ]);
     }
     const cp = r.dailyPipelineCriticalPath.sleepSeconds;
     if (e.dailyPipelineWide) {
       const d = e.dailyPipelineWide;
-      rows.push(['daily pipeline wall vs critical path (16 slots)', name, `${d.wallSeconds} s vs ${cp} s of sleeps (${d.criticalPathWithStepDurations} s with step durations)`]);
+      rows.push([
+        'daily pipeline wall vs critical path (16 slots)',
+        name,
+        `${d.wallSeconds} s vs ${cp} s of sleeps (${d.criticalPathWithStepDurations} s with step durations)`,
+      ]);
     }
     if (e.dailyPipelineDefaultSlots) {
       const d = e.dailyPipelineDefaultSlots;
@@ -420,7 +469,8 @@ function printTable(r: Record<string, any>) {
         `sleep jobs ${p.sleep.perSecond}/s (x${p.sleep.ratioToIdeal} of ideal); idle RSS ${p.idleMemory.warm?.totalMb ?? p.idleMemory.subprocess?.totalMb} MB\n`,
     );
   }
-  if (r.api) process.stdout.write(`meter API: POST p50 ${r.api.postP50Ms} ms (goal <= 15), GET status p50 ${r.api.statusP50Ms} ms with ${r.api.pollers} pollers (goal <= 10)\n`);
+  if (r.api)
+    process.stdout.write(`meter API: POST p50 ${r.api.postP50Ms} ms (goal <= 15), GET status p50 ${r.api.statusP50Ms} ms with ${r.api.pollers} pollers (goal <= 10)\n`);
   process.stdout.write(`\n${r.machine.cores} cores, ${r.machine.cpu}, node ${r.machine.node}; ${r.totalSeconds} s in all\n`);
 }
 

@@ -67,7 +67,19 @@ const RUNS: [string, unknown[]][] = [
   ['batteryReplan', [{ trigger: 'publication', fetchPrices: true }]],
   ['runSingleJob', [{ job: 'price_predictions', args: ['--model', 'trend'] }]],
   ['meterModelTraining', [{ meterId: 'm-1', meterType: 'electricity' }]],
-  ['meterModelTrainingBulk', [{ bulkId: 'record', meters: [{ meterId: 'm-2', meterType: 'electricity' }, { meterId: 'm-3', meterType: 'heat' }], concurrency: 2 }]],
+  [
+    'meterModelTrainingBulk',
+    [
+      {
+        bulkId: 'record',
+        meters: [
+          { meterId: 'm-2', meterType: 'electricity' },
+          { meterId: 'm-3', meterType: 'heat' },
+        ],
+        concurrency: 2,
+      },
+    ],
+  ],
 ];
 
 async function main() {
@@ -96,7 +108,10 @@ async function main() {
         );
         // Children started with ABANDON (freshness remediation) must finish too before the server goes.
         for await (const wf of env.client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
-          await env.client.workflow.getHandle(wf.workflowId, wf.runId).result().catch(() => undefined);
+          await env.client.workflow
+            .getHandle(wf.workflowId, wf.runId)
+            .result()
+            .catch(() => undefined);
         }
         // The CLI writes the proto3 JSON that Worker.runReplayHistory reads (and the Web UI downloads).
         const json = execFileSync(TEMPORAL, ['workflow', 'show', '--address', env.address, '--workflow-id', handle.workflowId, '--output', 'json'], {

@@ -74,8 +74,10 @@ try {
         .map((l) => l.replace(/^npm (error|ERR!)\s*/, '').trim())
         .find((l) => l && !/^(A complete log|code )/i.test(l));
       say(
-        'npm ci did not accept package-lock.json as it is' + (why ? ` ("${why}")` : '') + '. This is expected with a ' +
-          'registry mirror that lacks other platforms\' optional packages, and harmless: installing the same locked ' +
+        'npm ci did not accept package-lock.json as it is' +
+          (why ? ` ("${why}")` : '') +
+          '. This is expected with a ' +
+          "registry mirror that lacks other platforms' optional packages, and harmless: installing the same locked " +
           'versions with npm install --no-save instead (package-lock.json is left unchanged).',
       );
       run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error']);

@@ -55,7 +55,16 @@ export interface PeerFigures {
   /** One training alone, the actor's time around the job: a fresh process each vs the warm worker. */
   singleTrainingSeconds: { fresh: number[]; warmFirstCall: number; warm: number[] };
   api: ApiLatency;
-  sleep: { jobs: number; concurrency: number; jobSeconds: number; wallSeconds: number; enqueueSeconds: number; perSecond: number; idealPerSecond: number; ratioToIdeal: number };
+  sleep: {
+    jobs: number;
+    concurrency: number;
+    jobSeconds: number;
+    wallSeconds: number;
+    enqueueSeconds: number;
+    perSecond: number;
+    idealPerSecond: number;
+    ratioToIdeal: number;
+  };
   idleMemory: Record<Mode, PeerMemory>;
 }
 
@@ -193,14 +202,27 @@ export async function measurePeer(opts: PeerOptions = {}): Promise<PeerFigures> 
     started.push(redis);
     await waitUntil('redis to answer PING', () => redisPing(redisPort), 30_000, redis);
 
-    const pyEnv = { ...process.env, ...jobEnv, REDIS_URL: redisUrl, HEA_REPO_ROOT: ROOT, HEA_JOB_PYTHON: PROJECT_PYTHON, PYTHONPATH: `${PEER_DIR}:${ROOT}`, PYTHONUNBUFFERED: '1' };
+    const pyEnv = {
+      ...process.env,
+      ...jobEnv,
+      REDIS_URL: redisUrl,
+      HEA_REPO_ROOT: ROOT,
+      HEA_JOB_PYTHON: PROJECT_PYTHON,
+      PYTHONPATH: `${PEER_DIR}:${ROOT}`,
+      PYTHONUNBUFFERED: '1',
+    };
     const apiPort = await freePort();
     const api = `http://127.0.0.1:${apiPort}`;
-    const apiProc = startProcess('peer API (uvicorn)', python, ['-m', 'uvicorn', 'peer.api:app', '--host', '127.0.0.1', '--port', String(apiPort), '--app-dir', PEER_DIR], {
-      cwd: dir,
-      env: pyEnv,
-      logFile: join(dir, 'api.log'),
-    });
+    const apiProc = startProcess(
+      'peer API (uvicorn)',
+      python,
+      ['-m', 'uvicorn', 'peer.api:app', '--host', '127.0.0.1', '--port', String(apiPort), '--app-dir', PEER_DIR],
+      {
+        cwd: dir,
+        env: pyEnv,
+        logFile: join(dir, 'api.log'),
+      },
+    );
     started.push(apiProc);
     await waitUntil('the peer API /health/', () => httpOk(`${api}/health/`), 120_000, apiProc);
 
@@ -223,7 +245,13 @@ export async function measurePeer(opts: PeerOptions = {}): Promise<PeerFigures> 
     const memory = async (worker: Started): Promise<PeerMemory> => {
       await sleep(2000); // settled: no start-up work left
       const [r, a, w] = [treeMemoryMb(redis.pid), treeMemoryMb(apiProc.pid), treeMemoryMb(worker.pid)];
-      return { redisMb: round(r.rss, 1), apiMb: round(a.rss, 1), workersMb: round(w.rss, 1), totalMb: round(r.rss + a.rss + w.rss, 1), totalPssMb: round(r.pss + a.pss + w.pss, 1) };
+      return {
+        redisMb: round(r.rss, 1),
+        apiMb: round(a.rss, 1),
+        workersMb: round(w.rss, 1),
+        totalMb: round(r.rss + a.rss + w.rss, 1),
+        totalPssMb: round(r.pss + a.pss + w.pss, 1),
+      };
     };
     const single = async (worker: Started): Promise<number> => {
       const { statuses } = await trainAll(api, [SINGLE], worker, 100);
@@ -259,7 +287,9 @@ export async function measurePeer(opts: PeerOptions = {}): Promise<PeerFigures> 
     await drive(2 * sleepConcurrency); // unmeasured: the worker's threads busy once
     const sleepRun = await drive(sleepJobs);
     const ideal = sleepConcurrency / 0.1;
-    log(`sleep: ${sleepJobs} jobs at ${sleepConcurrency} in ${sleepRun.wall_seconds} s = ${sleepRun.per_second}/s (ideal ${ideal}/s); all enqueued after ${sleepRun.enqueue_seconds} s`);
+    log(
+      `sleep: ${sleepJobs} jobs at ${sleepConcurrency} in ${sleepRun.wall_seconds} s = ${sleepRun.per_second}/s (ideal ${ideal}/s); all enqueued after ${sleepRun.enqueue_seconds} s`,
+    );
     await stop(sleepWorker);
     await stop(apiProc);
     await stop(redis);
@@ -304,9 +334,18 @@ export function formatPeer(f: PeerFigures): string {
     ['one training in-job, warm worker (s)', `${range(f.singleTrainingSeconds.warm)}; first call ${f.singleTrainingSeconds.warmFirstCall}`],
     [`POST /trainmodel/ p50 / p95 (ms), ${f.api.pollers} pollers`, `${f.api.postP50Ms} / ${f.api.postP95Ms} (${f.api.posts} POSTs)`],
     [`GET status p50 / p95 (ms), poll pause ${f.api.pollIntervalMs} ms`, `${f.api.getP50Ms} / ${f.api.getP95Ms} (${f.api.gets} GETs, ${f.api.getsPerSecond}/s)`],
-    [`${f.sleep.jobs} jobs of sleep 0.1 at concurrency ${f.sleep.concurrency} (/s)`, `${f.sleep.perSecond} = ${Math.round(f.sleep.ratioToIdeal * 100)}% of the ideal ${f.sleep.idealPerSecond}`],
-    ['idle memory, warm worker: RSS sum (PSS) MB', `${f.idleMemory.warm.totalMb} (${f.idleMemory.warm.totalPssMb}): redis ${f.idleMemory.warm.redisMb}, API ${f.idleMemory.warm.apiMb}, workers ${f.idleMemory.warm.workersMb}`],
-    ['idle memory, subprocess worker: RSS sum (PSS) MB', `${f.idleMemory.subprocess.totalMb} (${f.idleMemory.subprocess.totalPssMb}): redis ${f.idleMemory.subprocess.redisMb}, API ${f.idleMemory.subprocess.apiMb}, workers ${f.idleMemory.subprocess.workersMb}`],
+    [
+      `${f.sleep.jobs} jobs of sleep 0.1 at concurrency ${f.sleep.concurrency} (/s)`,
+      `${f.sleep.perSecond} = ${Math.round(f.sleep.ratioToIdeal * 100)}% of the ideal ${f.sleep.idealPerSecond}`,
+    ],
+    [
+      'idle memory, warm worker: RSS sum (PSS) MB',
+      `${f.idleMemory.warm.totalMb} (${f.idleMemory.warm.totalPssMb}): redis ${f.idleMemory.warm.redisMb}, API ${f.idleMemory.warm.apiMb}, workers ${f.idleMemory.warm.workersMb}`,
+    ],
+    [
+      'idle memory, subprocess worker: RSS sum (PSS) MB',
+      `${f.idleMemory.subprocess.totalMb} (${f.idleMemory.subprocess.totalPssMb}): redis ${f.idleMemory.subprocess.redisMb}, API ${f.idleMemory.subprocess.apiMb}, workers ${f.idleMemory.subprocess.workersMb}`,
+    ],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   return [

@@ -76,7 +76,12 @@ export async function stopProcess(p: Started, graceMs = 10_000): Promise<void> {
 export async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, proc?: Started): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
     const exit = proc?.exited();
     if (proc && exit !== undefined) throw new Error(`${proc.name} exited (${exit}) before ${what}:\n${proc.logTail()}`);
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${proc ? `:\n${proc.logTail()}` : ''}`);

@@ -22,7 +22,9 @@ export function findExecutable(name: string): string | undefined {
 export function redisServer(): string {
   const found = findExecutable('redis-server');
   if (!found) {
-    throw new Error('redis-server is not installed: the Dramatiq peer needs it. On Debian/Ubuntu: `apt-get install redis-server` (the bench starts and stops its own instance; the system service is not needed)');
+    throw new Error(
+      'redis-server is not installed: the Dramatiq peer needs it. On Debian/Ubuntu: `apt-get install redis-server` (the bench starts and stops its own instance; the system service is not needed)',
+    );
   }
   return found;
 }

@@ -39,7 +39,10 @@ export function ensureTemporalBinaries(root: string, log: (msg: string) => void)
   mkdirSync(dir, { recursive: true });
   const go = goCommand();
   if (!existsSync(binaries.configTemplate)) {
-    const mod = spawnSync(go, ['mod', 'download', '-json', `${MODULE}@v${TEMPORAL_SERVER_VERSION}`], { encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: GO_TOOLCHAIN } });
+    const mod = spawnSync(go, ['mod', 'download', '-json', `${MODULE}@v${TEMPORAL_SERVER_VERSION}`], {
+      encoding: 'utf8',
+      env: { ...process.env, GOTOOLCHAIN: GO_TOOLCHAIN },
+    });
     if (mod.status !== 0) throw new Error(`go mod download ${MODULE}@v${TEMPORAL_SERVER_VERSION} failed: ${mod.stderr}`);
     copyFileSync(join((JSON.parse(mod.stdout) as { Dir: string }).Dir, 'config', 'docker.yaml'), binaries.configTemplate);
   }

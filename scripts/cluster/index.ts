@@ -162,7 +162,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     log('waiting for the workers to poll and the API to answer (each worker bundles the workflow code first)');
     await Promise.all([
       ...[pipelines, ...meters].map((p) => waitForWorker(p.name)),
-      until('the API', async () => (await fetch(`${apiUrl}/health/`)).ok, 180_000, () => (api.pid ? undefined : `it exited: see ${api.spec.logFile}`)),
+      until(
+        'the API',
+        async () => (await fetch(`${apiUrl}/health/`)).ok,
+        180_000,
+        () => (api.pid ? undefined : `it exited: see ${api.spec.logFile}`),
+      ),
     ]);
     const applied = await runHea(SCHEDULES_COMMAND);
     if (applied.code !== 0) throw new Error(`hea schedules apply failed:\n${applied.stderr}`);
@@ -214,6 +219,10 @@ async function stopLeftovers(pidFile: string, log: (msg: string) => void): Promi
   for (const e of alive.reverse()) {
     log(`stopping ${e.name} (pid ${e.pid}) left over from an earlier run`);
     process.kill(e.pid, 'SIGTERM');
-    await until(`${e.name} (pid ${e.pid}) to exit`, async () => !existsSync(`/proc/${e.pid}`) || readFileSync(`/proc/${e.pid}/stat`, 'utf8').includes(') Z'), 60_000).catch(() => process.kill(e.pid, 'SIGKILL'));
+    await until(
+      `${e.name} (pid ${e.pid}) to exit`,
+      async () => !existsSync(`/proc/${e.pid}`) || readFileSync(`/proc/${e.pid}/stat`, 'utf8').includes(') Z'),
+      60_000,
+    ).catch(() => process.kill(e.pid, 'SIGKILL'));
   }
 }

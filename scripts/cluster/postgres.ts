@@ -76,15 +76,23 @@ export async function startPostgres(options: PostgresOptions): Promise<Postgres>
     name: 'postgresql',
     command: join(bin, 'postgres'),
     args: [
-      '-D', data,
-      '-p', String(options.port),
-      '-k', socketDir,
-      '-c', 'listen_addresses=127.0.0.1',
+      '-D',
+      data,
+      '-p',
+      String(options.port),
+      '-k',
+      socketDir,
+      '-c',
+      'listen_addresses=127.0.0.1',
       // A test and development cluster: losing the last second on a power cut is fine; speed is not.
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
-      '-c', 'max_connections=200',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=200',
     ],
     cwd: options.dir,
     env: { PATH: process.env.PATH, LANG: 'C.UTF-8' },
@@ -93,6 +101,11 @@ export async function startPostgres(options: PostgresOptions): Promise<Postgres>
     stopGraceMs: 10_000,
   });
   process_.start();
-  await until('PostgreSQL to accept connections', () => ready(bin, options.port), 30_000, () => (process_.pid ? undefined : 'it exited: see postgresql.log'));
+  await until(
+    'PostgreSQL to accept connections',
+    () => ready(bin, options.port),
+    30_000,
+    () => (process_.pid ? undefined : 'it exited: see postgresql.log'),
+  );
   return { host: '127.0.0.1', port: options.port, user, password, process: process_ };
 }

@@ -41,21 +41,15 @@ export function parseLine(text: string): ProtocolLine {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { kind: 'log', text };
   if ('result' in value) {
     const parsed = resultSchema.safeParse(value);
-    return parsed.success
-      ? { kind: 'result', result: parsed.data.result }
-      : { kind: 'invalid', text, problem: describe(parsed.error) };
+    return parsed.success ? { kind: 'result', result: parsed.data.result } : { kind: 'invalid', text, problem: describe(parsed.error) };
   }
   if ('error' in value) {
     const parsed = errorSchema.safeParse(value);
-    return parsed.success
-      ? { kind: 'error', error: parsed.data.error }
-      : { kind: 'invalid', text, problem: describe(parsed.error) };
+    return parsed.success ? { kind: 'error', error: parsed.data.error } : { kind: 'invalid', text, problem: describe(parsed.error) };
   }
   if ('progress' in value) {
     const parsed = progressSchema.safeParse(value);
-    return parsed.success
-      ? { kind: 'progress', progress: parsed.data }
-      : { kind: 'invalid', text, problem: describe(parsed.error) };
+    return parsed.success ? { kind: 'progress', progress: parsed.data } : { kind: 'invalid', text, problem: describe(parsed.error) };
   }
   return { kind: 'log', text };
 }

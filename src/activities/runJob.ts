@@ -116,9 +116,7 @@ export function createRunJob(config: AppConfig, logger: Logger) {
 
     if (run.aborted) {
       // Temporal decides what a cancelled attempt means (a retry after a timeout, or the end).
-      throw ctx.cancellationSignal.reason instanceof CancelledFailure
-        ? ctx.cancellationSignal.reason
-        : new CancelledFailure(`job ${spec.name} cancelled`);
+      throw ctx.cancellationSignal.reason instanceof CancelledFailure ? ctx.cancellationSignal.reason : new CancelledFailure(`job ${spec.name} cancelled`);
     }
     if (run.timedOut) {
       throw ApplicationFailure.create({

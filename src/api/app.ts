@@ -6,13 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import {
-  hasZodFastifySchemaValidationErrors,
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiConfig } from '../config/api.js';
 import type { Logger } from '../logging.js';
 import { registerMetrics, type ApiMetrics } from './metrics.js';
@@ -56,7 +50,13 @@ function routePattern(url: string): RegExp {
 /** FastAPI's 422 shape, so the seed's clients read our validation errors as they read its own. */
 function validationDetail(err: { validation: Array<{ instancePath: string; message?: string; keyword: string }>; validationContext?: string }) {
   return err.validation.map((v) => ({
-    loc: [err.validationContext ?? 'body', ...v.instancePath.split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p))],
+    loc: [
+      err.validationContext ?? 'body',
+      ...v.instancePath
+        .split('/')
+        .filter(Boolean)
+        .map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
+    ],
     msg: v.message ?? 'invalid',
     type: v.keyword,
   }));

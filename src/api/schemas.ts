@@ -36,17 +36,7 @@ export function bulkRequestSchema(types: readonly string[], maxConcurrency: numb
   });
 }
 
-export const STATUSES = [
-  'PENDING',
-  'STARTED',
-  'CONNECTING',
-  'FETCHING_DATA',
-  'VALIDATING_DATA',
-  'TRAINING_MODEL',
-  'SAVING_MODEL',
-  'SUCCESS',
-  'FAILED',
-] as const;
+export const STATUSES = ['PENDING', 'STARTED', 'CONNECTING', 'FETCHING_DATA', 'VALIDATING_DATA', 'TRAINING_MODEL', 'SAVING_MODEL', 'SUCCESS', 'FAILED'] as const;
 export type TaskStatusName = (typeof STATUSES)[number];
 
 export const errorSchema = z.object({ type: z.string(), message: z.string(), attempts: z.number().optional() });

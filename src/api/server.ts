@@ -46,7 +46,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const stageTimes = StageTimes.forDataDir(config.dirs.data);
   const polling = new Reused<'polling', boolean>(1);
   const workersPolling = () =>
-    polling.get('polling', async () => (await recentPollers(client, target.namespace, target.taskQueue)).length > 0, () => WORKERS_POLLING_TTL_MS);
+    polling.get(
+      'polling',
+      async () => (await recentPollers(client, target.namespace, target.taskQueue)).length > 0,
+      () => WORKERS_POLLING_TTL_MS,
+    );
   const statusDeps: StatusDeps = { client, stageTimes, workersPolling, cache: new Reused<string, TaskStatus>(), runningTtlMs: api.statusCacheMs };
   const trainings = new TrainingService({
     client,

@@ -118,7 +118,11 @@ async function runError(handle: ReturnType<Client['workflow']['getHandle']>, sta
 export function taskStatus(deps: StatusDeps, taskId: string): Promise<TaskStatus> {
   if (!deps.cache) return readTaskStatus(deps, taskId);
   const runningTtl = deps.runningTtlMs ?? 0;
-  return deps.cache.get(taskId, () => readTaskStatus(deps, taskId), (s) => (s.status === 'SUCCESS' || s.status === 'FAILED' ? Infinity : runningTtl));
+  return deps.cache.get(
+    taskId,
+    () => readTaskStatus(deps, taskId),
+    (s) => (s.status === 'SUCCESS' || s.status === 'FAILED' ? Infinity : runningTtl),
+  );
 }
 
 async function readTaskStatus(deps: StatusDeps, taskId: string): Promise<TaskStatus> {
@@ -149,9 +153,10 @@ async function readTaskStatus(deps: StatusDeps, taskId: string): Promise<TaskSta
         status: 'SUCCESS',
         progress: 100,
         // A model worse than "same time yesterday" is saved, but its task does not read as a plain success.
-        message: (outcome.result as { status?: string; message?: string } | undefined)?.status === 'worse_than_naive'
-          ? `Model training completed with a warning: ${(outcome.result as { message?: string }).message}`
-          : 'Model training completed successfully!',
+        message:
+          (outcome.result as { status?: string; message?: string } | undefined)?.status === 'worse_than_naive'
+            ? `Model training completed with a warning: ${(outcome.result as { message?: string }).message}`
+            : 'Model training completed successfully!',
         updated_at: iso(desc.closeTime),
         finished_at: iso(desc.closeTime),
         estimated_completion: iso(desc.closeTime),
@@ -185,9 +190,7 @@ async function readTaskStatus(deps: StatusDeps, taskId: string): Promise<TaskSta
       ...base,
       status: 'PENDING',
       progress: 0,
-      message: polled
-        ? 'Task queued for processing'
-        : 'Task queued, but no worker polls the task queue: start one (npm start or hea worker); see /health/worker',
+      message: polled ? 'Task queued for processing' : 'Task queued, but no worker polls the task queue: start one (npm start or hea worker); see /health/worker',
       updated_at: iso(desc.startTime),
       estimated_completion: polled ? deps.stageTimes.estimate(now, undefined, undefined) : null,
       ...(bulkId ? { bulk_id: bulkId } : {}),
@@ -220,7 +223,9 @@ async function readTaskStatus(deps: StatusDeps, taskId: string): Promise<TaskSta
       message = beat.message ?? status;
     } else if (!started && (activity.attempt ?? 1) > 1) {
       // The last attempt's failure, through the one failure summary (the job's own error line when it printed one).
-      const last = activity.lastFailure ? trainingError(summarizeFailure(converter.failureConverter.failureToError(activity.lastFailure, converter.payloadConverter))) : undefined;
+      const last = activity.lastFailure
+        ? trainingError(summarizeFailure(converter.failureConverter.failureToError(activity.lastFailure, converter.payloadConverter)))
+        : undefined;
       message = `Retrying (attempt ${activity.attempt}) after: ${last?.message ?? 'a failure'}`;
     } else if (started) {
       message = 'Training job started';

@@ -19,10 +19,7 @@ export class ConfigError extends Error {
     readonly file: string,
     readonly problems: ConfigProblem[],
   ) {
-    super(
-      `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n` +
-        problems.map((p) => `  - ${p.path || '(root)'}: ${p.message}`).join('\n'),
-    );
+    super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n` + problems.map((p) => `  - ${p.path || '(root)'}: ${p.message}`).join('\n'));
     this.name = 'ConfigError';
   }
 }
@@ -100,11 +97,7 @@ export function defaultConfigFile(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 /** Parse and validate a config text; throws ConfigError listing every problem. */
-export function parseConfig(
-  text: string,
-  file: string,
-  options: { env?: NodeJS.ProcessEnv; root?: string } = {},
-): AppConfig {
+export function parseConfig(text: string, file: string, options: { env?: NodeJS.ProcessEnv; root?: string } = {}): AppConfig {
   const env = options.env ?? process.env;
   const root = options.root ?? PROJECT_ROOT;
   // prettyErrors: the errors carry their line and column (without it, linePos is never set).

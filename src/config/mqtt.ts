@@ -15,11 +15,20 @@ export const mqttSchema = z
     username: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
     /** Home Assistant's discovery prefix (its MQTT integration's setting). */
-    discoveryPrefix: z.string().regex(/^[^#+\s]+$/, 'no spaces or MQTT wildcards').default('homeassistant'),
+    discoveryPrefix: z
+      .string()
+      .regex(/^[^#+\s]+$/, 'no spaces or MQTT wildcards')
+      .default('homeassistant'),
     /** Where the states go: <baseTopic>/<nodeId>/<sensor>. */
-    baseTopic: z.string().regex(/^[^#+\s]+$/, 'no spaces or MQTT wildcards').default('home-energy-ai'),
+    baseTopic: z
+      .string()
+      .regex(/^[^#+\s]+$/, 'no spaces or MQTT wildcards')
+      .default('home-energy-ai'),
     /** The device's node id in the discovery topics (and in the sensors' unique ids). */
-    nodeId: z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and - only').default('hea_battery'),
+    nodeId: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and - only')
+      .default('hea_battery'),
     /** How long connecting and publishing may take. */
     timeout: durationMs.default(10_000),
   })

@@ -120,7 +120,10 @@ export const workerSchema = z
     /** How long running jobs may go on after SIGTERM before they are cancelled (and retried elsewhere). */
     shutdownGraceTime: durationMs.default(30_000),
     /** host:port for the worker's Prometheus metrics (the SDK's runtime telemetry, at /metrics); unset: off. */
-    metricsAddress: z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port').optional(),
+    metricsAddress: z
+      .string()
+      .regex(/^[^:\s]+:\d+$/, 'expected host:port')
+      .optional(),
   })
   .strict();
 

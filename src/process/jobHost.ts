@@ -134,8 +134,8 @@ export class JobHost {
         return host;
       },
       (err: Error) => {
-      this.running = undefined;
-      this.unavailableUntil = Date.now() + RETRY_AFTER_MS;
+        this.running = undefined;
+        this.unavailableUntil = Date.now() + RETRY_AFTER_MS;
         this.log.warn({ err: err.message, retryInSeconds: RETRY_AFTER_MS / 1000 }, 'the warm job host did not start; jobs run cold for now');
         throw err;
       },

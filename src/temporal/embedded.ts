@@ -156,14 +156,22 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
   mkdirSync(dirname(options.dbFile), { recursive: true });
   mkdirSync(dirname(options.logFile), { recursive: true });
   const args = [
-    'server', 'start-dev',
-    '--ip', ip,
-    '--port', String(port),
-    '--ui-port', String(uiPort),
-    '--db-filename', options.dbFile,
-    '--namespace', options.namespace,
-    '--log-format', 'json',
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--db-filename',
+    options.dbFile,
+    '--namespace',
+    options.namespace,
+    '--log-format',
+    'json',
+    '--log-level',
+    'warn',
     ...Object.entries(options.sqlitePragmas ?? DEFAULT_SQLITE_PRAGMAS).flatMap(([k, v]) => ['--sqlite-pragma', `${k}=${v}`]),
   ];
   logger.info({ binary: options.binary, address, db: options.dbFile }, 'starting the embedded Temporal server');
@@ -187,7 +195,11 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
     rmSync(pidFile, { force: true });
   };
   try {
-    await pollUntil(Date.now() + options.startTimeoutMs, () => answers(address, options.namespace), () => exited);
+    await pollUntil(
+      Date.now() + options.startTimeoutMs,
+      () => answers(address, options.namespace),
+      () => exited,
+    );
   } catch (err) {
     await stop();
     throw new Error(`the embedded Temporal server did not start: ${(err as Error).message}`);

@@ -72,14 +72,14 @@ test('the error line: type, message and an optional field; a malformed one is a 
   expect(bad.kind === 'invalid' && bad.problem).toContain('error');
 });
 
-test('the failure headline carries the job\'s own error line', () => {
+test("the failure headline carries the job's own error line", () => {
   expect(failureHeadline('job meter_train exited with code 65', undefined)).toBe('job meter_train exited with code 65');
   expect(failureHeadline('job meter_train exited with code 65', { type: 'DataError', message: 'too little data\nmore', field: 'meter_id' })).toBe(
     'job meter_train exited with code 65: DataError: too little data (field meter_id)',
   );
 });
 
-test('warm-capable: the host\'s interpreter with -m, -c or a script; anything else is exec\'d', () => {
+test("warm-capable: the host's interpreter with -m, -c or a script; anything else is exec'd", () => {
   const py = '/p/.venv/bin/python';
   expect(warmCapable(py, { command: py, args: ['-m', 'jobs.meters.train', '--meter-id', 'x'] })).toBe(true);
   expect(warmCapable(py, { command: py, args: ['-c', 'print(1)'] })).toBe(true);

@@ -23,13 +23,17 @@ test('a new worker takes over a job after the first worker is killed', async () 
     workflowId: `crash-${taskQueue}`,
     args: [{ job: 'long', args: [] }],
   });
-  const beat = await waitFor('the first attempt to report progress', async () => {
-    const desc = await handle.describe();
-    const payload = desc.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
-    if (!payload) return undefined;
-    const details = env.client.options.loadedDataConverter.payloadConverter.fromPayload(payload) as JobHeartbeat;
-    return details.pid && (details.progress ?? 0) > 0 ? details : undefined;
-  }, 60_000);
+  const beat = await waitFor(
+    'the first attempt to report progress',
+    async () => {
+      const desc = await handle.describe();
+      const payload = desc.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+      if (!payload) return undefined;
+      const details = env.client.options.loadedDataConverter.payloadConverter.fromPayload(payload) as JobHeartbeat;
+      return details.pid && (details.progress ?? 0) > 0 ? details : undefined;
+    },
+    60_000,
+  );
   expect(beat.attempt).toBe(1);
 
   first.kill('SIGKILL');

@@ -86,7 +86,7 @@ test('the queue count comes from Temporal: a fresh API on the same queue sees th
   expect((await post(roomier, '/trainmodel/', meter('shared_4'))).status).toBe(202);
 });
 
-test('a task\'s status survives an API restart: it lives in Temporal, not in the API', async () => {
+test("a task's status survives an API restart: it lives in Temporal, not in the API", async () => {
   const taskQueue = uniqueTaskQueue('restart');
   const first = await apiWith({}, taskQueue);
   const posted = await post(first, '/trainmodel/', meter('restart_1'));

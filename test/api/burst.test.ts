@@ -40,10 +40,7 @@ async function post(meterId: string): Promise<{ status: number; body: { task_id:
 
 test('30 concurrent POSTs for 1 + 5 meters: one training per meter, every answer a task that succeeds', async () => {
   const meters = ['meter_burst_a', 'meter_burst_b', 'meter_burst_c', 'meter_burst_d', 'meter_burst_e'];
-  const requests = [
-    ...Array.from({ length: 20 }, () => 'meter_burst_same'),
-    ...meters.flatMap((m) => [m, m]),
-  ];
+  const requests = [...Array.from({ length: 20 }, () => 'meter_burst_same'), ...meters.flatMap((m) => [m, m])];
   // All at once, before any worker runs: the trainings cannot end between two POSTs for the same meter.
   const answers = await Promise.all(requests.map(post));
   expect(answers.map((a) => a.status)).toEqual(requests.map(() => 202));
@@ -66,11 +63,15 @@ test('30 concurrent POSTs for 1 + 5 meters: one training per meter, every answer
   await worker.runUntil(async () => {
     for (const [meter, ids] of byMeter) {
       const [taskId] = [...ids];
-      const final = await waitFor(`${meter} to finish`, async () => {
-        const res = await fetch(`${api.url}/trainmodel/status/${taskId}`);
-        const body = (await res.json()) as { status: string };
-        return ['SUCCESS', 'FAILED'].includes(body.status) ? body : undefined;
-      }, 120_000);
+      const final = await waitFor(
+        `${meter} to finish`,
+        async () => {
+          const res = await fetch(`${api.url}/trainmodel/status/${taskId}`);
+          const body = (await res.json()) as { status: string };
+          return ['SUCCESS', 'FAILED'].includes(body.status) ? body : undefined;
+        },
+        120_000,
+      );
       expect([meter, final.status]).toEqual([meter, 'SUCCESS']);
     }
   });

@@ -53,7 +53,10 @@ test('300 queued meter trainings do not delay a scheduled pipeline', async () =>
   apis.push(api);
 
   // The burst: a bulk of 200 at its highest concurrency and 100 single POSTs, all queued on the meters' queue.
-  const bulk = await post(api, '/trainmodel/bulk', { meters: Array.from({ length: 200 }, (_, i) => ({ meter_id: `burst_bulk_${i}`, meter_type: 'gas' })), concurrency: 64 });
+  const bulk = await post(api, '/trainmodel/bulk', {
+    meters: Array.from({ length: 200 }, (_, i) => ({ meter_id: `burst_bulk_${i}`, meter_type: 'gas' })),
+    concurrency: 64,
+  });
   for (let i = 0; i < 100; i += 20) {
     await Promise.all(Array.from({ length: 20 }, (_, k) => post(api, '/trainmodel/', { meter_id: `burst_single_${i + k}`, meter_type: 'heat' })));
   }
@@ -65,10 +68,14 @@ test('300 queued meter trainings do not delay a scheduled pipeline', async () =>
     action: { type: 'startWorkflow', workflowType: 'runSingleJob', taskQueue: pipelines, args: [{ job: 'echo' }] },
     policies: { overlap: 'ALLOW_ALL' },
   });
-  const actions = await waitFor('three scheduled runs', async () => {
-    const desc = await schedule.describe();
-    return desc.info.recentActions.length >= 3 ? desc.info.recentActions.slice(0, 3) : undefined;
-  }, 60_000);
+  const actions = await waitFor(
+    'three scheduled runs',
+    async () => {
+      const desc = await schedule.describe();
+      return desc.info.recentActions.length >= 3 ? desc.info.recentActions.slice(0, 3) : undefined;
+    },
+    60_000,
+  );
   await schedule.delete();
 
   const delays: number[] = [];
@@ -87,7 +94,10 @@ test('300 queued meter trainings do not delay a scheduled pipeline', async () =>
   // Leave nothing running for the next test.
   await env.client.workflow.getHandle(bulkWorkflowId(bulk.bulk_id)).terminate('test over');
   for await (const wf of env.client.workflow.list({ query: `ExecutionStatus = 'Running' AND TaskQueue = '${meters}'` })) {
-    await env.client.workflow.getHandle(wf.workflowId, wf.runId).terminate('test over').catch(() => undefined);
+    await env.client.workflow
+      .getHandle(wf.workflowId, wf.runId)
+      .terminate('test over')
+      .catch(() => undefined);
   }
 }, 300_000);
 
@@ -97,14 +107,23 @@ test('a large bulk request does not hold back a later single POST or a later sma
   const api = await startApi({ config, client: env.client, target: { taskQueue: meters, namespace: 'default' }, logger: testLogger() }, { host: '127.0.0.1', port: 0 });
   apis.push(api);
 
-  const large = await post(api, '/trainmodel/bulk', { meters: Array.from({ length: 30 }, (_, i) => ({ meter_id: `fair_large_${i}`, meter_type: 'water' })), concurrency: 2 });
+  const large = await post(api, '/trainmodel/bulk', {
+    meters: Array.from({ length: 30 }, (_, i) => ({ meter_id: `fair_large_${i}`, meter_type: 'water' })),
+    concurrency: 2,
+  });
   await waitFor('the large bulk to be under way', async () => (await bulkState(large.bulk_id).catch(() => undefined))?.counts.SUCCESS);
   const single = await post(api, '/trainmodel/', { meter_id: 'fair_single', meter_type: 'water' });
-  const small = await post(api, '/trainmodel/bulk', { meters: Array.from({ length: 3 }, (_, i) => ({ meter_id: `fair_small_${i}`, meter_type: 'water' })), concurrency: 2 });
+  const small = await post(api, '/trainmodel/bulk', {
+    meters: Array.from({ length: 3 }, (_, i) => ({ meter_id: `fair_small_${i}`, meter_type: 'water' })),
+    concurrency: 2,
+  });
 
   const status = async (path: string) => ((await (await fetch(`${api.url}${path}`)).json()) as Record<string, any>).status as string;
-  await waitFor('the single training and the small bulk to end', async () =>
-    (await status(single.status_url)) === 'SUCCESS' && (await status(small.status_url)) === 'COMPLETED', 120_000);
+  await waitFor(
+    'the single training and the small bulk to end',
+    async () => (await status(single.status_url)) === 'SUCCESS' && (await status(small.status_url)) === 'COMPLETED',
+    120_000,
+  );
   // Both ended while most of the large request was still waiting its turn.
   const largeNow = await bulkState(large.bulk_id);
   expect(largeNow.status).toBe('RUNNING');

@@ -12,7 +12,10 @@ beforeAll(async () => {
   const longType = `t${'x'.repeat(31)}`;
   const config = fixtureConfig({}, { api: { port: 0, meterTypes: ['electricity', longType] } });
   // No worker: the tasks stay PENDING, which is all this needs.
-  api = await startApi({ config, client: env.client, target: { taskQueue: uniqueTaskQueue('limits'), namespace: 'default' }, logger: testLogger() }, { host: '127.0.0.1', port: 0 });
+  api = await startApi(
+    { config, client: env.client, target: { taskQueue: uniqueTaskQueue('limits'), namespace: 'default' }, logger: testLogger() },
+    { host: '127.0.0.1', port: 0 },
+  );
 }, 120_000);
 
 afterAll(async () => {

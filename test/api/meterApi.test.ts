@@ -16,7 +16,14 @@ const FIXED_NOW = '2025-11-03T10:30:00Z';
 /** Small, quick trainings; each stage pauses a second so that throttled heartbeats show every stage. */
 function meterConfig(api: Record<string, unknown> = {}): AppConfig {
   return fixtureConfig(
-    { meter_train: { args: ['-m', 'jobs.meters.train'], heartbeatTimeout: '1s', timeout: '2m', retry: { initialInterval: '100ms', backoffCoefficient: 1, maximumInterval: '1s', maximumAttempts: 2 } } },
+    {
+      meter_train: {
+        args: ['-m', 'jobs.meters.train'],
+        heartbeatTimeout: '1s',
+        timeout: '2m',
+        retry: { initialInterval: '100ms', backoffCoefficient: 1, maximumInterval: '1s', maximumAttempts: 2 },
+      },
+    },
     {
       jobDefaults: {
         command: PYTHON,
@@ -176,7 +183,7 @@ test('without a worker a task stays PENDING and /health/worker says why; with on
   expect((await follow(next.body.task_id)).final.status).toBe('SUCCESS');
 });
 
-test('an unknown meter and a meter with too little data fail with the job\'s error type and message', async () => {
+test("an unknown meter and a meter with too little data fail with the job's error type and message", async () => {
   if (!worker) await startWorker();
   const unknown = await call('POST', '/trainmodel/', { meter_id: 'not-a-simulated-meter', meter_type: 'heat' });
   const short = await call('POST', '/trainmodel/', { meter_id: 'meter_x_short', meter_type: 'water' });
@@ -191,11 +198,23 @@ test('an unknown meter and a meter with too little data fail with the job\'s err
   expect(b.final.error.attempts ?? 1).toBe(1);
 });
 
-test('bad bodies get 422 with each field\'s problem, and nothing starts', async () => {
+test("bad bodies get 422 with each field's problem, and nothing starts", async () => {
   const cases: Array<[unknown, string[][]]> = [
-    [{}, [['body', 'meter_id'], ['body', 'meter_type']]],
+    [
+      {},
+      [
+        ['body', 'meter_id'],
+        ['body', 'meter_type'],
+      ],
+    ],
     [{ meter_id: '../../etc/passwd', meter_type: 'electricity' }, [['body', 'meter_id']]],
-    [{ meter_id: 'a/b', meter_type: 'steam' }, [['body', 'meter_id'], ['body', 'meter_type']]],
+    [
+      { meter_id: 'a/b', meter_type: 'steam' },
+      [
+        ['body', 'meter_id'],
+        ['body', 'meter_type'],
+      ],
+    ],
     [{ meter_id: 'x'.repeat(65), meter_type: 'gas' }, [['body', 'meter_id']]],
     [{ meter_id: 'meter..1', meter_type: 'gas' }, [['body', 'meter_id']]],
     [{ meter_id: 42, meter_type: 'gas' }, [['body', 'meter_id']]],
@@ -212,10 +231,18 @@ test('bad bodies get 422 with each field\'s problem, and nothing starts', async 
   expect(badJson.status).toBe(422);
   expect(badJson.body.detail[0].loc).toEqual(['body']);
   // Nothing was started for the rejected meters.
-  for (const [type, id] of [['gas', 'meter..1'], ['electricity', '../../etc/passwd']]) {
+  for (const [type, id] of [
+    ['gas', 'meter..1'],
+    ['electricity', '../../etc/passwd'],
+  ]) {
     await expect(env.client.workflow.getHandle(meterWorkflowId(type!, id!)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
   }
-  const bulk = await call('POST', '/trainmodel/bulk', { meters: [{ meter_id: 'ok_1', meter_type: 'heat' }, { meter_id: '/x', meter_type: 'heat' }] });
+  const bulk = await call('POST', '/trainmodel/bulk', {
+    meters: [
+      { meter_id: 'ok_1', meter_type: 'heat' },
+      { meter_id: '/x', meter_type: 'heat' },
+    ],
+  });
   expect(bulk.status).toBe(422);
   expect(bulk.body.detail[0].loc).toEqual(['body', 'meters', 1, 'meter_id']);
   expect((await call('POST', '/trainmodel/bulk', { meters: [] })).status).toBe(422);
@@ -234,7 +261,10 @@ test('unknown tasks and bulk ids are 404', async () => {
 test('with a token, mutating endpoints need the bearer token (401 before any validation); reads do not', async () => {
   const secured = meterConfig({ token: TOKEN });
   // light-my-request (fastify.inject) is ESM-only under jest: use a real port instead.
-  const other = await startApi({ config: secured, client: env.client, target: { taskQueue: uniqueTaskQueue('auth'), namespace: 'default' }, logger: testLogger() }, { host: '127.0.0.1', port: 0 });
+  const other = await startApi(
+    { config: secured, client: env.client, target: { taskQueue: uniqueTaskQueue('auth'), namespace: 'default' }, logger: testLogger() },
+    { host: '127.0.0.1', port: 0 },
+  );
   const at = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => call(method, path, body, headers, other.url);
   try {
     const body = { meter_id: 'meter_auth_1', meter_type: 'gas' };

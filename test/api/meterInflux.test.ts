@@ -41,7 +41,13 @@ maybe('InfluxDB source', () => {
     [env, influx] = await Promise.all([createTestServer(), startInflux()]);
     await influx.write('meters', meterLines('site-7.main'));
     config = fixtureConfig(
-      { meter_train: { args: ['-m', 'jobs.meters.train'], heartbeatTimeout: '2s', retry: { initialInterval: '100ms', backoffCoefficient: 1, maximumInterval: '1s', maximumAttempts: 2 } } },
+      {
+        meter_train: {
+          args: ['-m', 'jobs.meters.train'],
+          heartbeatTimeout: '2s',
+          retry: { initialInterval: '100ms', backoffCoefficient: 1, maximumInterval: '1s', maximumAttempts: 2 },
+        },
+      },
       {
         jobDefaults: {
           command: PYTHON,

@@ -16,7 +16,7 @@ test('task ids round-trip and reject anything that is not one', () => {
   }
 });
 
-test('the job\'s own message is taken from the runner\'s failure text', () => {
+test("the job's own message is taken from the runner's failure text", () => {
   const text = 'job meter_train exited with code 65\n--- stderr (last lines) ---\n2026 | INFO | x | fetching | task_id=t\nDataError: meter unknown: no readings';
   expect(jobMessage(text)).toBe('meter unknown: no readings');
   expect(jobMessage('job meter_train was killed by SIGKILL')).toBe('job meter_train was killed by SIGKILL');
@@ -29,7 +29,10 @@ test('estimated completion follows the measured stage times', () => {
   expect(times.estimate(now, undefined, undefined)).toBeNull(); // nothing measured yet
   mkdirSync(join(dir, 'meters'));
   const stages = { connecting: 1, fetching_data: 2, validating_data: 1, training_model: 10, saving_model: 1 };
-  writeFileSync(join(dir, 'meters', 'stage_times.json'), JSON.stringify({ stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, { mean_seconds: v }])) }));
+  writeFileSync(
+    join(dir, 'meters', 'stage_times.json'),
+    JSON.stringify({ stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, { mean_seconds: v }])) }),
+  );
   // Not started: all 15 s ahead.
   expect(times.estimate(now, undefined, undefined)).toBe('2026-01-01T00:00:25.000Z');
   // Started at 00:00:05, training (ends at 5 + 1 + 2 + 1 + 10 = 19 s), then 1 s of saving.
@@ -42,7 +45,10 @@ test('estimated completion follows the measured stage times', () => {
 test('train-meters reads type:id, bare ids of --type, and reports each bad one', () => {
   const types = ['electricity', 'heat'];
   expect(parseMeters(['heat:m1', 'm2', 'heat:m1'], 'electricity', types)).toEqual({
-    meters: [{ meterType: 'heat', meterId: 'm1' }, { meterType: 'electricity', meterId: 'm2' }],
+    meters: [
+      { meterType: 'heat', meterId: 'm1' },
+      { meterType: 'electricity', meterId: 'm2' },
+    ],
     problems: [],
   });
   const bad = parseMeters(['steam:m1', 'heat:../x', 'heat:a:b'], 'electricity', types);

@@ -47,15 +47,39 @@ const CLI_CASES: [string, string[], string | undefined, number, string][] = [
   ['not a date', ['run', 'rl-training', '-p', 'startDate=yesterday'], undefined, 2, 'startDate'],
   ['missing argument', ['run'], undefined, 2, "missing required argument 'flow'"],
   ['unknown job', ['job', 'nosuch_job'], undefined, 2, 'unknown job "nosuch_job"'],
-  ['backfill with a bad time', ['schedules', 'backfill', 'daily', '--from', 'last tuesday', '--to', '2026-01-02'], undefined, 2, '--from: "last tuesday" is not a date/time'],
+  [
+    'backfill with a bad time',
+    ['schedules', 'backfill', 'daily', '--from', 'last tuesday', '--to', '2026-01-02'],
+    undefined,
+    2,
+    '--from: "last tuesday" is not a date/time',
+  ],
   ['config: file missing', ['run', 'hourly-exogenic'], join(dir, 'missing.yaml'), 2, 'config file not found'],
   ['config: not YAML', ['run', 'hourly-exogenic'], badConfig('notyaml', 'jobs: [unclosed\n  - {'), 2, 'invalid config'],
   ['config: unknown key', ['run', 'hourly-exogenic'], badConfig('unknownkey', { jbos: {} }), 2, 'jbos'],
   ['config: bad duration', ['run', 'hourly-exogenic'], badConfig('duration', { jobDefaults: { timeout: '10 minutes' } }), 2, '"10 minutes" is not a duration'],
   ['config: bad job name', ['run', 'hourly-exogenic'], badConfig('jobname', { jobs: { 'Prices-Data': { args: [] } } }), 2, 'jobs.Prices-Data'],
-  ['config: bad cron', ['run', 'hourly-exogenic'], badConfig('cron', { schedules: { entries: { daily: { flow: 'daily-pipeline', cron: 'at six' } } } }), 2, '5-field cron'],
-  ['config: schedule of an unknown flow', ['run', 'hourly-exogenic'], badConfig('flow', { schedules: { entries: { daily: { flow: 'nightly', every: '1h' } } } }), 2, 'unknown flow'],
-  ['config: bad schedule parameter', ['run', 'hourly-exogenic'], badConfig('params', { schedules: { entries: { daily: { flow: 'daily-pipeline', cron: '0 6 * * *', params: { horizonDays: -1 } } } } }), 2, 'horizonDays'],
+  [
+    'config: bad cron',
+    ['run', 'hourly-exogenic'],
+    badConfig('cron', { schedules: { entries: { daily: { flow: 'daily-pipeline', cron: 'at six' } } } }),
+    2,
+    '5-field cron',
+  ],
+  [
+    'config: schedule of an unknown flow',
+    ['run', 'hourly-exogenic'],
+    badConfig('flow', { schedules: { entries: { daily: { flow: 'nightly', every: '1h' } } } }),
+    2,
+    'unknown flow',
+  ],
+  [
+    'config: bad schedule parameter',
+    ['run', 'hourly-exogenic'],
+    badConfig('params', { schedules: { entries: { daily: { flow: 'daily-pipeline', cron: '0 6 * * *', params: { horizonDays: -1 } } } } }),
+    2,
+    'horizonDays',
+  ],
   ['config: bad time zone', ['run', 'hourly-exogenic'], badConfig('tz', { schedules: { timezone: 'Mars/Olympus' } }), 2, 'IANA time zone'],
   ['config: negative retries', ['run', 'hourly-exogenic'], badConfig('retries', { jobDefaults: { retry: { maximumAttempts: -1 } } }), 2, 'maximumAttempts'],
 ];
@@ -94,7 +118,12 @@ const PARAM_CASES: [string, unknown, string, string][] = [
 
 test('bad workflow parameters fail the run at once, not retried, before any activity', async () => {
   const taskQueue = uniqueTaskQueue('badparams');
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(config, testLogger()) });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities(config, testLogger()),
+  });
   await worker.runUntil(async () => {
     for (const [i, [workflow, input, type, text]] of PARAM_CASES.entries()) {
       const handle = await env.client.workflow.start(workflow, { taskQueue, workflowId: `bad-${i}-${taskQueue}`, args: [input] });
@@ -104,7 +133,9 @@ test('bad workflow parameters fail the run at once, not retried, before any acti
       expect([workflow, cause.type, cause.nonRetryable]).toEqual([workflow, type, true]);
       expect(cause.message).toContain(text);
       const events = (await handle.fetchHistory()).events ?? [];
-      const started = events.filter((e) => e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes || e.startChildWorkflowExecutionInitiatedEventAttributes);
+      const started = events.filter(
+        (e) => e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes || e.startChildWorkflowExecutionInitiatedEventAttributes,
+      );
       expect([workflow, started.length]).toEqual([workflow, 0]);
     }
   });
@@ -112,7 +143,12 @@ test('bad workflow parameters fail the run at once, not retried, before any acti
 
 test('a job missing from the registry: UnknownJob, one attempt, no process', async () => {
   const taskQueue = uniqueTaskQueue('unknownjob');
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(config, testLogger()) });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities(config, testLogger()),
+  });
   const handle = await env.client.workflow.start('runSingleJob', { taskQueue, workflowId: `nojob-${taskQueue}`, args: [{ job: 'nosuch_job' }] });
   const err = await worker.runUntil(handle.result().catch((e: unknown) => e));
   const cause = ((err as WorkflowFailedError).cause as { cause: ApplicationFailure }).cause;
@@ -142,7 +178,10 @@ const API_CASES: [string, string, unknown, Record<string, string>, number, strin
 
 test('bad HTTP API requests: 401, 422 or 404 with the problem named, and no workflow started', async () => {
   const apiConfig = writeConfig({ meter_train: echo }, { api: { port: 0, token: TOKEN } });
-  const api = await startApi({ config: apiConfig, client: env.client, target: { taskQueue: uniqueTaskQueue('badapi'), namespace: 'default' }, logger: testLogger() }, { host: '127.0.0.1', port: 0 });
+  const api = await startApi(
+    { config: apiConfig, client: env.client, target: { taskQueue: uniqueTaskQueue('badapi'), namespace: 'default' }, logger: testLogger() },
+    { host: '127.0.0.1', port: 0 },
+  );
   try {
     const before = await workflowCount();
     const failures: string[] = [];

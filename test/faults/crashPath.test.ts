@@ -66,7 +66,7 @@ test('SIGKILL of hea start: the server lives on, the job is retried within 30 s,
     connection = await waitFor('the embedded server', () => Connection.connect({ address, connectTimeout: 1_000 }), 120_000);
     const client = new Client({ connection });
     const target = { namespace: 'default', taskQueue: 'crash-path' } as Parameters<typeof hasWorkers>[1];
-    await waitFor('hea start\'s worker to poll', () => hasWorkers(client, target, 5_000), 120_000);
+    await waitFor("hea start's worker to poll", () => hasWorkers(client, target, 5_000), 120_000);
 
     run = hea(['run', 'solar-data', '--json'], config.file, join(dir, 'run.log'));
     await waitFor('the solar forecast to get going', () => readStep(config.dirs.data, 'solar_predictions') >= 3, 120_000);
@@ -83,10 +83,12 @@ test('SIGKILL of hea start: the server lives on, the job is retried within 30 s,
     start = hea(['start'], config.file, startLog);
     // The sizing: when the server gives up on the dead worker's attempt and schedules attempt 2. (When the
     // job then starts also depends on how fast the new hea start is up: seconds on an idle machine.)
-    const handle = client.workflow.getHandle((await waitFor('the run', async () => {
-      for await (const w of client.workflow.list({ query: "WorkflowType = 'solarData'" })) return w.workflowId;
-      return undefined;
-    }))!);
+    const handle = client.workflow.getHandle(
+      (await waitFor('the run', async () => {
+        for await (const w of client.workflow.list({ query: "WorkflowType = 'solarData'" })) return w.workflowId;
+        return undefined;
+      }))!,
+    );
     await waitFor(
       'attempt 2 of the interrupted job to be scheduled',
       async () => ((await handle.describe()).raw.pendingActivities ?? []).some((a) => (a.attempt ?? 1) >= 2),

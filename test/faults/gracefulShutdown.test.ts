@@ -46,7 +46,12 @@ test('SIGTERM: a short job finishes within the grace time, a long one is handed 
   // The short job finished on the first worker, within the grace time (its workflow's last task needs a
   // worker, so it completes once the next one runs). The long one starts again on the new worker straight
   // away (attempt 2), long before its heartbeat timeout.
-  const second = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(config, testLogger()) });
+  const second = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities(config, testLogger()),
+  });
   const [shortOutcome, runs] = await second.runUntil(async () => {
     const outcome = (await short.result()) as JobOutcome;
     await waitFor('attempt 2 of the long job', () => readRuns(config.dirs.data).some((r) => r.job === 'long' && r.attempt === 2), 30_000);

@@ -60,8 +60,7 @@ async function withWorker<T>(fn: (taskQueue: string) => Promise<T>): Promise<T> 
   return worker.runUntil(fn(taskQueue));
 }
 
-const start = (taskQueue: string, job: string) =>
-  env.client.workflow.start('runSingleJob', { taskQueue, workflowId: `${job}-${taskQueue}`, args: [{ job, args: [] }] });
+const start = (taskQueue: string, job: string) => env.client.workflow.start('runSingleJob', { taskQueue, workflowId: `${job}-${taskQueue}`, args: [{ job, args: [] }] });
 
 async function treeOf(handle: Awaited<ReturnType<typeof start>>, job: string) {
   return waitFor('the job to report its pids', async () => {

@@ -58,17 +58,21 @@ test('schedules, a running pipeline and its history survive a restart of the emb
 
     const report = (await handle.result()) as RunReport;
     expect(report.status).toBe('success');
-    expect(report.steps.map((s) => [s.job, s.status])).toEqual([['solar_actual', 'success'], ['solar_predictions', 'success']]);
+    expect(report.steps.map((s) => [s.job, s.status])).toEqual([
+      ['solar_actual', 'success'],
+      ['solar_predictions', 'success'],
+    ]);
 
     // The history from before the restart is the start of the final history.
     const historyAfter = (await handle.fetchHistory()).events ?? [];
     expect(historyAfter.length).toBeGreaterThan(historyBefore.length);
-    expect(historyAfter.slice(0, historyBefore.length).map((e) => [String(e.eventId), e.eventType])).toEqual(
-      historyBefore.map((e) => [String(e.eventId), e.eventType]),
-    );
+    expect(historyAfter.slice(0, historyBefore.length).map((e) => [String(e.eventId), e.eventType])).toEqual(historyBefore.map((e) => [String(e.eventId), e.eventType]));
     // No step ran twice: the running job finished its first attempt across the restart.
     const runs = readRuns(config.dirs.data);
-    expect(runs.map((r) => [r.job, r.attempt])).toEqual([['solar_actual', 1], ['solar_predictions', 1]]);
+    expect(runs.map((r) => [r.job, r.attempt])).toEqual([
+      ['solar_actual', 1],
+      ['solar_predictions', 1],
+    ]);
     expect(runJobActivities(client, { events: historyAfter }).map((a) => [a.job, a.startedAttempt, a.closed])).toEqual([
       ['solar_actual', 1, 'completed'],
       ['solar_predictions', 1, 'completed'],

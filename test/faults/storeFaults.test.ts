@@ -132,10 +132,13 @@ test('a reports folder that is a file: the run fails with the path in its error'
   writeFileSync(blocker, 'not a directory\n');
   const config = writeConfig({ solar_actual: { args: [join(FIXTURES, 'echo_job.py')] }, solar_predictions: { args: [join(FIXTURES, 'echo_job.py')] } }, {}, dir);
   const taskQueue = uniqueTaskQueue('reports');
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(config, testLogger()) });
-  const err = await worker
-    .runUntil(env.client.workflow.execute('solarData', { taskQueue, workflowId: `solar-${taskQueue}`, args: [{}] }))
-    .catch((e: unknown) => e);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities(config, testLogger()),
+  });
+  const err = await worker.runUntil(env.client.workflow.execute('solarData', { taskQueue, workflowId: `solar-${taskQueue}`, args: [{}] })).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(WorkflowFailedError);
   const cause = ((err as WorkflowFailedError).cause as ActivityFailure).cause as ApplicationFailure;
   expect(cause.message).toContain(blocker);

@@ -71,8 +71,7 @@ async function withWorker<T>(cfg: AppConfig, fn: (taskQueue: string) => Promise<
   return worker.runUntil(fn(taskQueue));
 }
 
-const start = (taskQueue: string, job: string) =>
-  env.client.workflow.start('runSingleJob', { taskQueue, workflowId: `${job}-${taskQueue}`, args: [{ job, args: [] }] });
+const start = (taskQueue: string, job: string) => env.client.workflow.start('runSingleJob', { taskQueue, workflowId: `${job}-${taskQueue}`, args: [{ job, args: [] }] });
 
 /** How the runner says it started the job's last run. */
 function via(job: string): unknown {
@@ -180,7 +179,7 @@ test('the lifeline: SIGKILL the worker and the warm job, its child and the host 
   try {
     // The worker's first job runs cold and starts its host.
     await (await start(taskQueue, 'shell')).result();
-    await waitFor('the worker\'s job host', () => readFileSync(logFile, 'utf8').includes('job host ready'), 120_000);
+    await waitFor("the worker's job host", () => readFileSync(logFile, 'utf8').includes('job host ready'), 120_000);
     const handle = await start(taskQueue, 'tree');
     const { pid, child } = await waitFor(
       'the job to report its pids',

@@ -62,7 +62,19 @@ test('a worker killed mid-pipeline: finished steps are not re-run, the killed jo
   // Each job's own log of its runs: once each, except the killed one (attempt 1, then attempt 2).
   const runs = readRuns(config.dirs.data);
   const count = (job: string) => runs.filter((r) => r.job === job).length;
-  for (const job of ['prices_data', 'co2_gas_coal', 'weather_data', 'consumption_data', 'thermia_data', 'solar_actual', 'solar_predictions', 'demand_predictions', 'rl_control', 'accuracy_score', 'daily_report']) {
+  for (const job of [
+    'prices_data',
+    'co2_gas_coal',
+    'weather_data',
+    'consumption_data',
+    'thermia_data',
+    'solar_actual',
+    'solar_predictions',
+    'demand_predictions',
+    'rl_control',
+    'accuracy_score',
+    'daily_report',
+  ]) {
     expect([job, count(job)]).toEqual([job, 1]);
   }
   const forecast = runs.filter((r) => r.job === 'price_predictions');

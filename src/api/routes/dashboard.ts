@@ -71,7 +71,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
       schema: {
         summary: 'Today and tomorrow: prices, the battery plan, PV and load forecasts, costs',
         description:
-          'Hourly, from local midnight today to the end of tomorrow (HEA_TIMEZONE). The price forecast\'s band is its own ' +
+          "Hourly, from local midnight today to the end of tomorrow (HEA_TIMEZONE). The price forecast's band is its own " +
           'error quantiles over the last 30 days. Costs in EUR, from the newest battery plan.',
         tags: ['dashboard'],
         response: { 200: todaySchema },
@@ -94,7 +94,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
     '/api/dashboard/forecasts',
     {
       schema: {
-        summary: 'Forecasts against actuals, and each forecaster\'s realised accuracy against the naive ones',
+        summary: "Forecasts against actuals, and each forecaster's realised accuracy against the naive ones",
         description: 'Per hour, the newest forecast issued before the hour; daily MAEs from forecast_scores; alerts.',
         tags: ['dashboard'],
         querystring: forecastsQuerySchema,
@@ -116,10 +116,10 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
     '/api/dashboard/data',
     {
       schema: {
-        summary: 'Every series\' freshness and quality',
+        summary: "Every series' freshness and quality",
         description:
-          'Last value, age (against the freshness config\'s maxAge, else 3 intervals), gaps, outliers (far from the same ' +
-          'hour\'s median) and stuck sensors (no change for 24 h) over the last 30 days; every forecast\'s latest issue.',
+          "Last value, age (against the freshness config's maxAge, else 3 intervals), gaps, outliers (far from the same " +
+          "hour's median) and stuck sensors (no change for 24 h) over the last 30 days; every forecast's latest issue.",
         tags: ['dashboard'],
         response: { 200: dataSchema },
       },
@@ -138,7 +138,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
       schema: {
         summary: 'Recent runs, schedules and meter models',
         description:
-          'The last 25 workflow runs with their outcome (success / partial / failed, from each run\'s report), duration and ' +
+          "The last 25 workflow runs with their outcome (success / partial / failed, from each run's report), duration and " +
           'links to the Web UI and the report; schedules with their next run; meter models with their holdout MAE against naive.',
         tags: ['dashboard'],
         response: { 200: runsSchema },
@@ -155,9 +155,7 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
       const models = await meterModels(config.dirs.models);
       const temporal = { namespace: deps.target.namespace, web_ui: deps.target.uiUrl ?? null };
       try {
-        const [runs, scheduleList] = await deps.client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
-          Promise.all([recentRuns(runsDeps), schedules(runsDeps)]),
-        );
+        const [runs, scheduleList] = await deps.client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => Promise.all([recentRuns(runsDeps), schedules(runsDeps)]));
         return { temporal: { available: true, ...temporal }, runs, schedules: scheduleList, meter_models: models };
       } catch (err) {
         return {

@@ -66,9 +66,7 @@ async function describeRun(deps: RunsDeps, info: WorkflowExecutionInfo): Promise
     closed_at: closed ? closed.toISOString() : null,
     duration_ms: closed ? closed.getTime() - info.startTime.getTime() : null,
     steps: report ? { success: count('success'), failed: count('failed'), skipped: count('skipped') } : null,
-    web_ui: deps.webUi
-      ? `${deps.webUi}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(info.workflowId)}/${info.runId}/history`
-      : null,
+    web_ui: deps.webUi ? `${deps.webUi}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(info.workflowId)}/${info.runId}/history` : null,
     report: reportLink(deps.reportsDir, report?.reportFile),
   };
 }

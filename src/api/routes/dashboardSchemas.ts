@@ -17,7 +17,7 @@ export const todaySchema = z.object({
     unit: z.literal('EUR/MWh'),
     published: nums.describe('day-ahead spot price, hourly mean'),
     forecast: nums,
-    lo: nums.describe('the band\'s lower edge, where no price is published yet'),
+    lo: nums.describe("the band's lower edge, where no price is published yet"),
     hi: nums,
     band: z.object({ quantiles: z.array(z.number()), basis: z.string(), hours: z.number() }).nullable(),
     forecast_model: z.string().nullable(),
@@ -132,7 +132,7 @@ export const runsSchema = z.object({
       duration_ms: z.number().nullable(),
       steps: z.object({ success: z.number(), failed: z.number(), skipped: z.number() }).nullable(),
       web_ui: z.string().nullable(),
-      report: z.string().nullable().describe('the run\'s report under /reports/'),
+      report: z.string().nullable().describe("the run's report under /reports/"),
     }),
   ),
   schedules: z.array(

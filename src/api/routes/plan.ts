@@ -28,10 +28,7 @@ export const planHourSchema = z
 const planHeader = {
   issued_at: z.string().describe('when the plan was made, UTC'),
   controller: z.string().describe('the controller that made it: mpc | rule_based | rl_agent'),
-  soc_source: z
-    .string()
-    .nullable()
-    .describe('where the starting state of charge came from: measured | last_plan | initial'),
+  soc_source: z.string().nullable().describe('where the starting state of charge came from: measured | last_plan | initial'),
   expected_saving_eur: z.number().describe('cost without the battery minus cost with it, over the plan, EUR'),
 };
 

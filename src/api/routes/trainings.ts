@@ -7,15 +7,7 @@ import type { ApiConfig } from '../../config/api.js';
 import { uniqueMeters } from '../../contracts/trainings.js';
 import type { ApiMetrics } from '../metrics.js';
 import { MAX_PARAM_LENGTH, type BuiltApp } from '../app.js';
-import {
-  acceptedSchema,
-  bulkAcceptedSchema,
-  bulkRequestSchema,
-  bulkStatusSchema,
-  detailSchema,
-  taskStatusSchema,
-  trainRequestSchema,
-} from '../schemas.js';
+import { acceptedSchema, bulkAcceptedSchema, bulkRequestSchema, bulkStatusSchema, detailSchema, taskStatusSchema, trainRequestSchema } from '../schemas.js';
 import { TaskNotFound, taskStatus, type StatusDeps } from '../status.js';
 import { BULK_ID, bulkStatus } from '../trainings/bulkStatus.js';
 import { OverCap, QueueFull, type TrainingService } from '../trainings/service.js';
@@ -51,7 +43,7 @@ export const trainingRoutes: FastifyPluginAsyncZod<TrainingRoutesOptions> = asyn
         summary: 'Start training a meter model',
         description:
           'Answers 202 with a task id at once. One training per meter at a time: while a meter trains, a new request ' +
-          'for it answers that training\'s task (`duplicate: true`). 429 with Retry-After when the training queue is ' +
+          "for it answers that training's task (`duplicate: true`). 429 with Retry-After when the training queue is " +
           'full or the token sent too many requests.',
         tags: ['training'],
         body: trainRequestSchema(types),
@@ -104,7 +96,7 @@ export const trainingRoutes: FastifyPluginAsyncZod<TrainingRoutesOptions> = asyn
     '/trainmodel/status/:task_id',
     {
       schema: {
-        summary: 'A training task\'s status',
+        summary: "A training task's status",
         description:
           'PENDING, STARTED, CONNECTING, FETCHING_DATA, VALIDATING_DATA, TRAINING_MODEL, SAVING_MODEL, then SUCCESS (with `result`) ' +
           'or FAILED (with `error`). `estimated_completion` comes from measured stage durations of earlier trainings ' +
@@ -165,8 +157,8 @@ export const trainingRoutes: FastifyPluginAsyncZod<TrainingRoutesOptions> = asyn
     '/trainmodel/bulk/:bulk_id',
     {
       schema: {
-        summary: 'A bulk training\'s aggregate status',
-        description: 'Counts per status, overall progress, and each meter\'s status (with the stage of those training now).',
+        summary: "A bulk training's aggregate status",
+        description: "Counts per status, overall progress, and each meter's status (with the stage of those training now).",
         tags: ['training'],
         params: z.object({ bulk_id: z.string().max(MAX_PARAM_LENGTH) }),
         response: { 200: bulkStatusSchema, 404: detailSchema, 503: detailSchema },

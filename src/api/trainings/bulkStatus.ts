@@ -25,9 +25,7 @@ export async function bulkStatus(client: Client, statusDeps: StatusDeps, bulkId:
   if (desc.status.name === 'COMPLETED') {
     state = (await handle.result()) as BulkTrainingState;
   } else if (desc.status.name === 'RUNNING') {
-    state = await client
-      .withDeadline(Date.now() + 3_000, () => handle.query<BulkTrainingState>(bulkTrainingStateQueryName))
-      .catch(() => undefined);
+    state = await client.withDeadline(Date.now() + 3_000, () => handle.query<BulkTrainingState>(bulkTrainingStateQueryName)).catch(() => undefined);
   } else {
     failed = await handle.result().then(
       () => desc.status.name,

@@ -200,17 +200,12 @@ export class TrainingService {
 }
 
 /** The bulk's final state, watching its progress through `onState` (the CLI's progress lines). */
-export async function followBulk(
-  handle: WorkflowHandle,
-  queryName: string,
-  onState: (state: BulkTrainingState) => void,
-  everyMs = 1_000,
-): Promise<BulkTrainingState> {
+export async function followBulk(handle: WorkflowHandle, queryName: string, onState: (state: BulkTrainingState) => void, everyMs = 1_000): Promise<BulkTrainingState> {
   const timer = setInterval(() => {
     void handle
       .query<BulkTrainingState>(queryName)
       .then(onState)
       .catch(() => undefined);
   }, everyMs);
-  return ((await handle.result().finally(() => clearInterval(timer))) as BulkTrainingState);
+  return (await handle.result().finally(() => clearInterval(timer))) as BulkTrainingState;
 }
