@@ -19,8 +19,21 @@ export function findExecutable(name: string): string | undefined {
   return undefined;
 }
 
+/** Debian's redis-server: installed here when missing and we are root (as .ci/run does for its servers). */
 export function redisServer(): string {
-  const found = findExecutable('redis-server');
+  let found = findExecutable('redis-server');
+  if (!found && process.getuid?.() === 0 && findExecutable('apt-get')) {
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    try {
+      execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+      execFileSync('apt-get', ['install', '-y', '-qq', 'redis-server'], { stdio: 'inherit', env });
+      // The package may start a system service; the bench runs its own instance on a free port.
+      execFileSync('sh', ['-c', 'service redis-server stop || systemctl stop redis-server || true'], { stdio: 'ignore' });
+    } catch {
+      /* reported below */
+    }
+    found = findExecutable('redis-server') ?? (existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : undefined);
+  }
   if (!found) {
     throw new Error(
       'redis-server is not installed: the Dramatiq peer needs it. On Debian/Ubuntu: `apt-get install redis-server` (the bench starts and stops its own instance; the system service is not needed)',
