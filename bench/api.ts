@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execa, type ResultPromise } from 'execa';
+import { startBenchWorker } from './benchWorker.js';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { pino } from 'pino';
@@ -114,26 +115,6 @@ async function startServer(dir: string, pragmas: boolean): Promise<{ address: st
   }
   return {
     address,
-    stop: async () => {
-      proc.kill('SIGTERM');
-      await proc;
-    },
-  };
-}
-
-async function startWorker(address: string, taskQueue: string, configFile: string, bundlePath: string): Promise<{ stop(): Promise<void> }> {
-  const proc: ResultPromise = execa('node', ['--import', 'tsx', join(ROOT, 'bench', 'worker.ts'), JSON.stringify({ address, taskQueue, configFile, bundlePath })], {
-    cwd: ROOT,
-    reject: false,
-    stdin: 'ignore',
-    stderr: 'inherit',
-    buffer: false,
-  });
-  await new Promise<void>((ok, fail) => {
-    proc.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && ok());
-    void proc.then((r) => fail(new Error(`bench worker exited (${r.exitCode ?? r.signal})`)));
-  });
-  return {
     stop: async () => {
       proc.kill('SIGTERM');
       await proc;
@@ -263,7 +244,7 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchApiResu
     writeFileSync(bundlePath, bundle.code);
     // Two worker processes, as `hea worker --role meters` and `--role pipelines` would run.
     for (const queue of opts.noWorkers ? [] : [config.temporal.meterTaskQueue, config.temporal.taskQueue]) {
-      const worker = await startWorker(server.address, queue, configFile, bundlePath);
+      const worker = await startBenchWorker(ROOT, { address: server.address, taskQueue: queue, configFile, bundlePath });
       stops.unshift(worker.stop);
     }
     const connection = await Connection.connect({ address: server.address });

@@ -11,7 +11,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
+import { startBenchWorker } from './benchWorker.js';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
@@ -96,34 +97,6 @@ function writeConfig(dir: string, name: string, extra: Record<string, unknown>):
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, stringify(extra));
   return file;
-}
-
-async function startBenchWorker(
-  root: string,
-  address: string,
-  taskQueue: string,
-  configFile: string,
-  bundlePath: string,
-  meterTaskQueue?: string,
-): Promise<{ proc: ResultPromise; stop(): Promise<void> }> {
-  const proc = execa('node', ['--import', 'tsx', join(root, 'bench', 'worker.ts'), JSON.stringify({ address, taskQueue, configFile, bundlePath, meterTaskQueue })], {
-    cwd: root,
-    reject: false,
-    stdin: 'ignore',
-    stderr: 'inherit',
-    buffer: false,
-  });
-  await new Promise<void>((ok, fail) => {
-    proc.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && ok());
-    void proc.then((r) => fail(new Error(`bench worker exited (${r.exitCode ?? r.signal})`)));
-  });
-  return {
-    proc,
-    stop: async () => {
-      proc.kill('SIGTERM');
-      await proc;
-    },
-  };
 }
 
 /** Runs `n` workflows `concurrency` at a time; per second over the whole batch, and each one's latency. */
@@ -242,7 +215,12 @@ export async function benchHost(opts: HostBenchOptions) {
   try {
     // --- 1 and 2: one at a time ------------------------------------------------------------------------
     const q1 = 'bench-host-1';
-    const w1 = await startBenchWorker(root, server.address, q1, writeConfig(dir, 'host-1', { ...base, worker: { maxConcurrentActivities: 4 } }), opts.bundlePath);
+    const w1 = await startBenchWorker(root, {
+      address: server.address,
+      taskQueue: q1,
+      configFile: writeConfig(dir, 'host-1', { ...base, worker: { maxConcurrentActivities: 4 } }),
+      bundlePath: opts.bundlePath,
+    });
     try {
       const runs = quick ? 10 : 30;
       const bare = (cmd: string, args: string[]) =>
@@ -316,7 +294,12 @@ export async function benchHost(opts: HostBenchOptions) {
 
     // --- 3: trainings at concurrency 4, the meterModelTraining workflow as the API starts it --------------
     const q4 = 'bench-host-4';
-    const w4 = await startBenchWorker(root, server.address, q4, writeConfig(dir, 'host-4', { ...base, worker: { maxConcurrentActivities: 4 } }), opts.bundlePath);
+    const w4 = await startBenchWorker(root, {
+      address: server.address,
+      taskQueue: q4,
+      configFile: writeConfig(dir, 'host-4', { ...base, worker: { maxConcurrentActivities: 4 } }),
+      bundlePath: opts.bundlePath,
+    });
     try {
       log(`host: ${meters} trainings at concurrency 4`);
       await run(q4, 'meter_train', ['--meter-id', list[0]!.meterId, '--meter-type', list[0]!.meterType]); // the host's start
@@ -344,13 +327,12 @@ export async function benchHost(opts: HostBenchOptions) {
 
     // --- 4: sleep jobs at concurrency 10 --------------------------------------------------------------
     const q10 = 'bench-host-10';
-    const w10 = await startBenchWorker(
-      root,
-      server.address,
-      q10,
-      writeConfig(dir, 'host-10', { ...base, worker: { maxConcurrentActivities: 10, maxConcurrentWorkflowTasks: 20 } }),
-      opts.bundlePath,
-    );
+    const w10 = await startBenchWorker(root, {
+      address: server.address,
+      taskQueue: q10,
+      configFile: writeConfig(dir, 'host-10', { ...base, worker: { maxConcurrentActivities: 10, maxConcurrentWorkflowTasks: 20 } }),
+      bundlePath: opts.bundlePath,
+    });
     try {
       log(`host: ${sleepJobs} jobs of sleep 0.1 at concurrency 10`);
       await batch(20, 10, async (i) => void (await run(q10, 'sleep', [], `sleep-warmup-${i}-${Date.now()}`)));
@@ -390,7 +372,7 @@ export async function benchHost(opts: HostBenchOptions) {
       jobs: { ...jobs, meter_train: { command: 'sleep', args: ['2'], timeout: '10m' } },
       worker: { maxConcurrentActivities: 4, maxConcurrentMeterActivities: 2 },
     });
-    const wf = await startBenchWorker(root, server.address, qp, fairConfig, opts.bundlePath, qm);
+    const wf = await startBenchWorker(root, { address: server.address, taskQueue: qp, configFile: fairConfig, bundlePath: opts.bundlePath, meterTaskQueue: qm });
     try {
       log(`host: schedule delay with ${waiting} trainings waiting`);
       const handles: WorkflowHandle[] = [];

@@ -18,7 +18,8 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
+import { startBenchWorker } from './benchWorker.js';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
@@ -131,27 +132,8 @@ function rssMb(pid: number): number | undefined {
 }
 
 async function startWorker(address: string, taskQueue: string, configFile: string, bundlePath: string): Promise<BenchWorker> {
-  const proc = execa('node', ['--import', 'tsx', join(ROOT, 'bench', 'worker.ts'), JSON.stringify({ address, taskQueue, configFile, bundlePath })], {
-    cwd: ROOT,
-    reject: false,
-    stdin: 'ignore',
-    stderr: 'inherit',
-    buffer: false,
-  });
-  await new Promise<void>((ok, fail) => {
-    proc.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && ok());
-    void proc.then((r) => fail(new Error(`bench worker exited (${r.exitCode ?? r.signal})`)));
-  });
-  const pid = proc.pid!;
-  return {
-    proc,
-    pid,
-    rssMb: () => rssMb(pid),
-    stop: async () => {
-      proc.kill('SIGTERM');
-      await proc;
-    },
-  };
+  const worker = await startBenchWorker(ROOT, { address, taskQueue, configFile, bundlePath });
+  return { ...worker, rssMb: () => rssMb(worker.pid) };
 }
 
 /** Samples a worker's RSS while `fn` runs; returns fn's value and the peak. */
