@@ -5,9 +5,10 @@
 Stages: load the hourly history (price.spot, home.consumption, solar.production) for [start, end); a smoke
 test of the environment (`--sanity-check-steps`, fails fast with exit 65 on bad data or 70 on a broken
 environment); the agent (jobs/battery/imitation.py: behaviour cloning on the optimum's actions, then rounds of
-DAgger and rollout policy iteration) trained on the days before a 14-day validation slice, on which its
-safe-improvement margin is chosen (select_margin); evaluation on the last held-out days of no battery,
-rule-based self-consumption, MPC and the agent, each as a share of the optimum's savings (wear included). The agent goes to HEA_MODELS_DIR/rl/<version>.pkl and the evaluation to the model registry under
+rollout policy iteration) trained on the days before a 14-day validation slice, on which its safe-improvement
+margin is chosen (select_margin); evaluation on the last held-out days of no battery, rule-based
+self-consumption, MPC and the agent, each as a share of the optimum's savings (wear included). The agent goes
+to HEA_MODELS_DIR/rl/<version>.pkl and the evaluation to the model registry under
 `battery_controller` (always promoted: the latest evaluation decides which controller runs the battery).
 
 Flags: --sanity-check-steps (10; 0 skips), --start-date (a year before the end, clipped to the data),
@@ -160,7 +161,7 @@ def main(args) -> dict:
             progress(12, "sanity_check", f"ok: balance error {check['max_balance_error']:.2g} kWh")
 
         progress(15, "training", f"cloning the optimum on up to {timesteps} hours, then {iterations} rounds of "
-                                 "DAgger and rollout policy iteration")
+                                 "rollout policy iteration")
         t0 = time.perf_counter()
         # Trained on the hours before the validation slice only: the expert's labels and the rollouts read
         # actuals up to 60 hours ahead, so the scenario is cut there rather than merely sampled before it.

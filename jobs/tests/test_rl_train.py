@@ -45,7 +45,7 @@ def test_train_evaluates_all_controllers_and_registers(run_job, small_env):
         assert res["costs_eur"][name] >= res["costs_eur"]["optimum"] - 0.01
     assert res["best_controller"] in ("rule_based", "mpc", "rl_agent")
     assert res["holdout"]["hours"] == 48
-    assert res["train"]["kind"] == "imitation+dagger+rollout-pi"
+    assert res["train"]["kind"] == "imitation+rollout-pi"
     assert res["train"]["expert_states"] == 2 * 100 and res["train"]["rounds"] == 1
     assert res["sanity_check"]["steps"] == 20
     assert Path(res["model_path"]).is_file()
