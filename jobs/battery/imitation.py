@@ -300,7 +300,8 @@ def train(sc: Scenario, cfg: BatteryConfig, tariff: Tariff, excluded: list[tuple
         agent = fit_clone(static, t, e, y, cfg, seed)
         if progress_cb:
             progress_cb((r + 2) / (rounds + 1))
-    agent.meta.update(kind="imitation+" + ("dagger+" if dagger_states else "") + "rollout-pi", expert_states=int(expert_states), rounds=rounds,
+    kind = "imitation+" + ("dagger+" if dagger_states else "") + "rollout-pi"
+    agent.meta.update(kind=kind, expert_states=int(expert_states), rounds=rounds,
                       dagger_states=dagger_states, relabelled_share=relabelled, transitions=int(len(y)),
                       features=len(static[0]) + 1,
                       action_counts=np.bincount(y, minlength=len(ACTIONS)).tolist())

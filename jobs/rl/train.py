@@ -115,9 +115,12 @@ def choose_best(shares: dict, margin: float) -> tuple[str, str]:
 
 def main(args) -> dict:
     t_start = time.perf_counter()
-    timesteps = args.total_timesteps if args.total_timesteps is not None else settings.env_int("HEA_RL_TIMESTEPS", imitation.MAX_HOURS)
-    holdout_days = args.holdout_days if args.holdout_days is not None else settings.env_int("HEA_RL_HOLDOUT_DAYS", 28)
-    iterations = args.iterations if args.iterations is not None else settings.env_int("HEA_RL_ITERATIONS", imitation.ROUNDS)
+    def flag_or_env(value, name, default):
+        return value if value is not None else settings.env_int(name, default)
+
+    timesteps = flag_or_env(args.total_timesteps, "HEA_RL_TIMESTEPS", imitation.MAX_HOURS)
+    holdout_days = flag_or_env(args.holdout_days, "HEA_RL_HOLDOUT_DAYS", 28)
+    iterations = flag_or_env(args.iterations, "HEA_RL_ITERATIONS", imitation.ROUNDS)
     episode_hours = settings.env_int("HEA_RL_EPISODE_HOURS", 168)
     margin = settings.env_float("HEA_RL_AGENT_MARGIN", 0.01)
     if timesteps < 1 or holdout_days < 1 or iterations < 0 or args.sanity_check_steps < 0:
