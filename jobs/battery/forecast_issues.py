@@ -28,6 +28,7 @@ from jobs.common.forecast_model import FittedModel, fit_model
 SPECS = {"price": ("price", "price_roll24_mean"), "load": ("load", "load_slot7_mean")}
 # the local day of the first value an issue made at midnight of D does not know: D+1 for prices, D for load
 FIRST_UNKNOWN_DAY = {"price": 1, "load": 0}
+FIT_DAYS = 365  # history each issue's model is trained on
 
 
 def features(series: pd.Series, index: pd.DatetimeIndex, kind: str, tz: str, lead_day: int) -> pd.DataFrame:
@@ -39,7 +40,7 @@ def features(series: pd.Series, index: pd.DatetimeIndex, kind: str, tz: str, lea
     return pd.concat([fc.calendar_features(index, tz), lags], axis=1)
 
 
-def fit(series: pd.Series, until: pd.Timestamp, kind: str, tz: str, lead_day: int, days: int = 365,
+def fit(series: pd.Series, until: pd.Timestamp, kind: str, tz: str, lead_day: int, days: int = FIT_DAYS,
         n_estimators: int = 150) -> FittedModel:
     """The production regressor for `kind` and lead day, trained on the `days` days before `until`."""
     hist = series[(series.index >= until - pd.Timedelta(days=days)) & (series.index < until)]

@@ -28,13 +28,18 @@ import numpy as np
 
 from jobs.battery import physics
 from jobs.battery.config import BatteryConfig, Tariff
-from jobs.battery.env import ACTIONS, SELF_ACTION, action_mask, static_features
+from jobs.battery.env import ACTIONS, SELF_ACTION, static_features
 from jobs.battery.optimize import RecedingPlanner
 from jobs.battery.scenario import Scenario
 
 HORIZON = 36
 ROLLOUT_HOURS = 24
 MIN_GAIN_EUR = 0.005
+ROUNDS = 2
+BATCH = 512
+MIN_HOURS = 48
+MAX_HOURS = 6000  # training hours sampled for the expert's labels (two random SoCs each)
+DAGGER_STATES = 0  # states the policy visited, labelled by the expert, per round (DAgger; tried, not better: docs)
 LEVELS = np.array([lvl if lvl is not None else np.nan for _, lvl in ACTIONS])
 
 
@@ -58,14 +63,17 @@ def one_openmp_thread() -> None:
 
 
 def _classifier(seed: int):
-    """A small neural network on standardised features: fits in seconds, predicts one row in ~0.1 ms."""
+    """A small neural network on standardised features: fits in seconds, predicts one row in ~0.1 ms.
+
+    Minibatches of BATCH rows rather than scikit-learn's 200: fewer Python-level steps per epoch (the
+    per-batch indexing cost about as much as the arithmetic on 12,000-row training sets)."""
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     return make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(64, 64), alpha=1e-3, max_iter=300,
-                                                         early_stopping=True, n_iter_no_change=15,
-                                                         random_state=seed))
+                                                         batch_size=BATCH, early_stopping=True,
+                                                         n_iter_no_change=15, random_state=seed))
 
 
 class ImitationAgent:
@@ -77,9 +85,27 @@ class ImitationAgent:
         self._cols = np.asarray(clf.classes_, dtype=int)
 
     def probabilities(self, obs: np.ndarray) -> np.ndarray:
+        """The classifier's probabilities per action (0 for actions the expert never took).
+
+        The network's forward pass in numpy: the same numbers as `clf.predict_proba` (a test checks it),
+        without scikit-learn's per-call input validation, which cost more than the arithmetic in the
+        rollouts and the hourly decisions (thousands of calls of a few rows).
+        """
         one_openmp_thread()
-        p = np.zeros((len(obs), len(ACTIONS)))
-        p[:, self._cols] = self.clf.predict_proba(np.asarray(obs, dtype=np.float32))
+        scaler, mlp = self.clf[0], self.clf[-1]
+        x = (np.asarray(obs, dtype=np.float64) - scaler.mean_) / scaler.scale_
+        for w, b in zip(mlp.coefs_[:-1], mlp.intercepts_[:-1]):
+            x = np.maximum(x @ w + b, 0.0)
+        z = x @ mlp.coefs_[-1] + mlp.intercepts_[-1]
+        if z.shape[1] == 1:  # two classes: one logistic output
+            q = 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
+            q = np.column_stack([1.0 - q[:, 0], q[:, 0]])
+        else:
+            z = z - z.max(axis=1, keepdims=True)
+            q = np.exp(z)
+            q /= q.sum(axis=1, keepdims=True)
+        p = np.zeros((len(q), len(ACTIONS)))
+        p[:, self._cols] = q
         return p
 
     def act_many(self, obs: np.ndarray, masks: np.ndarray) -> np.ndarray:
@@ -102,8 +128,15 @@ def _obs(static: np.ndarray, t: np.ndarray, energy: np.ndarray, cfg: BatteryConf
     return np.column_stack([_soc_feature(cfg, energy), static[t]]).astype(np.float32)
 
 
+_CHARGES = np.nan_to_num(LEVELS) > 0
+_DISCHARGES = np.nan_to_num(LEVELS) < 0
+
+
 def _masks(cfg: BatteryConfig, energy: np.ndarray) -> np.ndarray:
-    return np.array([action_mask(cfg, e) for e in energy])
+    """`env.action_mask` for many states at once (a test checks they agree)."""
+    tol = 1e-6 * cfg.capacity_kwh
+    energy = np.asarray(energy, dtype=float)[:, None]
+    return ~((_CHARGES[None, :] & (energy >= cfg.e_max - tol)) | (_DISCHARGES[None, :] & (energy <= cfg.e_min + tol)))
 
 
 def label_from_plan(cfg: BatteryConfig, plan) -> int:
@@ -115,13 +148,10 @@ def label_from_plan(cfg: BatteryConfig, plan) -> int:
     return int(np.nanargmin(np.abs(LEVELS - level)))
 
 
-def expert_dataset(sc: Scenario, cfg: BatteryConfig, tariff: Tariff, hours: np.ndarray, rng,
-                   states_per_hour: int = 2):
-    """(t, energy, label) for each training hour and random SoC: the optimum's first action from there."""
+def expert_labels(sc: Scenario, cfg: BatteryConfig, tariff: Tariff, t_all: np.ndarray,
+                  e_all: np.ndarray) -> np.ndarray:
+    """The optimum's first action from each (hour, stored energy), over the next HORIZON actual hours."""
     planner = RecedingPlanner(cfg, grid_limit_kw=tariff.grid_limit_kw)
-    hours = hours[hours <= len(sc) - HORIZON]
-    t_all = np.repeat(hours, states_per_hour)
-    e_all = rng.uniform(cfg.e_min, cfg.e_max, size=len(t_all))
     labels = np.empty(len(t_all), dtype=int)
     for i, (t, e) in enumerate(zip(t_all, e_all)):
         sl = slice(t, t + HORIZON)
@@ -130,11 +160,26 @@ def expert_dataset(sc: Scenario, cfg: BatteryConfig, tariff: Tariff, hours: np.n
         plan = planner.solve(buy, sc.sell[sl], sc.load[sl], sc.pv[sl], e0=e, terminal_min=cfg.e_min,
                              terminal_value=tv)
         labels[i] = label_from_plan(cfg, plan)
-    return t_all, e_all, labels
+    return labels
+
+
+def expert_dataset(sc: Scenario, cfg: BatteryConfig, tariff: Tariff, hours: np.ndarray, rng,
+                   states_per_hour: int = 2):
+    """(t, energy, label) for each training hour and random SoC: the optimum's first action from there.
+
+    A bench trains several agents on one scenario (folds): computed once for all hours, the dataset is
+    shared, and `train(pool=...)` keeps each fold's hours.
+    """
+    hours = hours[hours <= len(sc) - HORIZON]
+    t_all = np.repeat(hours, states_per_hour)
+    e_all = rng.uniform(cfg.e_min, cfg.e_max, size=len(t_all))
+    return t_all, e_all, expert_labels(sc, cfg, tariff, t_all, e_all)
 
 
 def fit_clone(static, t, e, labels, cfg: BatteryConfig, seed: int = 0) -> ImitationAgent:
     clf = _classifier(seed)
+    # Large sets in batches of BATCH; small ones keep scikit-learn's 200 (enough gradient steps per epoch).
+    clf.set_params(mlpclassifier__batch_size=min(BATCH, max(200, len(labels) // 20), len(labels)))
     clf.fit(_obs(static, t, e, cfg), labels)
     return ImitationAgent(clf, cfg)
 
@@ -164,7 +209,11 @@ def rollout_returns(agent: ImitationAgent, sc: Scenario, static, cfg: BatteryCon
 
 
 def on_policy_states(agent, sc, static, cfg, hours: np.ndarray, rng, episodes: int = 48, length: int = 96):
-    """States the agent itself visits: short episodes from random training hours and SoC."""
+    """States the agent itself visits: short episodes from random training hours and SoC.
+
+    Only states at training hours are returned: an episode that runs into a held-out range must not learn
+    there (its rollouts would read that range's actuals).
+    """
     starts = rng.choice(hours[hours < len(sc) - length - ROLLOUT_HOURS], size=episodes)
     t = starts.copy()
     e = rng.uniform(cfg.e_min, cfg.e_max, size=episodes)
@@ -176,12 +225,15 @@ def on_policy_states(agent, sc, static, cfg, hours: np.ndarray, rng, episodes: i
         power, self_c = _powers(cfg, act)
         e = physics.step_many(cfg, e, power, self_c, sc.load[t], sc.pv[t], sc.buy[t], sc.sell[t])[4]
         t = t + 1
-    return np.concatenate(ts), np.concatenate(es)
+    t_all, e_all = np.concatenate(ts), np.concatenate(es)
+    keep = np.isin(t_all, hours)
+    return t_all[keep], e_all[keep]
 
 
-def improve(agent, sc, static, cfg, hours, rng, n_states: int = 1500):
+def improve(agent, sc, static, cfg, hours, rng, n_states: int = 1500, t=None, e=None):
     """One round of rollout policy iteration: (t, e, better label) where an action beats the policy's own."""
-    t, e = on_policy_states(agent, sc, static, cfg, hours, rng)
+    if t is None:
+        t, e = on_policy_states(agent, sc, static, cfg, hours, rng)
     keep = rng.choice(len(t), size=min(n_states, len(t)), replace=False)
     t, e = t[keep], e[keep]
     masks = _masks(cfg, e)
@@ -199,33 +251,58 @@ def improve(agent, sc, static, cfg, hours, rng, n_states: int = 1500):
     return t, e, label, float(np.mean(gain > MIN_GAIN_EUR))
 
 
-def train(sc: Scenario, cfg: BatteryConfig, tariff: Tariff, excluded: list[tuple[int, int]] | None = None,
-          seed: int = 0, rounds: int = 2, max_hours: int = 6000, progress_cb=None) -> ImitationAgent:
-    """Clone the optimum on the scenario's hours outside `excluded` ranges, then `rounds` of improvement."""
-    one_openmp_thread()
-    rng = np.random.default_rng(seed)
+def training_hours(sc: Scenario, excluded: list[tuple[int, int]] | None) -> np.ndarray:
+    """Hours outside the `excluded` ranges whose expert horizon and rollouts stay inside the scenario."""
     allowed = np.ones(len(sc), dtype=bool)
     for lo, hi in excluded or []:
         allowed[max(0, lo):max(0, hi)] = False
     allowed[len(sc) - HORIZON - ROLLOUT_HOURS:] = False
-    hours = np.flatnonzero(allowed)
-    if len(hours) < 24 * 7:
-        raise ValueError(f"{len(hours)} training hours: the agent needs at least a week")
-    sample = np.sort(rng.choice(hours, size=min(max_hours, len(hours)), replace=False))
+    return np.flatnonzero(allowed)
+
+
+def train(sc: Scenario, cfg: BatteryConfig, tariff: Tariff, excluded: list[tuple[int, int]] | None = None,
+          seed: int = 0, rounds: int = ROUNDS, max_hours: int = MAX_HOURS, progress_cb=None, pool=None,
+          dagger_states: int = DAGGER_STATES) -> ImitationAgent:
+    """Clone the optimum on the scenario's hours outside `excluded` ranges, then `rounds` of improvement.
+
+    `pool`: an `expert_dataset` computed beforehand on more hours (shared by folds); its states at excluded
+    hours are dropped. Each round runs the policy, labels `dagger_states` of the states it visited with the
+    expert (DAgger: the optimum's action from where the policy actually goes) and relabels others where a
+    rollout finds a better action (policy iteration), then refits on everything gathered so far.
+    """
+    one_openmp_thread()
+    rng = np.random.default_rng(seed)
+    hours = training_hours(sc, excluded)
+    if len(hours) < MIN_HOURS:
+        raise ValueError(f"{len(hours)} training hours: the agent needs at least {MIN_HOURS}")
     static = static_features(sc)
-    t, e, y = expert_dataset(sc, cfg, tariff, sample, rng)
+    if pool is None:
+        sample = np.sort(rng.choice(hours, size=min(max_hours, len(hours)), replace=False))
+        t, e, y = expert_dataset(sc, cfg, tariff, sample, rng)
+    else:
+        keep = np.isin(pool[0], hours)
+        t, e, y = (a[keep] for a in pool)
+    expert_states = len(t)
     agent = fit_clone(static, t, e, y, cfg, seed)
     if progress_cb:
         progress_cb(1 / (rounds + 1))
     relabelled = []
     for r in range(rounds):
-        t2, e2, y2, frac = improve(agent, sc, static, cfg, hours, rng)
+        tv, ev = on_policy_states(agent, sc, static, cfg, hours, rng)
+        parts = [(t, e, y)]
+        if dagger_states:
+            pick = rng.choice(len(tv), size=min(dagger_states, len(tv)), replace=False)
+            parts.append((tv[pick], ev[pick], expert_labels(sc, cfg, tariff, tv[pick], ev[pick])))
+        t2, e2, y2, frac = improve(agent, sc, static, cfg, hours, rng, t=tv, e=ev)
         relabelled.append(round(frac, 3))
-        t, e, y = np.concatenate([t, t2, t2]), np.concatenate([e, e2, e2]), np.concatenate([y, y2, y2])
+        parts += [(t2, e2, y2)] * 2
+        t, e, y = (np.concatenate([p[k] for p in parts]) for k in range(3))
         agent = fit_clone(static, t, e, y, cfg, seed)
         if progress_cb:
             progress_cb((r + 2) / (rounds + 1))
-    agent.meta.update(kind="imitation+rollout-pi", expert_states=int(len(sample) * 2), rounds=rounds,
-                      relabelled_share=relabelled, transitions=int(len(y)),
+    kind = "imitation+" + ("dagger+" if dagger_states else "") + "rollout-pi"
+    agent.meta.update(kind=kind, expert_states=int(expert_states), rounds=rounds,
+                      dagger_states=dagger_states, relabelled_share=relabelled, transitions=int(len(y)),
+                      features=len(static[0]) + 1,
                       action_counts=np.bincount(y, minlength=len(ACTIONS)).tolist())
     return agent

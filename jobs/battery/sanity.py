@@ -3,8 +3,9 @@
 It steps the environment with random allowed actions and checks what every later number relies on:
 finite observations and rewards, the energy balance (import - export = load - PV + charge - discharge),
 the storage equation, the SoC limits and the power limits. Bad input data is a DataError (exit 65, fix the
-data); a broken invariant with good data is a SoftwareError (exit 70, fix the code). Then it fits the agent
-on those few transitions, so a training that would crash at the end crashes now.
+data); a broken invariant with good data is a SoftwareError (exit 70, fix the code). Then it clones the
+optimum on a few hours of the environment (jobs/battery/imitation.py), so a training that would crash at the
+end crashes now.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import time
 
 import numpy as np
 
-from jobs.battery import fqi
-from jobs.battery.env import BatteryEnv
+from jobs.battery import imitation
+from jobs.battery.config import Tariff
+from jobs.battery.env import BatteryEnv, static_features
 from jobs.common.protocol import EX_SOFTWARE, DataError, JobError
 
-SMOKE_FIT_TRANSITIONS = 600
+SMOKE_FIT_HOURS = 48
 TOL = 1e-6
 
 
@@ -25,7 +27,7 @@ class EnvironmentBroken(JobError):
     exit_code = EX_SOFTWARE
 
 
-def check(env: BatteryEnv, steps: int, seed: int = 0, fit: bool = True) -> dict:
+def check(env: BatteryEnv, steps: int, seed: int = 0, fit: bool = True, tariff: Tariff | None = None) -> dict:
     t0 = time.perf_counter()
     sc = env.sc
     for name in ("spot", "load", "pv", "buy", "sell", "fc_buy", "fc_sell", "fc_load", "fc_pv"):
@@ -34,6 +36,7 @@ def check(env: BatteryEnv, steps: int, seed: int = 0, fit: bool = True) -> dict:
         if bad:
             raise DataError(f"sanity check: scenario '{name}' has {bad} non-finite values")
     cfg = env.cfg
+    tariff = tariff or Tariff()
     rng = np.random.default_rng(seed)
     obs, info = env.reset(seed=seed)
     worst = {"balance": 0.0, "storage": 0.0}
@@ -69,17 +72,25 @@ def check(env: BatteryEnv, steps: int, seed: int = 0, fit: bool = True) -> dict:
     out = {"steps": steps, "max_balance_error": worst["balance"], "max_storage_error": worst["storage"],
            "mean_reward": total_reward / max(steps, 1)}
     if fit and steps >= 2:
-        # Enough transitions that every action's regressor is really fitted (the fitter skips actions
-        # with fewer than 20 samples per half), whatever the number of smoke steps asked for.
-        batch = fqi.collect(env, max(steps, SMOKE_FIT_TRANSITIONS), rng)
-        agent = fqi.fit_q(batch, 0.9, 2, seed=seed, max_iter=5)
-        fitted = sum(m is not None for m in [*agent.models, *(agent.models_b or [])])
-        if fitted == 0:
-            raise EnvironmentBroken("sanity check: the smoke training fitted no action's model")
-        q = agent.q_values(batch.arrays()[0][:8])
-        if not np.all(np.isfinite(q)):
-            raise EnvironmentBroken("sanity check: the smoke training produced non-finite Q-values")
-        out["smoke_fit"] = True
-        out["smoke_fit_models"] = fitted
+        out.update(_smoke_fit(env, steps, tariff, rng, seed))
     out["seconds"] = time.perf_counter() - t0
     return out
+
+
+def _smoke_fit(env: BatteryEnv, steps: int, tariff: Tariff, rng, seed: int) -> dict:
+    """The expert's labels on a couple of days (two random SoCs each) and a fit on them, whatever the number
+    of smoke steps asked for: enough that the classifier sees several actions."""
+    sc, cfg = env.sc, env.cfg
+    last = min(env.last, len(sc) - imitation.HORIZON + 1)
+    hours = np.arange(env.first, min(last, env.first + max(steps, SMOKE_FIT_HOURS)))
+    if len(hours) < 2:
+        return {"smoke_fit": False}
+    t, e, y = imitation.expert_dataset(sc, cfg, tariff, hours, rng)
+    if len(np.unique(y)) < 2:  # one action everywhere leaves nothing to classify
+        return {"smoke_fit": False, "smoke_fit_states": int(len(t))}
+    features = static_features(sc)
+    agent = imitation.fit_clone(features, t, e, y, cfg, seed)
+    p = agent.probabilities(imitation._obs(features, t[:8], e[:8], cfg))
+    if not np.all(np.isfinite(p)):
+        raise EnvironmentBroken("sanity check: the smoke training produced non-finite probabilities")
+    return {"smoke_fit": True, "smoke_fit_states": int(len(t))}

@@ -1,7 +1,7 @@
 """The battery controllers judged on real prices and real homes (npm run bench:battery:real).
 
     python -m jobs.bench.battery_real [--data-dir DIR] [--out FILE] [--windows 8] [--zones Z,..]
-                                      [--households H,..] [--workers 2] [--no-agent]
+                                      [--households H,..] [--workers CORES] [--no-agent]
 
 Each household (load, and PV where there is one) is paired with each price zone by day of year and weekday
 (jobs/battery/realdata.py), under the configured battery and tariff (HEA_BATTERY_*, HEA_* tariff variables).
@@ -19,6 +19,11 @@ out and scored. On every window, from the same starting SoC:
 - rl_agent: behaviour cloning on the optimum's actions, then rollout policy iteration (jobs/battery/imitation.py),
   trained per pair on the hours outside its fold's windows (two folds: windows alternate).
 
+What does not change is computed once: the expert's labels once per pair for both folds (each keeps the
+hours outside its windows), the price forecasts once per zone, and the load forecasts once per household and
+local calendar (zones whose windows fall on the same local hours share them, through a cache directory the
+worker processes share).
+
 FILE is a JSON array with one object per (dataset, controller): prices, household, controller, production
 (true on what the selection window's evaluation would run), windows (per window: start, savings, optimum
 savings, share), share_of_optimum, savings_eur, optimum_savings_eur, savings_eur_per_month; and the pooled
@@ -27,7 +32,11 @@ rows (prices = household = "pooled"), where controller "production" is what prod
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import pickle
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -51,6 +60,9 @@ WINDOW_DAYS = 28
 WARMUP_DAYS = 56  # the forecasters need some history before the first window
 CONTROLLERS = ("optimum", "no_battery", "rule_based", "mpc_naive", "mpc", "mpc_quantile", "rl_agent")
 MARGIN = 0.01  # as HEA_RL_AGENT_MARGIN
+# Hours labelled by the expert per pair, shared by the two folds: each keeps the ~80% outside its windows,
+# about imitation.MAX_HOURS, as rl_train samples.
+AGENT_POOL_HOURS = 7500
 
 
 class MPCOn(MPC):
@@ -78,7 +90,33 @@ def window_starts(index: pd.DatetimeIndex, n: int, tz: str) -> list[int]:
     return [int(index.searchsorted(s)) for s in starts]
 
 
-def production_forecasts(sc, frame, starts, tz, horizon, tariff, price_cache: dict):
+def load_forecasts(load: pd.Series, hours: pd.DatetimeIndex, tz: str, horizon: int, cache_dir: str | None):
+    """`fi.window_forecasts` for the load, cached on disk by everything it reads.
+
+    A household laid onto two zones' calendars has the same load on the same local hours (the pairing goes
+    by local date), so zones with the same windows and clock changes share the forecasts: the key is the
+    load the fits read (a year before the window to its end), its UTC hours and their local wall-clock times.
+    """
+    if cache_dir is None:
+        return fi.window_forecasts(load, hours, "load", tz, horizon)
+    lo, hi = hours[0] - pd.Timedelta(days=fi.FIT_DAYS + 1), hours[-1] + pd.Timedelta(hours=horizon + 1)
+    used = load[(load.index >= lo) & (load.index <= hi)]
+    key = hashlib.sha256()
+    for part in (used.to_numpy(dtype=float), used.index.as_unit("ns").asi8,
+                 used.index.tz_convert(tz).tz_localize(None).as_unit("ns").asi8,
+                 hours.as_unit("ns").asi8, np.array([horizon])):
+        key.update(np.ascontiguousarray(part).tobytes())
+    path = Path(cache_dir) / f"load-{key.hexdigest()[:32]}.pkl"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    out = fi.window_forecasts(load, hours, "load", tz, horizon)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(pickle.dumps(out))
+    tmp.replace(path)  # atomic: a worker reading at the same time sees all of it or nothing
+    return out
+
+
+def production_forecasts(sc, frame, starts, tz, horizon, tariff, price_cache: dict, cache_dir: str | None = None):
     """A copy of the naive scenario whose window hours carry the production forecasters' issues."""
     fc_buy, fc_sell, fc_load = sc.fc_buy.copy(), sc.fc_sell.copy(), sc.fc_load.copy()
     known_end = _price_known_end(sc.index, tz)
@@ -92,20 +130,21 @@ def production_forecasts(sc, frame, starts, tz, horizon, tariff, price_cache: di
         if hours[0] not in price_cache:  # the zone's prices are the same for every household
             price_cache[hours[0]] = fi.window_forecasts(frame["spot"], hours, "price", tz, horizon, known_ns[sl])
         p, p_scores = price_cache[hours[0]]
-        ld, l_scores = fi.window_forecasts(frame["load"], hours, "load", tz, horizon)
+        ld, l_scores = load_forecasts(frame["load"], hours, tz, horizon, cache_dir)
         fc_buy[sl], fc_sell[sl], fc_load[sl] = tariff.buy(p), tariff.sell(p), np.clip(ld, 0, None)
         scores.append({"price": p_scores, "load": l_scores})
     return replace(sc, fc_buy=fc_buy, fc_sell=fc_sell, fc_load=fc_load, forecast_kind="production"), scores
 
 
 def run_zone(task) -> list[dict]:
-    zone, houses, data_dir, n_windows, with_agent = task
+    zone, houses, data_dir, n_windows, with_agent, cache_dir = task
     cache: dict = {}
     with threadpool_limits(limits=1):
-        return [row for h in houses for row in _run_pair(zone, h, Path(data_dir), n_windows, with_agent, cache)]
+        return [row for h in houses
+                for row in _run_pair(zone, h, Path(data_dir), n_windows, with_agent, cache, cache_dir)]
 
 
-def _run_pair(zone, house_name, data_dir, n_windows, with_agent, price_cache) -> list[dict]:
+def _run_pair(zone, house_name, data_dir, n_windows, with_agent, price_cache, cache_dir=None) -> list[dict]:
     from jobs.battery import imitation
     from jobs.battery.quantile import QuantileMPC
 
@@ -121,13 +160,18 @@ def _run_pair(zone, house_name, data_dir, n_windows, with_agent, price_cache) ->
     frame.insert(0, "spot", spot.to_numpy())
     starts = [s - lo for s in starts_full]
     sc = build_scenario(frame, tariff, horizon=DEFAULT_HORIZON, forecasts="naive", tz=tz)
-    ours, fc_scores = production_forecasts(sc, frame, starts, tz, DEFAULT_HORIZON, tariff, price_cache)
+    ours, fc_scores = production_forecasts(sc, frame, starts, tz, DEFAULT_HORIZON, tariff, price_cache, cache_dir)
     t_fc = time.perf_counter() - t0
     agents = {}
     if with_agent:
+        # The expert's labels once for both folds: each fold keeps those outside its own windows.
+        rng = np.random.default_rng(0)
+        hours = imitation.training_hours(sc, None)
+        pool_hours = np.sort(rng.choice(hours, size=min(AGENT_POOL_HOURS, len(hours)), replace=False))
+        pool = imitation.expert_dataset(sc, cfg, tariff, pool_hours, rng)
         for fold in (0, 1):
             excluded = [(s - 48, s + WINDOW_DAYS * 24 + 48) for i, s in enumerate(starts) if i % 2 == fold]
-            agents[fold] = imitation.train(sc, cfg, tariff, excluded, seed=fold)
+            agents[fold] = imitation.train(sc, cfg, tariff, excluded, seed=fold, pool=pool)
     per = {c: [] for c in CONTROLLERS}
     for i, s in enumerate(starts):
         e = s + WINDOW_DAYS * 24
@@ -161,6 +205,18 @@ def _run_pair(zone, house_name, data_dir, n_windows, with_agent, price_cache) ->
     return rows
 
 
+class _Inline:
+    """One worker: run in this process (a profiler or a debugger sees the work)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    map = staticmethod(map)
+
+
 def choose(shares: dict) -> tuple[str, str]:
     """What rl_train's evaluation would pick from the selection window (jobs/rl/train.py choose_best)."""
     from jobs.rl.train import choose_best
@@ -191,7 +247,8 @@ def build_parser():
     p.add_argument("--windows", type=int, default=8, help="held-out four-week windows per pair (>= 1)")
     p.add_argument("--zones", default=None, help="comma-separated price zones (default all)")
     p.add_argument("--households", default=None, help="comma-separated households (default all)")
-    p.add_argument("--workers", type=int, default=2, help="pairs run in parallel processes")
+    p.add_argument("--workers", type=int, default=None,
+                   help="zones run in parallel processes (default: the number of cores)")
     p.add_argument("--no-agent", action="store_true", help="skip training the agent")
     return p
 
@@ -199,7 +256,8 @@ def build_parser():
 def main(args) -> dict:
     t0 = time.perf_counter()
     data_dir = Path(args.data_dir)
-    if args.windows < 1 or args.workers < 1:
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if args.windows < 1 or workers < 1:
         raise UsageError("--windows and --workers must be positive")
     zones = sorted(rd.load_prices(data_dir))
     houses = sorted(rd.load_households(data_dir))
@@ -209,18 +267,18 @@ def main(args) -> dict:
         houses = [h for h in houses if h in args.households.split(",")]
     if not zones or not houses:
         raise UsageError("no price zone or household left after the filters")
-    tasks = [(z, houses, str(data_dir), args.windows, not args.no_agent) for z in zones]
+    cache = tempfile.TemporaryDirectory(prefix="hea-bench-battery-")
+    # Zones that share load forecasts (the same windows) are spread apart, so one computes what the next reads.
+    zones = sorted(zones, key=lambda z: (zones.index(z) % 2, z)) if workers > 1 else zones
+    tasks = [(z, houses, str(data_dir), args.windows, not args.no_agent, cache.name) for z in zones]
     rows: list[dict] = []
-    progress(1, "pairs", f"{len(zones)} zones x {len(houses)} households x {args.windows + 1} windows")
-    if args.workers == 1:
-        results = map(run_zone, tasks)
-    else:
-        pool = ProcessPoolExecutor(max_workers=args.workers)
-        results = pool.map(run_zone, tasks)
-    for k, res in enumerate(results):
-        rows += res
-        progress(100 * (k + 1) / len(tasks), "pairs", f"{res[0]['prices']}: {len(houses)} households "
-                 f"in {sum(r['seconds']['total'] for r in res if 'seconds' in r):.0f} s")
+    progress(1, "pairs", f"{len(zones)} zones x {len(houses)} households x {args.windows + 1} windows, "
+                         f"{workers} workers")
+    with cache, ProcessPoolExecutor(max_workers=workers) if workers > 1 else _Inline() as pool:
+        for k, res in enumerate(pool.map(run_zone, tasks)):
+            rows += res
+            progress(100 * (k + 1) / len(tasks), "pairs", f"{res[0]['prices']}: {len(houses)} households "
+                     f"in {sum(r['seconds']['total'] for r in res if 'seconds' in r):.0f} s")
     all_rows = rows + pooled(rows)
     if args.out:
         Path(args.out).write_text(json.dumps(all_rows, indent=1, default=str))
@@ -230,7 +288,7 @@ def main(args) -> dict:
             "pooled_savings_eur_per_month": {r["controller"]: round(r["savings_eur_per_month"], 2)
                                              for r in all_rows if r["prices"] == "pooled" and r["savings_eur_per_month"] is not None},
             "production": {f"{r['prices']}/{r['household']}": r["controller"] for r in rows if r["production"]},
-            "pairs": len(zones) * len(houses), "windows_per_pair": args.windows, "out": args.out,
+            "pairs": len(zones) * len(houses), "windows_per_pair": args.windows, "workers": workers, "out": args.out,
             "seconds": round(time.perf_counter() - t0, 1)}
 
 

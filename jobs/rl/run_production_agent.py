@@ -185,7 +185,7 @@ def hourly_columns(plan: pd.DataFrame, cfg: BatteryConfig, soc_source: str) -> p
 
 
 def main(args) -> dict:
-    # The trees' OpenMP threads: see jobs/battery/fqi.py (HEA_TRAIN_THREADS, default 1).
+    # BLAS/OpenMP threads (HEA_TRAIN_THREADS, default 1): see jobs/battery/imitation.py one_openmp_thread.
     with threadpool_limits(limits=train_threads()):
         return _main(args)
 

@@ -4,31 +4,31 @@
 
 Stages: load the hourly history (price.spot, home.consumption, solar.production) for [start, end); a smoke
 test of the environment (`--sanity-check-steps`, fails fast with exit 65 on bad data or 70 on a broken
-environment); Fitted Q Iteration on the days before a 14-day validation slice, on which the agent's
-safe-improvement margin is chosen (jobs/rl/train.py select_margin); evaluation on the last held-out days of no
-battery, rule-based self-consumption, MPC and the agent, each as a share of the optimum's savings (wear
-included). The agent goes to HEA_MODELS_DIR/rl/<version>.pkl and the evaluation to the model registry under
+environment); the agent (jobs/battery/imitation.py: behaviour cloning on the optimum's actions, then rounds of
+rollout policy iteration) trained on the days before a 14-day validation slice, on which its safe-improvement
+margin is chosen (select_margin); evaluation on the last held-out days of no battery, rule-based
+self-consumption, MPC and the agent, each as a share of the optimum's savings (wear included). The agent goes
+to HEA_MODELS_DIR/rl/<version>.pkl and the evaluation to the model registry under
 `battery_controller` (always promoted: the latest evaluation decides which controller runs the battery).
 
 Flags: --sanity-check-steps (10; 0 skips), --start-date (a year before the end, clipped to the data),
---end-date (today, local), --total-timesteps (HEA_RL_TIMESTEPS, 20000: transitions collected for FQI),
---holdout-days (HEA_RL_HOLDOUT_DAYS, 28), --iterations (HEA_RL_ITERATIONS, 24), --seed (0).
-Environment: the battery and tariff settings of jobs/battery/config.py; HEA_RL_EPISODE_HOURS (168);
-HEA_TRAIN_THREADS (1): OpenMP threads for the trees;
-HEA_RL_AGENT_MARGIN (0.01): the agent runs the battery only if its share beats MPC's and the rule's by this.
+--end-date (today, local), --total-timesteps (HEA_RL_TIMESTEPS, 6000: training hours sampled for the expert's
+labels, two states of charge each), --holdout-days (HEA_RL_HOLDOUT_DAYS, 28), --iterations
+(HEA_RL_ITERATIONS, 2: rounds of improvement after the cloning), --seed (0).
+Environment: the battery and tariff settings of jobs/battery/config.py; HEA_RL_EPISODE_HOURS (168: the
+sanity check's episodes); HEA_RL_AGENT_MARGIN (0.01): the agent runs the battery only if its share beats
+MPC's and the rule's by this.
 """
 
 from __future__ import annotations
 
 import time
 
-from threadpoolctl import threadpool_limits
-
 from jobs.battery import data as bdata
-from jobs.battery import fqi, sanity
+from jobs.battery import imitation, sanity
 from jobs.battery.config import BatteryConfig, Tariff
 from jobs.battery.controllers import MPC, AgentController, NoBattery, RuleBased
-from jobs.battery.env import BatteryEnv, FEATURE_NAMES
+from jobs.battery.env import BatteryEnv
 from jobs.battery.evaluate import evaluate
 from jobs.battery.scenario import build_scenario
 from jobs.common import registry, settings, timeutil
@@ -43,13 +43,13 @@ VALIDATION_DAYS = 14
 
 
 def build_parser():
-    p = parser("Train the battery RL agent (FQI) and evaluate all controllers against the optimum.")
+    p = parser("Train the battery agent (imitation of the optimum, then RL) and evaluate all controllers.")
     p.add_argument("--sanity-check-steps", type=int, default=10, help="smoke-test steps before training (0 skips)")
     p.add_argument("--start-date", default=None, help="first day of history used (YYYY-MM-DD, local)")
     p.add_argument("--end-date", default=None, help="last day of history used (YYYY-MM-DD, local; default today)")
-    p.add_argument("--total-timesteps", type=int, default=None, help="transitions collected for training")
+    p.add_argument("--total-timesteps", type=int, default=None, help="training hours labelled by the optimum")
     p.add_argument("--holdout-days", type=int, default=None, help="last days held out for evaluation")
-    p.add_argument("--iterations", type=int, default=None, help="fitted Q iterations")
+    p.add_argument("--iterations", type=int, default=None, help="rounds of improvement after the cloning")
     p.add_argument("--seed", type=int, default=0)
     return p
 
@@ -66,7 +66,8 @@ class Throttled:
             progress(pct, stage, message)
 
 
-MARGINS = (0.0, 0.02, 0.05, float("inf"))
+# The agent leaves self-consumption only where its policy's probability for the action exceeds 0.5 + margin.
+MARGINS = (0.0, 0.1, 0.2, float("inf"))
 
 
 def select_margin(agent, sc, cfg, tariff, start: int, end: int, progress_cb=None) -> dict:
@@ -114,20 +115,17 @@ def choose_best(shares: dict, margin: float) -> tuple[str, str]:
 
 
 def main(args) -> dict:
-    # The trees' OpenMP threads: see jobs/battery/fqi.py (HEA_TRAIN_THREADS, default 1).
-    with threadpool_limits(limits=train_threads()):
-        return _main(args)
-
-
-def _main(args) -> dict:
     t_start = time.perf_counter()
-    timesteps = args.total_timesteps if args.total_timesteps is not None else settings.env_int("HEA_RL_TIMESTEPS", 20000)
-    holdout_days = args.holdout_days if args.holdout_days is not None else settings.env_int("HEA_RL_HOLDOUT_DAYS", 28)
-    iterations = args.iterations if args.iterations is not None else settings.env_int("HEA_RL_ITERATIONS", 24)
+    def flag_or_env(value, name, default):
+        return value if value is not None else settings.env_int(name, default)
+
+    timesteps = flag_or_env(args.total_timesteps, "HEA_RL_TIMESTEPS", imitation.MAX_HOURS)
+    holdout_days = flag_or_env(args.holdout_days, "HEA_RL_HOLDOUT_DAYS", 28)
+    iterations = flag_or_env(args.iterations, "HEA_RL_ITERATIONS", imitation.ROUNDS)
     episode_hours = settings.env_int("HEA_RL_EPISODE_HOURS", 168)
     margin = settings.env_float("HEA_RL_AGENT_MARGIN", 0.01)
-    if timesteps < 1 or holdout_days < 1 or iterations < 1 or args.sanity_check_steps < 0:
-        raise UsageError("--total-timesteps, --holdout-days and --iterations must be positive, "
+    if timesteps < 1 or holdout_days < 1 or iterations < 0 or args.sanity_check_steps < 0:
+        raise UsageError("--total-timesteps and --holdout-days must be positive, --iterations and "
                          "--sanity-check-steps not negative")
     for flag in ("start_date", "end_date"):
         value = getattr(args, flag)
@@ -163,13 +161,17 @@ def _main(args) -> dict:
         check = None
         if args.sanity_check_steps:
             progress(10, "sanity_check", f"{args.sanity_check_steps} random steps and a smoke fit")
-            check = sanity.check(env, args.sanity_check_steps, seed=args.seed)
+            check = sanity.check(env, args.sanity_check_steps, seed=args.seed, tariff=tariff)
             progress(12, "sanity_check", f"ok: balance error {check['max_balance_error']:.2g} kWh")
 
-        progress(15, "training", f"FQI: {timesteps} transitions, {iterations} iterations")
+        progress(15, "training", f"cloning the optimum on up to {timesteps} hours, then {iterations} rounds of "
+                                 "rollout policy iteration")
         t0 = time.perf_counter()
-        agent = fqi.train(env, timesteps, iterations=iterations, seed=args.seed,
-                          progress_cb=lambda f: progress(15 + 40 * f, "training", f"{100 * f:.0f}% of FQI"))
+        # Trained on the hours before the validation slice only: the expert's labels and the rollouts read
+        # actuals up to 60 hours ahead, so the scenario is cut there rather than merely sampled before it.
+        agent = imitation.train(sc.slice(0, train_end), cfg, tariff, seed=args.seed, rounds=iterations,
+                                max_hours=timesteps,
+                                progress_cb=lambda f: progress(15 + 40 * f, "training", f"{100 * f:.0f}% of training"))
         selection = None
         if val_h >= 24:
             progress(55, "validation", f"agent margin on {val_h // 24} validation days")
@@ -194,7 +196,7 @@ def _main(args) -> dict:
                    "trained_until": timeutil.iso(sc.index[split - 1]), "forecasts": sc.forecast_kind}
         agent.meta.update(trained_from=timeutil.iso(sc.index[0]), trained_until=timeutil.iso(sc.index[train_end - 1]),
                           margin_selection=selection,
-                          features=list(FEATURE_NAMES), battery=cfg.to_dict(), tariff=tariff.to_dict())
+                          battery=cfg.to_dict(), tariff=tariff.to_dict())
         path = registry.save_model(AGENT_DIR, version, agent, {"holdout": holdout, "train": agent.meta})
         metrics = {
             "best_controller": best,
@@ -222,7 +224,8 @@ def _main(args) -> dict:
         "optimum_savings_eur": round(ev["optimum_savings_eur"], 2),
         "holdout": holdout,
         "history": {"start": timeutil.iso(sc.index[0]), "hours": hours},
-        "train": {**{k: agent.meta[k] for k in ("transitions", "iterations", "gamma", "action_counts")},
+        "train": {**{k: agent.meta[k] for k in ("kind", "expert_states", "rounds", "dagger_states",
+                                                "relabelled_share", "transitions", "features", "action_counts")},
                   "until": timeutil.iso(sc.index[train_end]), "margin_selection": selection},
         "sanity_check": check,
         "version": version,

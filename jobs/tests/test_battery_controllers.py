@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 
-from jobs.battery import fqi
+from jobs.battery import imitation
 from jobs.battery.config import BatteryConfig, Tariff
 from jobs.battery.controllers import MPC, AgentController, NoBattery, RuleBased
-from jobs.battery.env import BatteryEnv
 from jobs.battery.evaluate import evaluate
 from jobs.battery.scenario import build_scenario
 from jobs.battery.synthetic import make_frame
@@ -48,10 +47,9 @@ def test_naive_forecasts_cost_mpc_something_but_it_still_beats_no_battery(frame)
 
 def test_agent_trains_and_acts_within_masks(frame):
     sc = build_scenario(frame, TARIFF)
-    env = BatteryEnv(sc, CFG, episode_hours=48, last=7 * 24)
-    agent = fqi.train(env, total_timesteps=600, iterations=3, max_iter=10)
-    assert agent.meta["transitions"] == 600
-    assert sum(agent.meta["action_counts"].values()) == 600
+    agent = imitation.train(sc.slice(0, 7 * 24), CFG, TARIFF, rounds=1, max_hours=100)
+    assert agent.meta["expert_states"] == 2 * 100
+    assert sum(agent.meta["action_counts"]) == agent.meta["transitions"] > 200  # the expert's and the round's
     ctrl = AgentController(agent, CFG).bind(sc)
     assert ctrl.decide(0, CFG.e_max) is None or ctrl.decide(0, CFG.e_max) <= 0  # never charges when full
     ev = evaluate(sc, CFG, TARIFF, [ctrl], start=7 * 24)

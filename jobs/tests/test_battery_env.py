@@ -140,7 +140,7 @@ def test_tariff_and_config_from_env(monkeypatch):
 def test_sanity_check_passes_on_a_healthy_environment(scenario):
     out = sanity.check(BatteryEnv(scenario, CFG, episode_hours=48), steps=100)
     assert out["max_balance_error"] < 1e-9 and out["smoke_fit"]
-    assert out["smoke_fit_models"] > 0  # a fit that fitted nothing would prove nothing
+    assert out["smoke_fit_states"] >= 96  # two SoCs on each of 48 hours: a fit on nothing would prove nothing
 
 
 def test_sanity_check_catches_leaking_physics(scenario, monkeypatch):

@@ -55,3 +55,21 @@ def test_trained_agent_beats_the_rule_on_held_out_days(sc):
     ev = evaluate(sc, CFG, TARIFF, [RuleBased(), AgentController(agent, CFG)], start=14 * 24, end=len(sc) - 24)
     c = ev["controllers"]
     assert c["rl_agent"]["savings_eur"] > c["rule_based"]["savings_eur"]
+
+
+def test_masks_for_many_states_agree_with_the_environments():
+    from jobs.battery.env import action_mask
+
+    energy = np.r_[CFG.e_min, CFG.e_min + 1e-9, 3.0, CFG.e_max - 1e-9, CFG.e_max, np.linspace(0, 10, 11)]
+    assert (imitation._masks(CFG, energy) == np.array([action_mask(CFG, e) for e in energy])).all()
+
+
+def test_the_numpy_forward_pass_matches_scikit_learns_probabilities(sc):
+    rng = np.random.default_rng(0)
+    static = static_features(sc)
+    t, e, y = imitation.expert_dataset(sc, CFG, TARIFF, np.arange(0, 5 * 24), rng)
+    agent = imitation.fit_clone(static, t, e, y, CFG)
+    obs = imitation._obs(static, t, e, CFG)
+    ref = np.zeros((len(obs), len(imitation.ACTIONS)))
+    ref[:, agent.clf.classes_] = agent.clf.predict_proba(obs)
+    np.testing.assert_allclose(agent.probabilities(obs), ref, atol=1e-5)

@@ -7,9 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jobs.battery import fqi
+from jobs.battery import imitation
 from jobs.battery.config import BatteryConfig, Tariff
-from jobs.battery.env import BatteryEnv
 from jobs.battery.scenario import build_scenario
 from jobs.battery.synthetic import make_frame
 from jobs.common import registry
@@ -103,7 +102,7 @@ def test_uses_forecasts_and_the_evaluated_mpc(run_job, env):
 def test_agent_used_when_it_earned_it_and_mpc_when_its_file_is_gone(run_job, env):
     cfg, tariff = BatteryConfig(), Tariff()
     sc = build_scenario(make_frame(6, seed=3), tariff)
-    agent = fqi.train(BatteryEnv(sc, cfg, episode_hours=48), total_timesteps=300, iterations=2, max_iter=5)
+    agent = imitation.train(sc, cfg, tariff, rounds=0, max_hours=100)
     path = Path(env["HEA_MODELS_DIR"]) / "rl" / "v-test.pkl"
     registry.write_model(path, agent)
     _register(env, "rl_agent", str(path))

@@ -1,4 +1,4 @@
-"""The rl_train job end to end on a simulated store: sanity check, FQI, evaluation, registry, exit codes."""
+"""The rl_train job end to end on a simulated store: sanity check, the agent, evaluation, registry, exit codes."""
 
 import os
 from pathlib import Path
@@ -12,7 +12,7 @@ from jobs.simulator.backfill import backfill_store
 # Early summer: PV surplus and price spreads give the optimum something to save in a two-day holdout
 # (in November, with wear costs, a battery on the simulated market rightly saves almost nothing).
 NOW = "2025-06-16T10:30:00Z"
-SMALL = ["--sanity-check-steps", "20", "--total-timesteps", "400", "--holdout-days", "2", "--iterations", "2"]
+SMALL = ["--sanity-check-steps", "20", "--total-timesteps", "100", "--holdout-days", "2", "--iterations", "1"]
 
 
 def _store(env: dict) -> Store:
@@ -45,7 +45,8 @@ def test_train_evaluates_all_controllers_and_registers(run_job, small_env):
         assert res["costs_eur"][name] >= res["costs_eur"]["optimum"] - 0.01
     assert res["best_controller"] in ("rule_based", "mpc", "rl_agent")
     assert res["holdout"]["hours"] == 48
-    assert res["train"]["transitions"] == 400
+    assert res["train"]["kind"] == "imitation+rollout-pi"
+    assert res["train"]["expert_states"] == 2 * 100 and res["train"]["rounds"] == 1
     assert res["sanity_check"]["steps"] == 20
     assert Path(res["model_path"]).is_file()
     assert Path(res["model_path"]).parent == Path(small_env["HEA_MODELS_DIR"]) / "rl"

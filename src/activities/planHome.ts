@@ -8,6 +8,8 @@ import { publishRetained } from '../mqtt/publish.js';
 
 export interface PlanPublished {
   published: boolean;
+  /** No broker configured: publishing is optional, so the run records nothing for it. */
+  off?: boolean;
   detail: string;
   messages?: number;
   issuedAt?: string;
@@ -18,7 +20,7 @@ export function createPlanHomeActivities(config: AppConfig, logger: Logger) {
     /** Publishes the latest plan's discovery configs and states (retained); a no-op while mqtt.url is unset. */
     async publishPlanToHome(): Promise<PlanPublished> {
       const cfg = config.mqtt;
-      if (!cfg.url) return { published: false, detail: 'MQTT is off (mqtt.url is not set)' };
+      if (!cfg.url) return { published: false, off: true, detail: 'MQTT is off (mqtt.url is not set)' };
       const db = openStoreReadOnly(config.storeUrl, config.root);
       if (!db) return { published: false, detail: 'no data store yet' };
       let plan, now;

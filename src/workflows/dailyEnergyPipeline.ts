@@ -5,11 +5,13 @@ import { RunRecorder } from './run.js';
 import type { RunReport } from './report.js';
 import { DATA_UPDATES } from './updates.js';
 import { scoreForecasts } from './accuracy.js';
+import { publishPlan } from './planHome.js';
 
 /**
  * Daily at 06:00: the data updates in parallel, then the forecasts (solar, prices with the chosen model
- * and horizon, demand), then tomorrow's battery plan. Each step starts as soon as its own inputs are in;
- * a failed step skips what depends on it and the rest carries on: the run ends `partial`, not failed.
+ * and horizon, demand), then tomorrow's battery plan, which goes to the home over MQTT as the re-plans do
+ * (a no-op without a broker). Each step starts as soon as its own inputs are in; a failed step skips what
+ * depends on it and the rest carries on: the run ends `partial`, not failed.
  * With yesterday's actuals in, the forecasts are scored (a degraded model raises an alert and retrains
  * early); last, the daily report: the hourly plan table and the charts, beside the run's report.
  */
@@ -43,7 +45,11 @@ export async function dailyEnergyPipeline(input: DailyPipelineParams = {}): Prom
     });
   }
   await run.prepare([...steps.map((s) => s.job), 'accuracy_score', 'daily_report']);
-  await runDag(run, steps);
+  const outcomes = await runDag(run, steps);
+  // Histories recorded before the daily plan was published have no marker: they replay without the step.
+  if (outcomes.some((s) => s.job === 'rl_control' && s.status === 'success') && patched('daily-plan-publish')) {
+    await publishPlan(run);
+  }
   if (patched('daily-accuracy-and-report')) {
     await scoreForecasts(run);
     await run.step('daily report', 'daily_report', ['--report-name', run.reportName]);

@@ -37,7 +37,7 @@ const configWith = (mqtt: Record<string, unknown>) => writeFixtureConfig({}, { m
 
 test('off while mqtt.url is unset', async () => {
   const res = await createPlanHomeActivities(configWith({}), testLogger()).publishPlanToHome();
-  expect(res).toEqual({ published: false, detail: 'MQTT is off (mqtt.url is not set)' });
+  expect(res).toEqual({ published: false, off: true, detail: 'MQTT is off (mqtt.url is not set)' });
 });
 
 test('a broker that is down is an error naming it', async () => {

@@ -238,3 +238,33 @@ test("hea.yaml's publication and hourly schedules re-plan; the hourly one on the
     });
   });
 }, 240_000);
+
+test('the daily pipeline publishes its battery plan to the home, as the re-plans do', async () => {
+  const taskQueue = uniqueTaskQueue('daily-publish');
+  const DAILY = '2025-06-16T12:05:00Z';
+  const echo = { args: [join(FIXTURES, 'echo_job.py')] };
+  const config = writeFixtureConfig(
+    { rl_control: { args: ['-m', 'jobs.rl.run_production_agent'], timeout: '3m' }, accuracy_score: echo, daily_report: echo },
+    {
+      jobDefaults: { ...FIXTURE_JOB_DEFAULTS, retry: { ...FIXTURE_JOB_DEFAULTS.retry, maximumAttempts: 1 }, env: { HEA_NOW: DAILY } },
+      temporal: { taskQueue },
+      mqtt: { url: broker.url },
+    },
+    DIR,
+  );
+  await withWorker(config, async () => {
+    const params = { updateData: false, runSolarPredictions: false, runPricePredictions: false, runDemandPredictions: false };
+    const report: RunReport = await env.client.workflow.execute('dailyEnergyPipeline', { taskQueue, workflowId: `daily-${taskQueue}`, args: [params] });
+    expect(report.steps.map((s) => [s.step, s.status])).toEqual([
+      ['battery plan', 'success'],
+      ['plan to the home (MQTT)', 'success'],
+      ['forecast accuracy', 'success'],
+      ['daily report', 'success'],
+    ]);
+    expect(report.steps[1]!.result).toMatchObject({ issued_at: DAILY });
+    await waitFor('the states of the daily plan', () => {
+      const attrs = subscriber.last.get('home-energy-ai/hea_battery/plan/attributes');
+      return attrs && (JSON.parse(attrs.payload) as { issued_at: string }).issued_at === DAILY;
+    });
+  });
+}, 180_000);
