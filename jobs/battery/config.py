@@ -65,7 +65,7 @@ class BatteryConfig:
         return self.soc_initial * self.capacity_kwh
 
     @classmethod
-    def from_env(cls) -> "BatteryConfig":
+    def from_env(cls) -> BatteryConfig:
         power = _env_float("HEA_BATTERY_POWER_KW", 5.0, 0.0)
         return cls(
             capacity_kwh=_env_float("HEA_BATTERY_CAPACITY_KWH", 10.0, 0.0),
@@ -80,4 +80,3 @@ class BatteryConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-

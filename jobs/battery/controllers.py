@@ -26,7 +26,7 @@ from jobs.battery.scenario import Scenario
 class Controller:
     name = "controller"
 
-    def bind(self, scenario: Scenario) -> "Controller":
+    def bind(self, scenario: Scenario) -> Controller:
         self.sc = scenario
         return self
 
@@ -71,8 +71,9 @@ class MPC(Controller):
         sc = self.sc
         h = sc.horizon if self.horizon is None else min(self.horizon, sc.horizon)
         buy, sell, load, pv = sc.fc_buy[t, :h], sc.fc_sell[t, :h], sc.fc_load[t, :h], sc.fc_pv[t, :h]
-        plan = self.planner.solve(buy, sell, load, pv, e0=energy_kwh, terminal_min=self.cfg.e_min,
-                                  terminal_value=self.terminal_value(buy))
+        plan = self.planner.solve(
+            buy, sell, load, pv, e0=energy_kwh, terminal_min=self.cfg.e_min, terminal_value=self.terminal_value(buy)
+        )
         self.last_plan = plan
         tol = 1e-6
         if plan.grid_import_kwh[0] <= tol and plan.grid_export_kwh[0] <= tol:
@@ -96,4 +97,3 @@ class AgentController(Controller):
         obs = observation(self.static, t, energy_kwh, self.cfg)
         a = self.agent.act(obs, action_mask(self.cfg, energy_kwh))
         return action_power(a, self.cfg)
-

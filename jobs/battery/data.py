@@ -29,8 +29,9 @@ def history_range(store, start_date=None, end_date=None, default_days: int = 365
         start = end - pd.Timedelta(days=default_days)
     start = max(start, spot_first.ceil("h"), load_first.ceil("h"))
     if end <= start:
-        raise DataError(f"no overlapping price and consumption history between {timeutil.iso(start)} "
-                        f"and {timeutil.iso(end)}")
+        raise DataError(
+            f"no overlapping price and consumption history between {timeutil.iso(start)} and {timeutil.iso(end)}"
+        )
     return start, end
 
 
@@ -92,7 +93,11 @@ def plan_inputs(store, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.DataF
                 label = "seasonal naive (last known day)"
             else:
                 naive = _same_slot_mean(history, index, 7 if col == "load" else 3)
-                label = "seasonal naive (7-day same-hour mean)" if col == "load" else "seasonal naive (3-day same-hour mean)"
+                label = (
+                    "seasonal naive (7-day same-hour mean)"
+                    if col == "load"
+                    else "seasonal naive (3-day same-hour mean)"
+                )
             naive = pd.Series(naive, index=index)
             fill = missing & naive.notna()
             values[fill] = naive[fill]
@@ -104,8 +109,10 @@ def plan_inputs(store, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.DataF
                 used["no PV data (0)"] = int(values.isna().sum())
                 values = values.fillna(0.0)
             else:
-                raise DataError(f"cannot plan: no {SERIES[col]} history and no {FORECASTS[col]} for "
-                                f"{int(values.isna().sum())} of the plan's {len(index)} hours")
+                raise DataError(
+                    f"cannot plan: no {SERIES[col]} history and no {FORECASTS[col]} for "
+                    f"{int(values.isna().sum())} of the plan's {len(index)} hours"
+                )
         frame[col] = values.to_numpy(dtype=float)
         sources[col] = {k: v for k, v in used.items() if v}
     frame["load"] = frame["load"].clip(lower=0.0)

@@ -35,10 +35,26 @@ SELF_ACTION = 2
 IDLE_ACTION = 3
 
 FEATURE_NAMES = (
-    "soc", "hour_sin", "hour_cos", "buy_now", "sell_now", "net_now",
-    "buy_rank_24", "buy_minus_mean_24", "buy_mean_1_6", "buy_mean_7_12", "buy_mean_13_24", "buy_mean_25_36",
-    "buy_min_1_24", "buy_max_1_24", "sell_max_1_24", "load_sum_0_6", "load_sum_6_24",
-    "pv_sum_0_6", "pv_sum_6_24", "surplus_sum_0_24",
+    "soc",
+    "hour_sin",
+    "hour_cos",
+    "buy_now",
+    "sell_now",
+    "net_now",
+    "buy_rank_24",
+    "buy_minus_mean_24",
+    "buy_mean_1_6",
+    "buy_mean_7_12",
+    "buy_mean_13_24",
+    "buy_mean_25_36",
+    "buy_min_1_24",
+    "buy_max_1_24",
+    "sell_max_1_24",
+    "load_sum_0_6",
+    "load_sum_6_24",
+    "pv_sum_0_6",
+    "pv_sum_6_24",
+    "surplus_sum_0_24",
 )
 
 
@@ -72,14 +88,24 @@ def static_features(sc: Scenario) -> np.ndarray:
     ang = 2 * np.pi * sc.local_hour / 24.0
     b24 = _window(b, 0, 24)
     cols = [
-        np.sin(ang), np.cos(ang), sc.buy, sc.sell, ld[:, 0] - pv[:, 0],
+        np.sin(ang),
+        np.cos(ang),
+        sc.buy,
+        sc.sell,
+        ld[:, 0] - pv[:, 0],
         (b24 < sc.buy[:, None]).mean(axis=1),
         sc.buy - b24.mean(axis=1),
-        _window(b, 1, 7).mean(axis=1), _window(b, 7, 13).mean(axis=1),
-        _window(b, 13, 25).mean(axis=1), _window(b, 25, 37).mean(axis=1),
-        _window(b, 1, 25).min(axis=1), _window(b, 1, 25).max(axis=1), _window(s, 1, 25).max(axis=1),
-        _window(ld, 0, 6).sum(axis=1), _window(ld, 6, 24).sum(axis=1),
-        _window(pv, 0, 6).sum(axis=1), _window(pv, 6, 24).sum(axis=1),
+        _window(b, 1, 7).mean(axis=1),
+        _window(b, 7, 13).mean(axis=1),
+        _window(b, 13, 25).mean(axis=1),
+        _window(b, 25, 37).mean(axis=1),
+        _window(b, 1, 25).min(axis=1),
+        _window(b, 1, 25).max(axis=1),
+        _window(s, 1, 25).max(axis=1),
+        _window(ld, 0, 6).sum(axis=1),
+        _window(ld, 6, 24).sum(axis=1),
+        _window(pv, 0, 6).sum(axis=1),
+        _window(pv, 6, 24).sum(axis=1),
         np.clip(_window(pv, 0, 24) - _window(ld, 0, 24), 0, None).sum(axis=1),
     ]
     return np.column_stack(cols).astype(np.float32)
@@ -152,8 +178,9 @@ class BatteryEnv(gym.Env):
             raise ValueError(f"invalid action {action!r}")
         t, sc = self.t, self.sc
         before = self.energy
-        res = physics.step(self.cfg, before, action_power(action, self.cfg), sc.load[t], sc.pv[t],
-                           sc.buy[t], sc.sell[t])
+        res = physics.step(
+            self.cfg, before, action_power(action, self.cfg), sc.load[t], sc.pv[t], sc.buy[t], sc.sell[t]
+        )
         self.energy = res.energy_kwh
         self.t += 1
         reward = res.cost_no_battery_eur - res.cost_eur

@@ -24,13 +24,31 @@ from jobs.battery.controllers import Controller
 from jobs.battery.scenario import Scenario
 
 TRAJECTORY_COLUMNS = (
-    "battery_kw", "charge_kw", "discharge_kw", "soc", "energy_kwh", "grid_import_kwh", "grid_export_kwh",
-    "price_buy", "price_sell", "load_kwh", "pv_kwh", "cost_eur", "cost_no_battery_eur",
+    "battery_kw",
+    "charge_kw",
+    "discharge_kw",
+    "soc",
+    "energy_kwh",
+    "grid_import_kwh",
+    "grid_export_kwh",
+    "price_buy",
+    "price_sell",
+    "load_kwh",
+    "pv_kwh",
+    "cost_eur",
+    "cost_no_battery_eur",
 )
 
 
-def run(controller: Controller, sc: Scenario, cfg: BatteryConfig, start: int = 0, end: int | None = None,
-        e0: float | None = None, on_step=None) -> pd.DataFrame:
+def run(
+    controller: Controller,
+    sc: Scenario,
+    cfg: BatteryConfig,
+    start: int = 0,
+    end: int | None = None,
+    e0: float | None = None,
+    on_step=None,
+) -> pd.DataFrame:
     """Roll a controller over hours [start, end) of the scenario's actuals; one row per hour."""
     end = len(sc) if end is None else end
     energy = cfg.e_initial if e0 is None else float(e0)
@@ -40,9 +58,23 @@ def run(controller: Controller, sc: Scenario, cfg: BatteryConfig, start: int = 0
         power = controller.decide(t, energy)
         res = physics.step(cfg, energy, power, sc.load[t], sc.pv[t], sc.buy[t], sc.sell[t])
         energy = res.energy_kwh
-        rows.append((res.charge_kw - res.discharge_kw, res.charge_kw, res.discharge_kw,
-                     energy / cfg.capacity_kwh, energy, res.grid_import_kwh, res.grid_export_kwh,
-                     sc.buy[t], sc.sell[t], sc.load[t], sc.pv[t], res.cost_eur, res.cost_no_battery_eur))
+        rows.append(
+            (
+                res.charge_kw - res.discharge_kw,
+                res.charge_kw,
+                res.discharge_kw,
+                energy / cfg.capacity_kwh,
+                energy,
+                res.grid_import_kwh,
+                res.grid_export_kwh,
+                sc.buy[t],
+                sc.sell[t],
+                sc.load[t],
+                sc.pv[t],
+                res.cost_eur,
+                res.cost_no_battery_eur,
+            )
+        )
         if on_step is not None:
             on_step(t - start + 1, end - start)
     return pd.DataFrame(rows, columns=list(TRAJECTORY_COLUMNS), index=sc.index[start:end])
@@ -56,13 +88,24 @@ def plan_frame(plan: optimize.Plan, sc: Scenario, cfg: BatteryConfig, start: int
     cost = buy * plan.grid_import_kwh - sell * plan.grid_export_kwh + wear
     net = load - pv
     cost_nb = np.where(net >= 0, buy * net, sell * net)
-    return pd.DataFrame({
-        "battery_kw": plan.battery_kw, "charge_kw": plan.charge_kw, "discharge_kw": plan.discharge_kw,
-        "soc": plan.energy_kwh / cfg.capacity_kwh, "energy_kwh": plan.energy_kwh,
-        "grid_import_kwh": plan.grid_import_kwh, "grid_export_kwh": plan.grid_export_kwh,
-        "price_buy": buy, "price_sell": sell, "load_kwh": load, "pv_kwh": pv,
-        "cost_eur": cost, "cost_no_battery_eur": cost_nb,
-    }, index=sc.index[start:end])
+    return pd.DataFrame(
+        {
+            "battery_kw": plan.battery_kw,
+            "charge_kw": plan.charge_kw,
+            "discharge_kw": plan.discharge_kw,
+            "soc": plan.energy_kwh / cfg.capacity_kwh,
+            "energy_kwh": plan.energy_kwh,
+            "grid_import_kwh": plan.grid_import_kwh,
+            "grid_export_kwh": plan.grid_export_kwh,
+            "price_buy": buy,
+            "price_sell": sell,
+            "load_kwh": load,
+            "pv_kwh": pv,
+            "cost_eur": cost,
+            "cost_no_battery_eur": cost_nb,
+        },
+        index=sc.index[start:end],
+    )
 
 
 def summarize(traj: pd.DataFrame, e0: float, p_credit: float, p_debit: float) -> dict:
@@ -96,22 +139,40 @@ def evaluate(
     mean_buy = float(np.mean(sc.buy[start:end]))
     p_ref = p_debit = mean_buy * cfg.eta_discharge
     t0 = time.perf_counter()
-    plan = optimize.solve(cfg, sc.buy[start:end], sc.sell[start:end], sc.load[start:end], sc.pv[start:end],
-                          e0=e0, terminal_min=e0, terminal_value=p_ref, grid_limit_kw=tariff.grid_limit_kw,
-                          time_limit=120.0)
+    plan = optimize.solve(
+        cfg,
+        sc.buy[start:end],
+        sc.sell[start:end],
+        sc.load[start:end],
+        sc.pv[start:end],
+        e0=e0,
+        terminal_min=e0,
+        terminal_value=p_ref,
+        grid_limit_kw=tariff.grid_limit_kw,
+        time_limit=120.0,
+    )
     trajectories = {"optimum": plan_frame(plan, sc, cfg, start, end)}
     seconds = {"optimum": time.perf_counter() - t0}
     for i, ctrl in enumerate(controllers):
         t0 = time.perf_counter()
         cb = None
         if progress_cb is not None:
-            cb = (lambda k, n, i=i: progress_cb(ctrl.name, (i + k / n) / len(controllers)))
+
+            def cb(k, n, i=i, name=ctrl.name):
+                progress_cb(name, (i + k / n) / len(controllers))
+
         trajectories[ctrl.name] = run(ctrl, sc, cfg, start, end, e0, on_step=cb)
         seconds[ctrl.name] = time.perf_counter() - t0
 
     cost_nb = float(trajectories["optimum"]["cost_no_battery_eur"].sum())
-    out: dict = {"hours": end - start, "start": sc.index[start], "end": sc.index[end - 1] + pd.Timedelta(hours=1),
-                 "cost_no_battery_eur": cost_nb, "terminal_value_eur_kwh": p_ref, "controllers": {}}
+    out: dict = {
+        "hours": end - start,
+        "start": sc.index[start],
+        "end": sc.index[end - 1] + pd.Timedelta(hours=1),
+        "cost_no_battery_eur": cost_nb,
+        "terminal_value_eur_kwh": p_ref,
+        "controllers": {},
+    }
     opt_savings = None
     for name, traj in trajectories.items():
         s = summarize(traj, e0, p_ref, p_debit)
@@ -121,7 +182,7 @@ def evaluate(
         if name == "optimum":
             opt_savings = s["savings_eur"]
         out["controllers"][name] = s
-    for name, s in out["controllers"].items():
+    for s in out["controllers"].values():
         s["share_of_optimum"] = s["savings_eur"] / opt_savings if opt_savings and opt_savings > 1e-9 else None
     out["optimum_savings_eur"] = opt_savings
     out["trajectories"] = trajectories

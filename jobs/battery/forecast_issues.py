@@ -40,16 +40,30 @@ def features(series: pd.Series, index: pd.DatetimeIndex, kind: str, tz: str, lea
     return pd.concat([fc.calendar_features(index, tz), lags], axis=1)
 
 
-def fit(series: pd.Series, until: pd.Timestamp, kind: str, tz: str, lead_day: int, days: int = FIT_DAYS,
-        n_estimators: int = 150) -> FittedModel:
+def fit(
+    series: pd.Series,
+    until: pd.Timestamp,
+    kind: str,
+    tz: str,
+    lead_day: int,
+    days: int = FIT_DAYS,
+    n_estimators: int = 150,
+) -> FittedModel:
     """The production regressor for `kind` and lead day, trained on the `days` days before `until`."""
     hist = series[(series.index >= until - pd.Timedelta(days=days)) & (series.index < until)]
     index = hist.index[hist.index >= hist.index[0] + pd.Timedelta(days=9 + lead_day)]
     frame = features(hist, index, kind, tz, lead_day)
     frame["y"] = hist.reindex(index).to_numpy()
     cols = [c for c in frame.columns if c != "y"]
-    return fit_model(f"{kind}_lead{lead_day}", "regressor", frame, cols, "y", base=SPECS[kind][1],
-                        params={"objective": "reg:absoluteerror", "n_estimators": n_estimators})
+    return fit_model(
+        f"{kind}_lead{lead_day}",
+        "regressor",
+        frame,
+        cols,
+        "y",
+        base=SPECS[kind][1],
+        params={"objective": "reg:absoluteerror", "n_estimators": n_estimators},
+    )
 
 
 def local_day_number(index: pd.DatetimeIndex, tz: str) -> np.ndarray:
@@ -58,8 +72,9 @@ def local_day_number(index: pd.DatetimeIndex, tz: str) -> np.ndarray:
     return local.to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
-def window_forecasts(series: pd.Series, hours: pd.DatetimeIndex, kind: str, tz: str, horizon: int,
-                     known_end_ns: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+def window_forecasts(
+    series: pd.Series, hours: pd.DatetimeIndex, kind: str, tz: str, horizon: int, known_end_ns: np.ndarray | None = None
+) -> tuple[np.ndarray, dict]:
     """(len(hours), horizon): what the plan at each hour saw for the next `horizon` hours.
 
     Values the plan knew (prices published before the hour: s < known_end_ns) are the actuals; the rest come

@@ -71,9 +71,18 @@ def _classifier(seed: int):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(64, 64), alpha=1e-3, max_iter=300,
-                                                         batch_size=BATCH, early_stopping=True,
-                                                         n_iter_no_change=15, random_state=seed))
+    return make_pipeline(
+        StandardScaler(),
+        MLPClassifier(
+            hidden_layer_sizes=(64, 64),
+            alpha=1e-3,
+            max_iter=300,
+            batch_size=BATCH,
+            early_stopping=True,
+            n_iter_no_change=15,
+            random_state=seed,
+        ),
+    )
 
 
 class ImitationAgent:
@@ -148,8 +157,7 @@ def label_from_plan(cfg: BatteryConfig, plan) -> int:
     return int(np.nanargmin(np.abs(LEVELS - level)))
 
 
-def expert_labels(sc: Scenario, cfg: BatteryConfig, tariff: Tariff, t_all: np.ndarray,
-                  e_all: np.ndarray) -> np.ndarray:
+def expert_labels(sc: Scenario, cfg: BatteryConfig, tariff: Tariff, t_all: np.ndarray, e_all: np.ndarray) -> np.ndarray:
     """The optimum's first action from each (hour, stored energy), over the next HORIZON actual hours."""
     planner = RecedingPlanner(cfg, grid_limit_kw=tariff.grid_limit_kw)
     labels = np.empty(len(t_all), dtype=int)
@@ -157,14 +165,12 @@ def expert_labels(sc: Scenario, cfg: BatteryConfig, tariff: Tariff, t_all: np.nd
         sl = slice(t, t + HORIZON)
         buy = sc.buy[sl]
         tv = max(0.0, float(np.quantile(buy, 0.25)) * cfg.eta_discharge - cfg.wear_eur_kwh)
-        plan = planner.solve(buy, sc.sell[sl], sc.load[sl], sc.pv[sl], e0=e, terminal_min=cfg.e_min,
-                             terminal_value=tv)
+        plan = planner.solve(buy, sc.sell[sl], sc.load[sl], sc.pv[sl], e0=e, terminal_min=cfg.e_min, terminal_value=tv)
         labels[i] = label_from_plan(cfg, plan)
     return labels
 
 
-def expert_dataset(sc: Scenario, cfg: BatteryConfig, tariff: Tariff, hours: np.ndarray, rng,
-                   states_per_hour: int = 2):
+def expert_dataset(sc: Scenario, cfg: BatteryConfig, tariff: Tariff, hours: np.ndarray, rng, states_per_hour: int = 2):
     """(t, energy, label) for each training hour and random SoC: the optimum's first action from there.
 
     A bench trains several agents on one scenario (folds): computed once for all hours, the dataset is
@@ -191,16 +197,26 @@ def _powers(cfg: BatteryConfig, actions: np.ndarray):
     return np.where(lv > 0, lv * cfg.charge_kw, lv * cfg.discharge_kw), self_c
 
 
-def rollout_returns(agent: ImitationAgent, sc: Scenario, static, cfg: BatteryConfig, t0: np.ndarray,
-                    e0: np.ndarray, first: np.ndarray, hours: int, p_ref: float) -> np.ndarray:
+def rollout_returns(
+    agent: ImitationAgent,
+    sc: Scenario,
+    static,
+    cfg: BatteryConfig,
+    t0: np.ndarray,
+    e0: np.ndarray,
+    first: np.ndarray,
+    hours: int,
+    p_ref: float,
+) -> np.ndarray:
     """Savings over `hours` from (t0, e0): `first` action, then the agent's; stored energy valued at p_ref."""
     t, e = t0.copy(), e0.copy()
     total = np.zeros(len(t0))
     act = first
     for k in range(hours):
         power, self_c = _powers(cfg, act)
-        _, _, _, _, e_next, cost, cost_nb = physics.step_many(cfg, e, power, self_c, sc.load[t], sc.pv[t],
-                                                               sc.buy[t], sc.sell[t])
+        _, _, _, _, e_next, cost, cost_nb = physics.step_many(
+            cfg, e, power, self_c, sc.load[t], sc.pv[t], sc.buy[t], sc.sell[t]
+        )
         total += cost_nb - cost
         e, t = e_next, t + 1
         if k + 1 < hours:
@@ -243,8 +259,9 @@ def improve(agent, sc, static, cfg, hours, rng, n_states: int = 1500, t=None, e=
     for a in range(len(ACTIONS)):
         ok = masks[:, a]
         if ok.any():
-            returns[ok, a] = rollout_returns(agent, sc, static, cfg, t[ok], e[ok], np.full(ok.sum(), a),
-                                             ROLLOUT_HOURS, p_ref)
+            returns[ok, a] = rollout_returns(
+                agent, sc, static, cfg, t[ok], e[ok], np.full(ok.sum(), a), ROLLOUT_HOURS, p_ref
+            )
     best = returns.argmax(axis=1)
     gain = returns[np.arange(len(t)), best] - returns[np.arange(len(t)), own]
     label = np.where(gain > MIN_GAIN_EUR, best, own)
@@ -255,14 +272,23 @@ def training_hours(sc: Scenario, excluded: list[tuple[int, int]] | None) -> np.n
     """Hours outside the `excluded` ranges whose expert horizon and rollouts stay inside the scenario."""
     allowed = np.ones(len(sc), dtype=bool)
     for lo, hi in excluded or []:
-        allowed[max(0, lo):max(0, hi)] = False
-    allowed[len(sc) - HORIZON - ROLLOUT_HOURS:] = False
+        allowed[max(0, lo) : max(0, hi)] = False
+    allowed[len(sc) - HORIZON - ROLLOUT_HOURS :] = False
     return np.flatnonzero(allowed)
 
 
-def train(sc: Scenario, cfg: BatteryConfig, tariff: Tariff, excluded: list[tuple[int, int]] | None = None,
-          seed: int = 0, rounds: int = ROUNDS, max_hours: int = MAX_HOURS, progress_cb=None, pool=None,
-          dagger_states: int = DAGGER_STATES) -> ImitationAgent:
+def train(
+    sc: Scenario,
+    cfg: BatteryConfig,
+    tariff: Tariff,
+    excluded: list[tuple[int, int]] | None = None,
+    seed: int = 0,
+    rounds: int = ROUNDS,
+    max_hours: int = MAX_HOURS,
+    progress_cb=None,
+    pool=None,
+    dagger_states: int = DAGGER_STATES,
+) -> ImitationAgent:
     """Clone the optimum on the scenario's hours outside `excluded` ranges, then `rounds` of improvement.
 
     `pool`: an `expert_dataset` computed beforehand on more hours (shared by folds); its states at excluded
@@ -301,8 +327,14 @@ def train(sc: Scenario, cfg: BatteryConfig, tariff: Tariff, excluded: list[tuple
         if progress_cb:
             progress_cb((r + 2) / (rounds + 1))
     kind = "imitation+" + ("dagger+" if dagger_states else "") + "rollout-pi"
-    agent.meta.update(kind=kind, expert_states=int(expert_states), rounds=rounds,
-                      dagger_states=dagger_states, relabelled_share=relabelled, transitions=int(len(y)),
-                      features=len(static[0]) + 1,
-                      action_counts=np.bincount(y, minlength=len(ACTIONS)).tolist())
+    agent.meta.update(
+        kind=kind,
+        expert_states=int(expert_states),
+        rounds=rounds,
+        dagger_states=dagger_states,
+        relabelled_share=relabelled,
+        transitions=int(len(y)),
+        features=len(static[0]) + 1,
+        action_counts=np.bincount(y, minlength=len(ACTIONS)).tolist(),
+    )
     return agent

@@ -216,8 +216,9 @@ class RecedingPlanner:
         self._models[T] = model
         return model
 
-    def solve(self, buy, sell, load, pv, e0: float, terminal_min: float | None = None,
-              terminal_value: float = 0.0) -> Plan:
+    def solve(
+        self, buy, sell, load, pv, e0: float, terminal_min: float | None = None, terminal_value: float = 0.0
+    ) -> Plan:
         cfg, dt = self.cfg, self.dt
         buy, sell, load, pv = (np.asarray(a, dtype=float) for a in (buy, sell, load, pv))
         T = len(buy)
@@ -247,15 +248,35 @@ class RecedingPlanner:
         h.run()
         if h.getModelStatus() != status.kOptimal:
             self.milp_fallbacks += 1
-            return solve(cfg, buy, sell, load, pv, e0, terminal_min=terminal_min, terminal_value=terminal_value,
-                         dt=dt, grid_limit_kw=self.grid_limit_kw)
+            return solve(
+                cfg,
+                buy,
+                sell,
+                load,
+                pv,
+                e0,
+                terminal_min=terminal_min,
+                terminal_value=terminal_value,
+                dt=dt,
+                grid_limit_kw=self.grid_limit_kw,
+            )
         x = np.asarray(h.getSolution().col_value).reshape(T, 5)
         c, d = np.clip(x[:, 0], 0, None), np.clip(x[:, 1], 0, None)
         gi, ge = np.clip(x[:, 2], 0, None), np.clip(x[:, 3], 0, None)
         tol = 1e-7
         if (np.minimum(c, d) > tol).any() or (np.minimum(gi, ge) > tol).any():
             self.milp_fallbacks += 1
-            return solve(cfg, buy, sell, load, pv, e0, terminal_min=terminal_min, terminal_value=terminal_value,
-                         dt=dt, grid_limit_kw=self.grid_limit_kw)
+            return solve(
+                cfg,
+                buy,
+                sell,
+                load,
+                pv,
+                e0,
+                terminal_min=terminal_min,
+                terminal_value=terminal_value,
+                dt=dt,
+                grid_limit_kw=self.grid_limit_kw,
+            )
         realised = float(np.sum(dt * (buy * gi - sell * ge + cfg.wear_eur_kwh * (c + d))))
         return Plan(c, d, gi * dt, ge * dt, x[:, 4], realised, "optimal (lp, warm)")

@@ -50,8 +50,9 @@ class QuantileMPC(MPC):
         powers, self_consume = [], 0
         for dev in self._spread(t, h):
             load = np.clip(sc.fc_load[t, :h] + dev, 0, None)
-            plan = self.planner.solve(buy, sell, load, pv, e0=energy_kwh, terminal_min=self.cfg.e_min,
-                                      terminal_value=tv)
+            plan = self.planner.solve(
+                buy, sell, load, pv, e0=energy_kwh, terminal_min=self.cfg.e_min, terminal_value=tv
+            )
             powers.append(float(plan.battery_kw[0]))
             self_consume += plan.grid_import_kwh[0] <= 1e-6 and plan.grid_export_kwh[0] <= 1e-6
         if 2 * self_consume > len(powers):

@@ -21,8 +21,16 @@ import pandas as pd
 
 from jobs.common.protocol import DataError, NoInputError
 
-ZONE_TZ = {"DK": "Europe/Copenhagen", "SE": "Europe/Stockholm", "NO": "Europe/Oslo", "DE": "Europe/Berlin",
-           "BE": "Europe/Brussels", "FR": "Europe/Paris", "NL": "Europe/Amsterdam", "FI": "Europe/Helsinki"}
+ZONE_TZ = {
+    "DK": "Europe/Copenhagen",
+    "SE": "Europe/Stockholm",
+    "NO": "Europe/Oslo",
+    "DE": "Europe/Berlin",
+    "BE": "Europe/Brussels",
+    "FR": "Europe/Paris",
+    "NL": "Europe/Amsterdam",
+    "FI": "Europe/Helsinki",
+}
 # household name prefix -> (local time zone, southern hemisphere)
 HOUSEHOLD_PLACES = {"ausgrid": ("Australia/Sydney", True), "london": ("Europe/London", False)}
 
@@ -79,8 +87,9 @@ def load_households(data_dir: Path) -> dict[str, Household]:
 def _daily_matrix(series: pd.Series, tz: str) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """Local days x 24 local hours (a repeated autumn hour averaged, a skipped spring hour interpolated)."""
     local = series.tz_convert(tz)
-    frame = pd.DataFrame({"day": local.index.tz_localize(None).normalize(), "hour": local.index.hour,
-                          "v": local.to_numpy()})
+    frame = pd.DataFrame(
+        {"day": local.index.tz_localize(None).normalize(), "hour": local.index.hour, "v": local.to_numpy()}
+    )
     mat = frame.pivot_table(index="day", columns="hour", values="v", aggfunc="mean", dropna=False)
     mat = mat.reindex(columns=range(24))
     # one missing hour inside a day (DST) is filled from its neighbours; longer holes stay and disqualify
@@ -98,7 +107,7 @@ def pair(house: Household, index: pd.DatetimeIndex, tz: str) -> pd.DataFrame:
     if len(days) < 7:
         raise DataError(f"household {house.name}: fewer than 7 complete days")
     shift = 182 if house.southern else 0
-    donor_doy = ((days.dayofyear.to_numpy() - 1 + shift) % 365)
+    donor_doy = (days.dayofyear.to_numpy() - 1 + shift) % 365
     donor_dow = days.dayofweek.to_numpy()
     local = index.tz_convert(tz)
     tdays = local.tz_localize(None).normalize()

@@ -55,22 +55,29 @@ def check(env: BatteryEnv, steps: int, seed: int = 0, fit: bool = True, tariff: 
         worst["balance"] = max(worst["balance"], abs(info["balance_error"]))
         worst["storage"] = max(worst["storage"], abs(info["storage_error"]))
         if abs(info["balance_error"]) > TOL:
-            raise EnvironmentBroken(f"sanity check: energy balance violated at step {i} "
-                                    f"(error {info['balance_error']:.3g} kWh)")
+            raise EnvironmentBroken(
+                f"sanity check: energy balance violated at step {i} (error {info['balance_error']:.3g} kWh)"
+            )
         if abs(info["storage_error"]) > TOL:
-            raise EnvironmentBroken(f"sanity check: storage equation violated at step {i} "
-                                    f"(error {info['storage_error']:.3g} kWh)")
+            raise EnvironmentBroken(
+                f"sanity check: storage equation violated at step {i} (error {info['storage_error']:.3g} kWh)"
+            )
         if not cfg.e_min - TOL <= env.energy <= cfg.e_max + TOL:
-            raise EnvironmentBroken(f"sanity check: stored energy {env.energy:.4f} kWh left "
-                                    f"[{cfg.e_min}, {cfg.e_max}] at step {i}")
+            raise EnvironmentBroken(
+                f"sanity check: stored energy {env.energy:.4f} kWh left [{cfg.e_min}, {cfg.e_max}] at step {i}"
+            )
         if info["charge_kw"] > cfg.charge_kw + TOL or info["discharge_kw"] > cfg.discharge_kw + TOL:
             raise EnvironmentBroken(f"sanity check: power limit exceeded at step {i}")
         if info["charge_kw"] > TOL and info["discharge_kw"] > TOL:
             raise EnvironmentBroken(f"sanity check: charging and discharging at once at step {i}")
         if terminated or truncated:
             obs, info = env.reset()
-    out = {"steps": steps, "max_balance_error": worst["balance"], "max_storage_error": worst["storage"],
-           "mean_reward": total_reward / max(steps, 1)}
+    out = {
+        "steps": steps,
+        "max_balance_error": worst["balance"],
+        "max_storage_error": worst["storage"],
+        "mean_reward": total_reward / max(steps, 1),
+    }
     if fit and steps >= 2:
         out.update(_smoke_fit(env, steps, tariff, rng, seed))
     out["seconds"] = time.perf_counter() - t0

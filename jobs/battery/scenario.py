@@ -52,11 +52,20 @@ class Scenario:
     def horizon(self) -> int:
         return self.fc_buy.shape[1]
 
-    def slice(self, start: int, end: int) -> "Scenario":
+    def slice(self, start: int, end: int) -> Scenario:
         return Scenario(
-            self.index[start:end], self.spot[start:end], self.load[start:end], self.pv[start:end],
-            self.buy[start:end], self.sell[start:end], self.fc_buy[start:end], self.fc_sell[start:end],
-            self.fc_load[start:end], self.fc_pv[start:end], self.local_hour[start:end], self.forecast_kind,
+            self.index[start:end],
+            self.spot[start:end],
+            self.load[start:end],
+            self.pv[start:end],
+            self.buy[start:end],
+            self.sell[start:end],
+            self.fc_buy[start:end],
+            self.fc_sell[start:end],
+            self.fc_load[start:end],
+            self.fc_pv[start:end],
+            self.local_hour[start:end],
+            self.forecast_kind,
         )
 
 
@@ -78,8 +87,10 @@ def hourly_frame(spot: pd.Series, load: pd.Series, pv: pd.Series | None, max_gap
         raise DataError(f"no {missing} history in the store: run the fetch jobs (or the simulator) first")
     start, end = max(spot_h.index[0], load_h.index[0]), min(spot_h.index[-1], load_h.index[-1])
     if end <= start:
-        raise DataError(f"price.spot ({spot_h.index[0]}..{spot_h.index[-1]}) and home.consumption "
-                        f"({load_h.index[0]}..{load_h.index[-1]}) do not overlap")
+        raise DataError(
+            f"price.spot ({spot_h.index[0]}..{spot_h.index[-1]}) and home.consumption "
+            f"({load_h.index[0]}..{load_h.index[-1]}) do not overlap"
+        )
     idx = pd.date_range(start, end, freq="h")
     frame = pd.DataFrame(index=idx)
     frame["spot"] = spot_h.reindex(idx)
@@ -93,8 +104,10 @@ def hourly_frame(spot: pd.Series, load: pd.Series, pv: pd.Series | None, max_gap
             frame[col] = frame[col].interpolate(limit=max_gap_hours, limit_area="inside")
             still = int(frame[col].isna().sum())
             if still:
-                raise DataError(f"{col}: {still} hourly values missing in gaps longer than {max_gap_hours} h "
-                                f"between {idx[0]} and {idx[-1]}")
+                raise DataError(
+                    f"{col}: {still} hourly values missing in gaps longer than {max_gap_hours} h "
+                    f"between {idx[0]} and {idx[-1]}"
+                )
     return frame
 
 
@@ -103,7 +116,7 @@ def _pad(x: np.ndarray, n: int) -> np.ndarray:
     if n <= 0:
         return x
     period = min(24, len(x))
-    tail = x[len(x) - period:]
+    tail = x[len(x) - period :]
     reps = np.resize(tail, n)
     return np.concatenate([x, reps])
 
@@ -115,8 +128,8 @@ def _price_known_end(index: pd.DatetimeIndex, tz: str) -> np.ndarray:
     # 13:00 on the local clock, also on the 23- and 25-hour days (adding 13 absolute hours to midnight
     # would land at 12:00 or 14:00 then).
     publish = (midnight.tz_localize(None) + pd.Timedelta(hours=PRICE_PUBLISH_HOUR)).tz_localize(tz)
-    end_today = (midnight + pd.DateOffset(days=1))
-    end_tomorrow = (midnight + pd.DateOffset(days=2))
+    end_today = midnight + pd.DateOffset(days=1)
+    end_tomorrow = midnight + pd.DateOffset(days=2)
     known = np.where(local >= publish, end_tomorrow.tz_convert("UTC").asi8, end_today.tz_convert("UTC").asi8)
     return np.searchsorted(index.asi8, known, side="left")
 
@@ -183,8 +196,20 @@ def build_scenario(
         fc_load = _naive_same_slot_fc(load, horizon, 7)
         fc_pv = _naive_same_slot_fc(pv, horizon, 3)
     local_hour = index.tz_convert(tz).hour.to_numpy()
-    return Scenario(index, spot, load, pv, buy, sell, tariff.buy(fc_spot), tariff.sell(fc_spot),
-                    fc_load, fc_pv, local_hour, forecasts)
+    return Scenario(
+        index,
+        spot,
+        load,
+        pv,
+        buy,
+        sell,
+        tariff.buy(fc_spot),
+        tariff.sell(fc_spot),
+        fc_load,
+        fc_pv,
+        local_hour,
+        forecasts,
+    )
 
 
 def load_frame(store, start=None, end=None) -> pd.DataFrame:

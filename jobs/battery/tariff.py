@@ -62,7 +62,7 @@ class Tariff:
             raise ConfigError(f"grid limit {self.grid_limit_kw} kW must be positive")
 
     @classmethod
-    def from_env(cls) -> "Tariff":
+    def from_env(cls) -> Tariff:
         return cls(
             grid_fee_eur_kwh=_env_float("HEA_GRID_FEE_EUR_KWH", DEFAULT_GRID_FEE),
             energy_tax_eur_kwh=_env_float("HEA_ENERGY_TAX_EUR_KWH", DEFAULT_ENERGY_TAX),

@@ -102,9 +102,13 @@ def load_forecasts(load: pd.Series, hours: pd.DatetimeIndex, tz: str, horizon: i
     lo, hi = hours[0] - pd.Timedelta(days=fi.FIT_DAYS + 1), hours[-1] + pd.Timedelta(hours=horizon + 1)
     used = load[(load.index >= lo) & (load.index <= hi)]
     key = hashlib.sha256()
-    for part in (used.to_numpy(dtype=float), used.index.as_unit("ns").asi8,
-                 used.index.tz_convert(tz).tz_localize(None).as_unit("ns").asi8,
-                 hours.as_unit("ns").asi8, np.array([horizon])):
+    for part in (
+        used.to_numpy(dtype=float),
+        used.index.as_unit("ns").asi8,
+        used.index.tz_convert(tz).tz_localize(None).as_unit("ns").asi8,
+        hours.as_unit("ns").asi8,
+        np.array([horizon]),
+    ):
         key.update(np.ascontiguousarray(part).tobytes())
     path = Path(cache_dir) / f"load-{key.hexdigest()[:32]}.pkl"
     if path.exists():
@@ -125,7 +129,7 @@ def production_forecasts(sc, frame, starts, tz, horizon, tariff, price_cache: di
     known_ns = np.where(known_end < n, ns[np.minimum(known_end, n - 1)], np.iinfo(np.int64).max)
     scores = []
     for s in starts:
-        hours = sc.index[s:s + WINDOW_DAYS * 24]
+        hours = sc.index[s : s + WINDOW_DAYS * 24]
         sl = slice(s, s + len(hours))
         if hours[0] not in price_cache:  # the zone's prices are the same for every household
             price_cache[hours[0]] = fi.window_forecasts(frame["spot"], hours, "price", tz, horizon, known_ns[sl])
@@ -140,8 +144,9 @@ def run_zone(task) -> list[dict]:
     zone, houses, data_dir, n_windows, with_agent, cache_dir = task
     cache: dict = {}
     with threadpool_limits(limits=1):
-        return [row for h in houses
-                for row in _run_pair(zone, h, Path(data_dir), n_windows, with_agent, cache, cache_dir)]
+        return [
+            row for h in houses for row in _run_pair(zone, h, Path(data_dir), n_windows, with_agent, cache, cache_dir)
+        ]
 
 
 def _run_pair(zone, house_name, data_dir, n_windows, with_agent, price_cache, cache_dir=None) -> list[dict]:
@@ -175,16 +180,27 @@ def _run_pair(zone, house_name, data_dir, n_windows, with_agent, price_cache, ca
     per = {c: [] for c in CONTROLLERS}
     for i, s in enumerate(starts):
         e = s + WINDOW_DAYS * 24
-        ctrls = [NoBattery(), RuleBased(), MPCOn(cfg, tariff, sc, "mpc_naive"), MPCOn(cfg, tariff, ours, "mpc"),
-                 QuantileMPC(cfg, tariff, ours, name="mpc_quantile")]
+        ctrls = [
+            NoBattery(),
+            RuleBased(),
+            MPCOn(cfg, tariff, sc, "mpc_naive"),
+            MPCOn(cfg, tariff, ours, "mpc"),
+            QuantileMPC(cfg, tariff, ours, name="mpc_quantile"),
+        ]
         if with_agent:
             ctrls.append(AgentController(agents[i % 2], cfg))
         ev = evaluate(sc, cfg, tariff, ctrls, start=s, end=e)
         for name, v in ev["controllers"].items():
-            per[name].append({"start": ev["start"].isoformat(), "savings_eur": v["savings_eur"],
-                              "optimum_savings_eur": ev["optimum_savings_eur"],
-                              "cost_no_battery_eur": ev["cost_no_battery_eur"],
-                              "share": v["share_of_optimum"], "throughput_kwh": v["throughput_kwh"]})
+            per[name].append(
+                {
+                    "start": ev["start"].isoformat(),
+                    "savings_eur": v["savings_eur"],
+                    "optimum_savings_eur": ev["optimum_savings_eur"],
+                    "cost_no_battery_eur": ev["cost_no_battery_eur"],
+                    "share": v["share_of_optimum"],
+                    "throughput_kwh": v["throughput_kwh"],
+                }
+            )
     sel_shares = {name: w[0]["share"] for name, w in per.items() if w}
     production, why = choose(sel_shares)
     rows = []
@@ -195,11 +211,21 @@ def _run_pair(zone, house_name, data_dir, n_windows, with_agent, price_cache, ca
         sav = sum(w["savings_eur"] for w in held)
         opt = sum(w["optimum_savings_eur"] for w in held)
         hours = 24 * WINDOW_DAYS * len(held)
-        rows.append({"prices": zone, "household": house_name, "controller": name, "production": name == production,
-                     "windows": held, "share_of_optimum": sav / opt if opt > 1e-9 else None,
-                     "savings_eur": sav, "optimum_savings_eur": opt,
-                     "savings_eur_per_month": per_month(sav, hours),
-                     "selection_window": wins[0], **({"why": why} if name == production else {})})
+        rows.append(
+            {
+                "prices": zone,
+                "household": house_name,
+                "controller": name,
+                "production": name == production,
+                "windows": held,
+                "share_of_optimum": sav / opt if opt > 1e-9 else None,
+                "savings_eur": sav,
+                "optimum_savings_eur": opt,
+                "savings_eur_per_month": per_month(sav, hours),
+                "selection_window": wins[0],
+                **({"why": why} if name == production else {}),
+            }
+        )
     rows[0]["seconds"] = {"total": time.perf_counter() - t0, "forecasts": t_fc}
     rows[0]["forecast_mae"] = fc_scores
     return rows
@@ -221,8 +247,9 @@ def choose(shares: dict) -> tuple[str, str]:
     """What rl_train's evaluation would pick from the selection window (jobs/rl/train.py choose_best)."""
     from jobs.rl.train import choose_best
 
-    return choose_best({"rule_based": shares.get("rule_based"), "mpc": shares.get("mpc"),
-                        "rl_agent": shares.get("rl_agent")}, MARGIN)
+    return choose_best(
+        {"rule_based": shares.get("rule_based"), "mpc": shares.get("mpc"), "rl_agent": shares.get("rl_agent")}, MARGIN
+    )
 
 
 def pooled(rows: list[dict]) -> list[dict]:
@@ -233,10 +260,20 @@ def pooled(rows: list[dict]) -> list[dict]:
         sav = sum(r["savings_eur"] for r in sel)
         opt = sum(r["optimum_savings_eur"] for r in sel)
         n_win = sum(len(r["windows"]) for r in sel)
-        out.append({"prices": "pooled", "household": "pooled", "controller": name, "production": name == "production",
-                    "windows": n_win, "datasets": len(sel), "share_of_optimum": sav / opt if opt > 1e-9 else None,
-                    "savings_eur": sav, "optimum_savings_eur": opt,
-                    "savings_eur_per_month": per_month(sav, 24 * WINDOW_DAYS * n_win) if n_win else None})
+        out.append(
+            {
+                "prices": "pooled",
+                "household": "pooled",
+                "controller": name,
+                "production": name == "production",
+                "windows": n_win,
+                "datasets": len(sel),
+                "share_of_optimum": sav / opt if opt > 1e-9 else None,
+                "savings_eur": sav,
+                "optimum_savings_eur": opt,
+                "savings_eur_per_month": per_month(sav, 24 * WINDOW_DAYS * n_win) if n_win else None,
+            }
+        )
     return out
 
 
@@ -247,8 +284,9 @@ def build_parser():
     p.add_argument("--windows", type=int, default=8, help="held-out four-week windows per pair (>= 1)")
     p.add_argument("--zones", default=None, help="comma-separated price zones (default all)")
     p.add_argument("--households", default=None, help="comma-separated households (default all)")
-    p.add_argument("--workers", type=int, default=None,
-                   help="zones run in parallel processes (default: the number of cores)")
+    p.add_argument(
+        "--workers", type=int, default=None, help="zones run in parallel processes (default: the number of cores)"
+    )
     p.add_argument("--no-agent", action="store_true", help="skip training the agent")
     return p
 
@@ -272,24 +310,40 @@ def main(args) -> dict:
     zones = sorted(zones, key=lambda z: (zones.index(z) % 2, z)) if workers > 1 else zones
     tasks = [(z, houses, str(data_dir), args.windows, not args.no_agent, cache.name) for z in zones]
     rows: list[dict] = []
-    progress(1, "pairs", f"{len(zones)} zones x {len(houses)} households x {args.windows + 1} windows, "
-                         f"{workers} workers")
+    progress(
+        1, "pairs", f"{len(zones)} zones x {len(houses)} households x {args.windows + 1} windows, {workers} workers"
+    )
     with cache, ProcessPoolExecutor(max_workers=workers) if workers > 1 else _Inline() as pool:
         for k, res in enumerate(pool.map(run_zone, tasks)):
             rows += res
-            progress(100 * (k + 1) / len(tasks), "pairs", f"{res[0]['prices']}: {len(houses)} households "
-                     f"in {sum(r['seconds']['total'] for r in res if 'seconds' in r):.0f} s")
+            progress(
+                100 * (k + 1) / len(tasks),
+                "pairs",
+                f"{res[0]['prices']}: {len(houses)} households "
+                f"in {sum(r['seconds']['total'] for r in res if 'seconds' in r):.0f} s",
+            )
     all_rows = rows + pooled(rows)
     if args.out:
         Path(args.out).write_text(json.dumps(all_rows, indent=1, default=str))
-    summary = {r["controller"]: round(r["share_of_optimum"], 3) if r["share_of_optimum"] is not None else None
-               for r in all_rows if r["prices"] == "pooled"}
-    return {"pooled_share_of_optimum": summary,
-            "pooled_savings_eur_per_month": {r["controller"]: round(r["savings_eur_per_month"], 2)
-                                             for r in all_rows if r["prices"] == "pooled" and r["savings_eur_per_month"] is not None},
-            "production": {f"{r['prices']}/{r['household']}": r["controller"] for r in rows if r["production"]},
-            "pairs": len(zones) * len(houses), "windows_per_pair": args.windows, "workers": workers, "out": args.out,
-            "seconds": round(time.perf_counter() - t0, 1)}
+    summary = {
+        r["controller"]: round(r["share_of_optimum"], 3) if r["share_of_optimum"] is not None else None
+        for r in all_rows
+        if r["prices"] == "pooled"
+    }
+    return {
+        "pooled_share_of_optimum": summary,
+        "pooled_savings_eur_per_month": {
+            r["controller"]: round(r["savings_eur_per_month"], 2)
+            for r in all_rows
+            if r["prices"] == "pooled" and r["savings_eur_per_month"] is not None
+        },
+        "production": {f"{r['prices']}/{r['household']}": r["controller"] for r in rows if r["production"]},
+        "pairs": len(zones) * len(houses),
+        "windows_per_pair": args.windows,
+        "workers": workers,
+        "out": args.out,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
 
 
 if __name__ == "__main__":

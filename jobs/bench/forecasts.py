@@ -30,15 +30,20 @@ from jobs.bench.common import environment, hea_settings, result_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-FETCHES = ["jobs.prices.fetch", "jobs.commodities.fetch", "jobs.weather.fetch",
-           "jobs.demand.fetch_consumption", "jobs.demand.fetch_heat_pump", "jobs.solar.fetch_actual"]
+FETCHES = [
+    "jobs.prices.fetch",
+    "jobs.commodities.fetch",
+    "jobs.weather.fetch",
+    "jobs.demand.fetch_consumption",
+    "jobs.demand.fetch_heat_pump",
+    "jobs.solar.fetch_actual",
+]
 
 
 def run(module: str, *args: str, env: dict) -> dict:
     t0 = time.time()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run([sys.executable, "-m", module, *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", module, *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
     seconds = time.time() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     # CPU seconds too: on a shared machine the wall clock says more about the neighbours than the job
@@ -47,8 +52,12 @@ def run(module: str, *args: str, env: dict) -> dict:
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.splitlines()[-15:])
         raise SystemExit(f"{module} {' '.join(args)} failed (exit {proc.returncode}):\n{tail}")
-    return {"job": " ".join([module, *args]), "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
-            "result": result or {}}
+    return {
+        "job": " ".join([module, *args]),
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),
+        "result": result or {},
+    }
 
 
 def occupancy_agreement(env: dict) -> dict:
@@ -76,13 +85,18 @@ def occupancy_agreement(env: dict) -> dict:
             truth = Simulator.from_env().occupancy(consumption.index)
             guess = probs.argmax(axis=1)
             ok = np.isfinite(hmm_observations(consumption, consumption.index))
-            mapping = {s: int(np.bincount(truth[ok & (guess == s)], minlength=3).argmax()) if (ok & (guess == s)).any()
-                       else 0 for s in range(occ.n_states)}
+            mapping = {
+                s: int(np.bincount(truth[ok & (guess == s)], minlength=3).argmax()) if (ok & (guess == s)).any() else 0
+                for s in range(occ.n_states)
+            }
             mapped = np.array([mapping[g] for g in guess])
             acc = float((mapped[ok] == truth[ok]).mean())
             majority = float(np.bincount(truth[ok]).max() / ok.sum())
-            return {"accuracy": round(acc, 3), "majority_class": round(majority, 3),
-                    "mapping": {str(k): ["away", "home", "asleep"][v] for k, v in mapping.items()}}
+            return {
+                "accuracy": round(acc, 3),
+                "majority_class": round(majority, 3),
+                "mapping": {str(k): ["away", "home", "asleep"][v] for k, v in mapping.items()},
+            }
     except Exception as err:  # a figure, not a gate
         return {"error": str(err)}
 
@@ -108,14 +122,24 @@ def demand_ablation(env: dict) -> dict:
             frame = df.build_frame(c, c.index, occ, df.Weather(store, min_lead=min_lead_hours()))
             frame["y"] = c.to_numpy()
             every = df.feature_columns(frame)
-            sets = {"all features": every,
-                    "without HMM occupancy": [f for f in every if not f.startswith("occ")],
-                    "without temperature": [f for f in every if "temp" not in f and "heating" not in f]}
+            sets = {
+                "all features": every,
+                "without HMM occupancy": [f for f in every if not f.startswith("occ")],
+                "without temperature": [f for f in every if "temp" not in f and "heating" not in f],
+            }
             out = {}
             for label, feats in sets.items():
-                spec = TrainSpec(name="ablation", kind="regressor", frame=frame, features=feats, target="y",
-                                    evaluate=evaluator(c), metric="mae", base="load_slot7_mean",
-                                    params={"objective": "reg:absoluteerror"})
+                spec = TrainSpec(
+                    name="ablation",
+                    kind="regressor",
+                    frame=frame,
+                    features=feats,
+                    target="y",
+                    evaluate=evaluator(c),
+                    metric="mae",
+                    base="load_slot7_mean",
+                    params={"objective": "reg:absoluteerror"},
+                )
                 with contextlib.redirect_stdout(io.StringIO()):  # the progress lines of an in-process run
                     res = train(store, spec, production=False)
                 out[label] = {"mae": res["metrics"]["mae"], "rmae_7day": res["metrics"]["rmae_7day"]}
@@ -141,16 +165,33 @@ def main(argv=None) -> int:
     ap.add_argument("--holdout-days", type=int, default=28)
     ap.add_argument("--out", help="write the figures as JSON here (e.g. bench/forecasts.json)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary store and models")
-    ap.add_argument("--ablation", action="store_true",
-                    help="also score the demand model without its HMM and without its temperature features")
+    ap.add_argument(
+        "--ablation",
+        action="store_true",
+        help="also score the demand model without its HMM and without its temperature features",
+    )
     args = ap.parse_args(argv)
 
     base = Path(tempfile.mkdtemp(prefix="hea-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEA_")}
-    env.update(HEA_DATA_DIR=str(base / "data"), HEA_MODELS_DIR=str(base / "models"), HEA_NOW=args.now,
-               HEA_BACKFILL_DAYS=str(args.days), HEA_HOLDOUT_DAYS=str(args.holdout_days), PYTHONUNBUFFERED="1")
-    report: dict = {"days": args.days, "now": args.now, "holdout_days": args.holdout_days,
-                    "trials": args.trials, "cpus": os.cpu_count(), "fetch": [], "train": {}, "predict": []}
+    env.update(
+        HEA_DATA_DIR=str(base / "data"),
+        HEA_MODELS_DIR=str(base / "models"),
+        HEA_NOW=args.now,
+        HEA_BACKFILL_DAYS=str(args.days),
+        HEA_HOLDOUT_DAYS=str(args.holdout_days),
+        PYTHONUNBUFFERED="1",
+    )
+    report: dict = {
+        "days": args.days,
+        "now": args.now,
+        "holdout_days": args.holdout_days,
+        "trials": args.trials,
+        "cpus": os.cpu_count(),
+        "fetch": [],
+        "train": {},
+        "predict": [],
+    }
     try:
         print(f"store: {base} ({args.days} days of simulated history, now={args.now})", flush=True)
         t0 = time.time()
@@ -168,9 +209,11 @@ def main(argv=None) -> int:
         solar = run("jobs.solar.predict", "--horizon-days", "2.0", env=env)
         report["train"]["solar"] = {**solar, "result": solar["result"].get("training", {})}
         report["predict"].append(solar)
-        for job in (("jobs.prices.run_model", "--model", "trend", "--horizon-days", "2.0"),
-                    ("jobs.prices.run_model", "--model", "peak", "--horizon-days", "2.0"),
-                    ("jobs.demand.predict", "--horizon-days", "2.0")):
+        for job in (
+            ("jobs.prices.run_model", "--model", "trend", "--horizon-days", "2.0"),
+            ("jobs.prices.run_model", "--model", "peak", "--horizon-days", "2.0"),
+            ("jobs.demand.predict", "--horizon-days", "2.0"),
+        ):
             report["predict"].append(run(*job, env=env))
         report["occupancy"] = occupancy_agreement(env)
         if args.ablation:
@@ -180,40 +223,56 @@ def main(argv=None) -> int:
             shutil.rmtree(base, ignore_errors=True)
 
     print()
-    print(f"Holdout: last {args.holdout_days} days, forecast one day ahead; {args.days} days of history; "
-          f"{os.cpu_count()} CPUs")
-    head = (f"{'model':<13} {'MAE':>8} {'yesterday':>10} {'7-day avg':>10} {'rMAE y':>7} {'rMAE 7d':>8} "
-            f"{'rank corr':>9} {'train s':>8} {'CPU s':>7}")
+    print(
+        f"Holdout: last {args.holdout_days} days, forecast one day ahead; {args.days} days of history; "
+        f"{os.cpu_count()} CPUs"
+    )
+    head = (
+        f"{'model':<13} {'MAE':>8} {'yesterday':>10} {'7-day avg':>10} {'rMAE y':>7} {'rMAE 7d':>8} "
+        f"{'rank corr':>9} {'train s':>8} {'CPU s':>7}"
+    )
     print(head)
     print("-" * len(head))
     for name in ("price_trend", "demand", "solar"):
         r = report["train"][name]
         m = r["result"].get("metrics", {})
-        print(f"{name:<13} {fmt(m.get('mae')):>8} {fmt(m.get('baseline_yesterday_mae')):>10} "
-              f"{fmt(m.get('baseline_7day_mae')):>10} {fmt(m.get('rmae_yesterday')):>7} {fmt(m.get('rmae_7day')):>8} "
-              f"{fmt(m.get('rank_corr_within_day')):>9} {fmt(r['seconds'], 1):>8} {fmt(r['cpu_seconds'], 1):>7}")
+        print(
+            f"{name:<13} {fmt(m.get('mae')):>8} {fmt(m.get('baseline_yesterday_mae')):>10} "
+            f"{fmt(m.get('baseline_7day_mae')):>10} {fmt(m.get('rmae_yesterday')):>7} {fmt(m.get('rmae_7day')):>8} "
+            f"{fmt(m.get('rank_corr_within_day')):>9} {fmt(r['seconds'], 1):>8} {fmt(r['cpu_seconds'], 1):>7}"
+        )
     trend = report["train"]["price_trend"]["result"].get("metrics", {})
-    print(f"{'(yesterday)':<13} {'':>8} {'':>10} {'':>10} {'':>7} {'':>8} "
-          f"{fmt(trend.get('rank_corr_within_day_yesterday')):>9}")
+    print(
+        f"{'(yesterday)':<13} {'':>8} {'':>10} {'':>10} {'':>7} {'':>8} "
+        f"{fmt(trend.get('rank_corr_within_day_yesterday')):>9}"
+    )
     print()
-    head2 = (f"{'model':<13} {'precision':>9} {'yesterday':>10} {'7-day avg':>10} {'rank corr':>9} {'train s':>8} "
-             f"{'CPU s':>7}")
+    head2 = (
+        f"{'model':<13} {'precision':>9} {'yesterday':>10} {'7-day avg':>10} {'rank corr':>9} {'train s':>8} "
+        f"{'CPU s':>7}"
+    )
     print(head2)
     print("-" * len(head2))
     for name in ("price_peak", "price_valley"):
         r = report["train"][name]
         m = r["result"].get("metrics", {})
-        print(f"{name:<13} {fmt(m.get('precision')):>9} {fmt(m.get('baseline_yesterday_precision')):>10} "
-              f"{fmt(m.get('baseline_7day_precision')):>10} {fmt(m.get('rank_corr_within_day')):>9} "
-              f"{fmt(r['seconds'], 1):>8} {fmt(r['cpu_seconds'], 1):>7}")
+        print(
+            f"{name:<13} {fmt(m.get('precision')):>9} {fmt(m.get('baseline_yesterday_precision')):>10} "
+            f"{fmt(m.get('baseline_7day_precision')):>10} {fmt(m.get('rank_corr_within_day')):>9} "
+            f"{fmt(r['seconds'], 1):>8} {fmt(r['cpu_seconds'], 1):>7}"
+        )
     solar_m = report["train"]["solar"]["result"].get("metrics", {})
     if solar_m:
-        print(f"\nsolar: physical estimate alone MAE {fmt(solar_m.get('baseline_physical_mae'))}; "
-              f"serving {report['predict'][0]['result'].get('serving')}")
+        print(
+            f"\nsolar: physical estimate alone MAE {fmt(solar_m.get('baseline_physical_mae'))}; "
+            f"serving {report['predict'][0]['result'].get('serving')}"
+        )
     occ = report.get("occupancy", {})
     if "accuracy" in occ:
-        print(f"demand HMM: filtered state matches the simulator's hidden occupancy in {occ['accuracy']:.1%} of hours "
-              f"(always the commonest state: {occ['majority_class']:.1%}); states -> {occ['mapping']}")
+        print(
+            f"demand HMM: filtered state matches the simulator's hidden occupancy in {occ['accuracy']:.1%} of hours "
+            f"(always the commonest state: {occ['majority_class']:.1%}); states -> {occ['mapping']}"
+        )
     for label, r in report.get("demand_ablation", {}).items():
         if isinstance(r, dict):
             print(f"demand ablation, {label}: MAE {fmt(r['mae'])}, rMAE vs 7-day {fmt(r['rmae_7day'])}")
@@ -221,10 +280,14 @@ def main(argv=None) -> int:
     cpu_total = sum(r["cpu_seconds"] for r in report["train"].values())
     report["train_seconds_total"] = round(train_total, 1)
     report["train_cpu_seconds_total"] = round(cpu_total, 1)
-    print(f"training jobs: {train_total:.1f} s in total, {cpu_total:.1f} s CPU (demand with --trials {args.trials}); "
-          f"fetching {report['fetch_seconds']} s; predictions "
-          + ", ".join(f"{p['job'].split()[0].split('.')[-2]}.{p['job'].split()[0].split('.')[-1]} {p['seconds']} s"
-                      for p in report["predict"]))
+    print(
+        f"training jobs: {train_total:.1f} s in total, {cpu_total:.1f} s CPU (demand with --trials {args.trials}); "
+        f"fetching {report['fetch_seconds']} s; predictions "
+        + ", ".join(
+            f"{p['job'].split()[0].split('.')[-2]}.{p['job'].split()[0].split('.')[-1]} {p['seconds']} s"
+            for p in report["predict"]
+        )
+    )
     if args.out:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)

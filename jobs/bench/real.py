@@ -75,9 +75,20 @@ DECISION_HOUR = 6
 PEAK_K = 4
 
 # Local time of a dataset, from its file name (zones and places in ../shared/data/real); else HEA_TIMEZONE.
-ZONES = {"DK": "Europe/Copenhagen", "SE": "Europe/Stockholm", "NO": "Europe/Oslo", "FI": "Europe/Helsinki",
-         "DE": "Europe/Berlin", "BE": "Europe/Brussels", "FR": "Europe/Paris", "NL": "Europe/Amsterdam",
-         "AT": "Europe/Vienna", "PL": "Europe/Warsaw", "ES": "Europe/Madrid", "IT": "Europe/Rome"}
+ZONES = {
+    "DK": "Europe/Copenhagen",
+    "SE": "Europe/Stockholm",
+    "NO": "Europe/Oslo",
+    "FI": "Europe/Helsinki",
+    "DE": "Europe/Berlin",
+    "BE": "Europe/Brussels",
+    "FR": "Europe/Paris",
+    "NL": "Europe/Amsterdam",
+    "AT": "Europe/Vienna",
+    "PL": "Europe/Warsaw",
+    "ES": "Europe/Madrid",
+    "IT": "Europe/Rome",
+}
 PLACES = {"ausgrid": ("Australia/Sydney", -33.9, 151.2), "london": ("Europe/London", 51.5, -0.1)}
 
 
@@ -219,6 +230,7 @@ def demand_forecasts(store, base: Path, windows, tz) -> tuple[dict[str, pd.Serie
                 res = quiet(demand_train.main, args)
                 from jobs.common import registry
                 from jobs.common.store import Store
+
                 with Store(win_db) as s2:
                     latest = s2.models(demand_train.NAME)[-1]
                 model = registry.load_model(latest["path"])
@@ -226,8 +238,16 @@ def demand_forecasts(store, base: Path, windows, tz) -> tuple[dict[str, pd.Serie
                 # its holdout weeks); the "model" row scores the model itself whatever serves
                 choice = (registry.serving(demand_train.NAME) or {}).get("forecaster", "model")
                 choices.append("model" if choice == "champion" else choice)
-                trainings.append({"window": w, "seconds": round(time.time() - t0, 1), "serving": res.get("serving"),
-                                  "reason": res.get("reason"), "hmm": res.get("hmm"), "metrics": res.get("metrics")})
+                trainings.append(
+                    {
+                        "window": w,
+                        "seconds": round(time.time() - t0, 1),
+                        "serving": res.get("serving"),
+                        "reason": res.get("reason"),
+                        "hmm": res.get("hmm"),
+                        "metrics": res.get("metrics"),
+                    }
+                )
             except Exception as err:  # a window the production code cannot train: the model has no forecast
                 trainings.append({"window": w, "error": f"{type(err).__name__}: {err}"})
                 choices.append(None)
@@ -265,8 +285,9 @@ def solar_forecasts(store, days, tz, lat, lon) -> dict[str, pd.Series]:
         now = decision_time(day, tz)
         recent = pv[(pv.index < now) & (pv.index >= now - 7 * DAY)]
         ratio = recent.sum() / max(clear.reindex(recent.index).sum(), 1e-9)
-        out["clear-sky scaled"].append(pd.Series(ratio * clear_sky_ghi(
-            sun_position(interval_mid(hours), lat, lon)[0]), index=hours))
+        out["clear-sky scaled"].append(
+            pd.Series(ratio * clear_sky_ghi(sun_position(interval_mid(hours), lat, lon)[0]), index=hours)
+        )
         for name, f in naive_forecasts(pv, hours, known_until=now).items():
             out[name].append(f)
     return {k: pd.concat(v) for k, v in out.items()}
@@ -281,8 +302,9 @@ def serving_choice(actual, forecasts, previous_days, tz, model_names) -> str:
     hours = pd.DatetimeIndex(np.concatenate([day_hours(d, tz).to_numpy() for d in previous_days]))
     weeks = weekly_windows(hours, tz)
     challenger = model_names[0] if model_names else None
-    scores = registry.window_maes(actual, {k: v for k, v in forecasts.items()
-                                           if k in (*registry.NAIVE, *model_names)}, weeks)
+    scores = registry.window_maes(
+        actual, {k: v for k, v in forecasts.items() if k in (*registry.NAIVE, *model_names)}, weeks
+    )
     if challenger and all(v != v for v in scores[challenger]):
         scores.pop(challenger)
         challenger = None
@@ -300,12 +322,30 @@ def summarise(dataset, kind, actual, forecasts, reported_hours, tz, served_by, w
     for name, p in preds.items():
         m = ok & np.isfinite(p)
         if not m.any():
-            rows.append({"dataset": dataset, "kind": kind, "forecaster": name, "serving": False, "windows": windows,
-                         "mae": None, "rmae_vs_yesterday": None, "rmae_vs_7day": None, "rmae_vs_blend": None,
-                         "rank_corr": None, "note": "no forecast (the production model could not run here)"})
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "kind": kind,
+                    "forecaster": name,
+                    "serving": False,
+                    "windows": windows,
+                    "mae": None,
+                    "rmae_vs_yesterday": None,
+                    "rmae_vs_7day": None,
+                    "rmae_vs_blend": None,
+                    "rank_corr": None,
+                    "note": "no forecast (the production model could not run here)",
+                }
+            )
             continue
-        row = {"dataset": dataset, "kind": kind, "forecaster": name, "serving": name == "served",
-               "windows": windows, "mae": float(err[name][m].mean())}
+        row = {
+            "dataset": dataset,
+            "kind": kind,
+            "forecaster": name,
+            "serving": name == "served",
+            "windows": windows,
+            "mae": float(err[name][m].mean()),
+        }
         for label in ("yesterday", "7day", "blend"):
             row[f"rmae_vs_{label}"] = float(err[name][m].sum() / err[label][m].sum())
         idx = reported_hours[m]
@@ -314,9 +354,12 @@ def summarise(dataset, kind, actual, forecasts, reported_hours, tz, served_by, w
         if kind == "price":
             truth_top = top_k_per_day(pd.Series(a[m], index=idx), PEAK_K, tz)
             truth_low = top_k_per_day(pd.Series(a[m], index=idx), PEAK_K, tz, largest=False)
-            row["peak_precision"] = precision_recall(truth_top, top_k_per_day(pd.Series(p[m], index=idx), PEAK_K, tz))["precision"]
+            row["peak_precision"] = precision_recall(truth_top, top_k_per_day(pd.Series(p[m], index=idx), PEAK_K, tz))[
+                "precision"
+            ]
             row["valley_precision"] = precision_recall(
-                truth_low, top_k_per_day(pd.Series(p[m], index=idx), PEAK_K, tz, largest=False))["precision"]
+                truth_low, top_k_per_day(pd.Series(p[m], index=idx), PEAK_K, tz, largest=False)
+            )["precision"]
         if name == "served":
             row["served_by"] = served_by
         rows.append({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()})
@@ -333,8 +376,12 @@ def evaluate_dataset(path: Path, kind_filter: set[str], n_windows: int, work: Pa
     t0 = time.time()
     info: dict = {"dataset": name, "timezone": tz}
     rows: list[dict] = []
-    env = dict(HEA_DATA_DIR=base / "data", HEA_MODELS_DIR=base / "models", HEA_TIMEZONE=tz,
-               HEA_STORE_URL=f"sqlite:///{base / 'data' / 'energy.db'}")
+    env = dict(
+        HEA_DATA_DIR=base / "data",
+        HEA_MODELS_DIR=base / "models",
+        HEA_TIMEZONE=tz,
+        HEA_STORE_URL=f"sqlite:///{base / 'data' / 'energy.db'}",
+    )
     with environment(**env):
         header = pd.read_csv(path, nrows=1).columns
         if "price_eur_mwh" in header:
@@ -375,8 +422,11 @@ def evaluate_dataset(path: Path, kind_filter: set[str], n_windows: int, work: Pa
                     choice = trained_choice[w]  # the demand train job decides what serves itself
                 else:
                     choice = serving_choice(actual, forecasts, prev, tz, model_names)
-                hours = pd.DatetimeIndex(np.concatenate(
-                    [day_hours(d, tz).to_numpy() for d in pd.date_range(windows[w][0], windows[w][1] - DAY)]))
+                hours = pd.DatetimeIndex(
+                    np.concatenate(
+                        [day_hours(d, tz).to_numpy() for d in pd.date_range(windows[w][0], windows[w][1] - DAY)]
+                    )
+                )
                 served.append(forecasts[choice].reindex(hours))
                 served_by.append(choice)
             forecasts["served"] = pd.concat(served)
@@ -404,9 +454,14 @@ def pooled_rows(rows: list[dict]) -> list[dict]:
             if len(group) < len(datasets):
                 continue
             abs_sum = sum(r["mae"] * r["hours"] for r in group)
-            row = {"dataset": f"all {kind} ({len(group)})", "kind": kind, "forecaster": name,
-                   "serving": name == "served", "windows": sum(r["windows"] for r in group),
-                   "mae": abs_sum / sum(r["hours"] for r in group)}
+            row = {
+                "dataset": f"all {kind} ({len(group)})",
+                "kind": kind,
+                "forecaster": name,
+                "serving": name == "served",
+                "windows": sum(r["windows"] for r in group),
+                "mae": abs_sum / sum(r["hours"] for r in group),
+            }
             for label in ("yesterday", "7day", "blend"):
                 row[f"rmae_vs_{label}"] = abs_sum / sum(r["mae"] * r["hours"] / r[f"rmae_vs_{label}"] for r in group)
             row["rank_corr"] = float(np.mean([r["rank_corr"] for r in group]))
@@ -421,18 +476,22 @@ def markdown(rows: list[dict], pooled: list[dict]) -> str:
     def f(v, d=3):
         return "-" if v is None else (f"{v:.{d}f}" if isinstance(v, float) else str(v))
 
-    lines = ["| dataset | kind | forecaster | windows | MAE | rMAE vs yesterday | rMAE vs 7-day | rMAE vs blend "
-             "| rank corr | peak / valley precision |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| dataset | kind | forecaster | windows | MAE | rMAE vs yesterday | rMAE vs 7-day | rMAE vs blend "
+        "| rank corr | peak / valley precision |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in pooled + rows:
         name = r["forecaster"] + (" **(serving)**" if r["serving"] else "")
         if r.get("served_by"):
             counts = pd.Series(r["served_by"]).value_counts()
             name += " = " + ", ".join(f"{k} x{v}" for k, v in counts.items())
-        pv = (f"{f(r.get('peak_precision'), 2)} / {f(r.get('valley_precision'), 2)}"
-              if "peak_precision" in r else "")
-        lines.append(f"| {r['dataset']} | {r['kind']} | {name} | {r['windows']} | {f(r.get('mae'))} | "
-                     f"{f(r.get('rmae_vs_yesterday'))} | {f(r.get('rmae_vs_7day'))} | {f(r.get('rmae_vs_blend'))} | "
-                     f"{f(r.get('rank_corr'))} | {pv} |")
+        pv = f"{f(r.get('peak_precision'), 2)} / {f(r.get('valley_precision'), 2)}" if "peak_precision" in r else ""
+        lines.append(
+            f"| {r['dataset']} | {r['kind']} | {name} | {r['windows']} | {f(r.get('mae'))} | "
+            f"{f(r.get('rmae_vs_yesterday'))} | {f(r.get('rmae_vs_7day'))} | {f(r.get('rmae_vs_blend'))} | "
+            f"{f(r.get('rank_corr'))} | {pv} |"
+        )
     return "\n".join(lines)
 
 
@@ -440,7 +499,7 @@ def update_docs(table: str, header: str) -> None:
     text = DOCS.read_text()
     block = f"{BEGIN}\n{header}\n\n{table}\n{END}"
     if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     DOCS.write_text(text)
@@ -457,8 +516,14 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     data_dir = Path(args.data_dir).resolve()
-    files = sorted([*data_dir.glob("prices/*.csv"), *data_dir.glob("prices/*.csv.gz"),
-                    *data_dir.glob("households/*.csv"), *data_dir.glob("households/*.csv.gz")])
+    files = sorted(
+        [
+            *data_dir.glob("prices/*.csv"),
+            *data_dir.glob("prices/*.csv.gz"),
+            *data_dir.glob("households/*.csv"),
+            *data_dir.glob("households/*.csv.gz"),
+        ]
+    )
     if args.only:
         files = [p for p in files if any(o.lower() in p.name.lower() for o in args.only)]
     if not files:
@@ -480,17 +545,24 @@ def main(argv=None) -> int:
     pooled = pooled_rows(rows)
     table = markdown(rows, pooled)
     used = sorted({r["dataset"] for r in rows})
-    header = (f"Measured with `npm run bench:real` ({len(used)} files, {seconds / 60:.1f} min wall clock and "
-              f"{cpu / 60:.1f} min CPU on {os.cpu_count()} shared CPUs, load average {os.getloadavg()[0]:.0f}, {time.strftime('%Y-%m-%d')}): one-day-ahead forecasts at 06:00 local, "
-              f"walk-forward over four-week windows, training only on the past. \"all\" rows pool the datasets "
-              f"(summed absolute errors); **serving** is what the registry would have served window by window.")
+    header = (
+        f"Measured with `npm run bench:real` ({len(used)} files, {seconds / 60:.1f} min wall clock and "
+        f"{cpu / 60:.1f} min CPU on {os.cpu_count()} shared CPUs, load average {os.getloadavg()[0]:.0f}, {time.strftime('%Y-%m-%d')}): one-day-ahead forecasts at 06:00 local, "
+        f'walk-forward over four-week windows, training only on the past. "all" rows pool the datasets '
+        f"(summed absolute errors); **serving** is what the registry would have served window by window."
+    )
     print(header + "\n\n" + table)
     if args.out:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(rows, indent=2))
-        Path(str(out) + ".details.json").write_text(json.dumps(
-            {"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1), "pooled": pooled, "datasets": infos}, indent=2, default=str))
+        Path(str(out) + ".details.json").write_text(
+            json.dumps(
+                {"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1), "pooled": pooled, "datasets": infos},
+                indent=2,
+                default=str,
+            )
+        )
         log(f"wrote {out}")
     if not args.no_docs and data_dir == DEFAULT_DATA_DIR.resolve():
         update_docs(table, header)

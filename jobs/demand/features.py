@@ -60,7 +60,7 @@ class Occupancy:
         self.shares = None
         self.log_likelihood = None
 
-    def fit(self, series: pd.Series) -> "Occupancy":
+    def fit(self, series: pd.Series) -> Occupancy:
         """The best of `restarts` EM runs from different random starts (highest log-likelihood)."""
         from hmmlearn.hmm import GaussianHMM
 
@@ -71,8 +71,9 @@ class Occupancy:
             raise ValueError("too little consumption history for the occupancy model")
         best, best_ll = None, -np.inf
         for r in range(self.restarts):
-            cand = GaussianHMM(n_components=self.n_states, covariance_type="diag", n_iter=60, tol=1e-3,
-                               random_state=self.seed + r)
+            cand = GaussianHMM(
+                n_components=self.n_states, covariance_type="diag", n_iter=60, tol=1e-3, random_state=self.seed + r
+            )
             try:
                 cand.fit(x)
                 ll = float(cand.score(x))
@@ -100,10 +101,14 @@ class Occupancy:
         gaps = [(self.means[i + 1] - self.means[i]) / max(sd[i], sd[i + 1], 1e-9) for i in range(self.n_states - 1)]
         min_gap = float(min(gaps)) if gaps else 0.0
         min_share = float(self.shares.min())
-        return {"separated": bool(min_gap >= MIN_SEPARATION and min_share >= MIN_STATE_SHARE),
-                "min_gap_sd": round(min_gap, 3), "min_share": round(min_share, 3),
-                "means": [round(float(m), 3) for m in self.means], "shares": [round(float(v), 3) for v in self.shares],
-                "restarts": self.restarts}
+        return {
+            "separated": bool(min_gap >= MIN_SEPARATION and min_share >= MIN_STATE_SHARE),
+            "min_gap_sd": round(min_gap, 3),
+            "min_share": round(min_share, 3),
+            "means": [round(float(m), 3) for m in self.means],
+            "shares": [round(float(v), 3) for v in self.shares],
+            "restarts": self.restarts,
+        }
 
     def probabilities(self, series: pd.Series, start, end) -> pd.DataFrame:
         """Filtered state probabilities on the hourly grid [start, end): column s = P(state s | up to t)."""
@@ -113,8 +118,9 @@ class Occupancy:
     def filtered(self, obs: np.ndarray) -> np.ndarray:
         """P(state at t | observations up to t), shape (T, K); unknown hours just propagate the chain."""
         k = self.n_states
-        logb = -0.5 * (((obs[:, None] - self.means[None, :]) ** 2) / self.vars[None, :]
-                       + np.log(2 * np.pi * self.vars[None, :]))
+        logb = -0.5 * (
+            ((obs[:, None] - self.means[None, :]) ** 2) / self.vars[None, :] + np.log(2 * np.pi * self.vars[None, :])
+        )
         out = np.empty((len(obs), k))
         alpha = self.startprob.copy()
         A = self.transmat
@@ -138,11 +144,12 @@ class Occupancy:
             col = probs[s]
             out[f"occ{s}_lag24"] = col.reindex(index - fc.DAY).to_numpy()
             out[f"occ{s}_slot7"] = np.nanmean(
-                np.vstack([col.reindex(index - d * fc.DAY).to_numpy() for d in range(1, 8)]), axis=0)
+                np.vstack([col.reindex(index - d * fc.DAY).to_numpy() for d in range(1, 8)]), axis=0
+            )
         return pd.DataFrame(out, index=index)
 
 
-def fit_occupancy(past: pd.Series, states: int, seed: int = 0) -> tuple["Occupancy | None", dict]:
+def fit_occupancy(past: pd.Series, states: int, seed: int = 0) -> tuple[Occupancy | None, dict]:
     """Fit the HMM (several restarts) on `past` and check that its states separate: (the model, info), or
     (None, info saying why its features are dropped)."""
     try:
@@ -152,8 +159,11 @@ def fit_occupancy(past: pd.Series, states: int, seed: int = 0) -> tuple["Occupan
     sep = occ.separation()
     info = {"states": states, **sep}
     if not sep["separated"]:
-        info.update(used=False, note=f"occupancy features dropped: the {states} HMM states do not separate "
-                                     f"(min gap {sep['min_gap_sd']} sd, min share {sep['min_share']})")
+        info.update(
+            used=False,
+            note=f"occupancy features dropped: the {states} HMM states do not separate "
+            f"(min gap {sep['min_gap_sd']} sd, min share {sep['min_share']})",
+        )
         return None, info
     info["used"] = True
     return occ, info
@@ -170,8 +180,7 @@ class Weather:
 
     def frame(self, index: pd.DatetimeIndex) -> pd.DataFrame:
         wide = fc.hourly_grid(index.min() - 8 * fc.DAY, index.max() + fc.HOUR)
-        vals, self.coverage = fc.weather_forecast(self.store, "temperature", wide, self.issued_before,
-                                                  self.min_lead)
+        vals, self.coverage = fc.weather_forecast(self.store, "temperature", wide, self.issued_before, self.min_lead)
         temp = pd.Series(vals, index=wide)
         mean24 = temp.rolling(24, min_periods=6).mean()
         out = pd.DataFrame(index=index)
@@ -187,8 +196,9 @@ class Weather:
         return out
 
 
-def build_frame(consumption: pd.Series, index: pd.DatetimeIndex, occupancy: Occupancy | None,
-                weather: Weather) -> pd.DataFrame:
+def build_frame(
+    consumption: pd.Series, index: pd.DatetimeIndex, occupancy: Occupancy | None, weather: Weather
+) -> pd.DataFrame:
     parts = [fc.calendar_features(index), fc.lag_features(consumption, index, "load")]
     if occupancy is not None:
         parts.append(occupancy.features(consumption, index))

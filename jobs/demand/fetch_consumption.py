@@ -24,8 +24,13 @@ def build_parser():
 
 
 def main(args) -> dict:
-    return run_fetch(series=["home.consumption"], source=consumption_source(), fetch=fetch_consumption,
-                     end=now().floor("h"), days=backfill_days(args))
+    return run_fetch(
+        series=["home.consumption"],
+        source=consumption_source(),
+        fetch=fetch_consumption,
+        end=now().floor("h"),
+        days=backfill_days(args),
+    )
 
 
 if __name__ == "__main__":

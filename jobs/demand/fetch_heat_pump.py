@@ -28,8 +28,13 @@ def build_parser():
 
 def main(args) -> dict:
     # indoor temperature is optional in an import: resume from the energy series alone
-    return run_fetch(series=["home.heat_pump"], source=heat_pump_source(), fetch=fetch_heat_pump,
-                     end=now().floor("h"), days=backfill_days(args))
+    return run_fetch(
+        series=["home.heat_pump"],
+        source=heat_pump_source(),
+        fetch=fetch_heat_pump,
+        end=now().floor("h"),
+        days=backfill_days(args),
+    )
 
 
 if __name__ == "__main__":

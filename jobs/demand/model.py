@@ -39,13 +39,20 @@ from jobs.common.features import decision_times
 HOUR = pd.Timedelta(hours=1)
 DAY = pd.Timedelta(days=1)
 SLOT_DAYS = 28
-PROFILE = "r_type_med"      # the profile mixed into the forecast (see `profile`)
-PROFILE_WEIGHT = 0.0        # its share until the train job learns one on its holdout (`learn_profile_weight`)
+PROFILE = "r_type_med"  # the profile mixed into the forecast (see `profile`)
+PROFILE_WEIGHT = 0.0  # its share until the train job learns one on its holdout (`learn_profile_weight`)
 WEIGHT_GRID = np.round(np.linspace(0, 1, 11), 1)
-LEVEL_FLOOR = 0.02          # kWh/h: keeps the ratio finite for an empty house
+LEVEL_FLOOR = 0.02  # kWh/h: keeps the ratio finite for an empty house
 
-PARAMS = {"n_estimators": 400, "learning_rate": 0.05, "max_depth": 5, "subsample": 0.8, "colsample_bytree": 0.8,
-          "min_child_weight": 5.0, "reg_lambda": 1.0}
+PARAMS = {
+    "n_estimators": 400,
+    "learning_rate": 0.05,
+    "max_depth": 5,
+    "subsample": 0.8,
+    "colsample_bytree": 0.8,
+    "min_child_weight": 5.0,
+    "reg_lambda": 1.0,
+}
 
 
 def _grid(series: pd.Series, start, end) -> tuple[pd.DatetimeIndex, np.ndarray]:
@@ -76,8 +83,13 @@ def _window_mean(csum: np.ndarray, ccount: np.ndarray, pos: np.ndarray, n: int) 
         return np.where(c > 0, s / np.maximum(c, 1), np.nan)
 
 
-def known_features(series: pd.Series, targets: pd.DatetimeIndex, cutoffs: pd.DatetimeIndex, tz: str,
-                   extra: dict[str, pd.Series] | None = None) -> pd.DataFrame:
+def known_features(
+    series: pd.Series,
+    targets: pd.DatetimeIndex,
+    cutoffs: pd.DatetimeIndex,
+    tz: str,
+    extra: dict[str, pd.Series] | None = None,
+) -> pd.DataFrame:
     """Features of each target hour from `series` values strictly before its cutoff (UTC hour starts).
 
     `extra` series (e.g. occupancy probabilities) contribute their 7-known-day same-slot mean.
@@ -87,8 +99,8 @@ def known_features(series: pd.Series, targets: pd.DatetimeIndex, cutoffs: pd.Dat
     grid, v = _grid(series, start, targets.max() + HOUR)
     t_pos = ((targets - grid[0]) // HOUR).to_numpy().astype(np.int64)
     c_pos = ((cutoffs - grid[0]) // HOUR).to_numpy().astype(np.int64)
-    lead = t_pos - c_pos                                   # hours from the cutoff to the target (>= 0)
-    k0 = lead // 24 + 1                                    # newest whole day back that is known
+    lead = t_pos - c_pos  # hours from the cutoff to the target (>= 0)
+    k0 = lead // 24 + 1  # newest whole day back that is known
     finite = np.isfinite(v)
     vz = np.where(finite, v, 0.0)
     csum = np.concatenate([[0.0], np.cumsum(vz)])
@@ -99,7 +111,7 @@ def known_features(series: pd.Series, targets: pd.DatetimeIndex, cutoffs: pd.Dat
         ok = (p >= 0) & (p < c_pos)
         return np.where(ok, v[np.clip(p, 0, len(v) - 1)], np.nan)
 
-    slots = np.vstack([back(k0 + j) for j in range(SLOT_DAYS)]).T   # (n, 28): newest known first
+    slots = np.vstack([back(k0 + j) for j in range(SLOT_DAYS)]).T  # (n, 28): newest known first
     with np.errstate(all="ignore"):
         import warnings
 
@@ -124,8 +136,9 @@ def known_features(series: pd.Series, targets: pd.DatetimeIndex, cutoffs: pd.Dat
             hood_med = _nanquantile(hood, 0.5)
             hood_mean = np.nanmean(hood, axis=1)
             # the same weekday type (weekday / weekend) on the last 28 known days
-            dows = np.vstack([((targets - (k0 + j) * DAY).tz_convert(tz).day_of_week.to_numpy() >= 5)
-                              for j in range(SLOT_DAYS)]).T
+            dows = np.vstack(
+                [((targets - (k0 + j) * DAY).tz_convert(tz).day_of_week.to_numpy() >= 5) for j in range(SLOT_DAYS)]
+            ).T
             tgt_weekend = (targets.tz_convert(tz).day_of_week.to_numpy() >= 5)[:, None]
             same_type = np.where(dows == tgt_weekend, slots, np.nan)
             type_med = _nanquantile(same_type, 0.5)
@@ -139,18 +152,31 @@ def known_features(series: pd.Series, targets: pd.DatetimeIndex, cutoffs: pd.Dat
     hour = local.hour.to_numpy()
     dow = local.day_of_week.to_numpy()
     out = {
-        "hour": hour, "dow": dow, "weekend": (dow >= 5).astype(float),
+        "hour": hour,
+        "dow": dow,
+        "weekend": (dow >= 5).astype(float),
         "lead": lead.astype(float),
         "level": level,
-        "r_last1": slots[:, 0] / level, "r_last2": slots[:, 1] / level,
-        "r_prof7": prof7 / level, "r_med7": med7 / level, "r_prof28": prof28 / level, "r_std7": std7 / level,
-        "r_week1": week1 / level, "r_week2": week2 / level,
-        "r_med28": med28 / level, "r_q25": q25 / level, "r_q75": q75 / level,
-        "r_hood_med": hood_med / level, "r_hood_mean": hood_mean / level,
-        "r_type_med": type_med / level, "r_type_mean": type_mean / level,
-        "r_level24": level24 / level, "r_last3": last3 / level,
+        "r_last1": slots[:, 0] / level,
+        "r_last2": slots[:, 1] / level,
+        "r_prof7": prof7 / level,
+        "r_med7": med7 / level,
+        "r_prof28": prof28 / level,
+        "r_std7": std7 / level,
+        "r_week1": week1 / level,
+        "r_week2": week2 / level,
+        "r_med28": med28 / level,
+        "r_q25": q25 / level,
+        "r_q75": q75 / level,
+        "r_hood_med": hood_med / level,
+        "r_hood_mean": hood_mean / level,
+        "r_type_med": type_med / level,
+        "r_type_mean": type_mean / level,
+        "r_level24": level24 / level,
+        "r_last3": last3 / level,
         # the yardsticks, in kWh: not features, but what the walk-forward compares with
-        "naive_yesterday": slots[:, 0], "naive_7day": prof7,
+        "naive_yesterday": slots[:, 0],
+        "naive_7day": prof7,
     }
     for name, s in (extra or {}).items():
         _, e = _grid(s, grid[0], grid[-1] + HOUR)
@@ -187,8 +213,8 @@ class DemandModel:
     estimator: object
     profile_weight: float = PROFILE_WEIGHT
     info: dict = field(default_factory=dict)
-    occupancy: object = None          # a fitted features.Occupancy whose states separate, or None
-    weather: bool = False             # temperature features in `features`
+    occupancy: object = None  # a fitted features.Occupancy whose states separate, or None
+    weather: bool = False  # temperature features in `features`
     tz: str = "UTC"
     trained_until: str | None = None
 
@@ -227,8 +253,9 @@ def naive_from_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return {"yesterday": y1, "7day": y7, "blend": (y1 + y7) / 2}
 
 
-def training_frame(series: pd.Series, tz: str, until=None, occupancy=None, weather: pd.DataFrame | None = None,
-                   min_days: int = 7) -> pd.DataFrame:
+def training_frame(
+    series: pd.Series, tz: str, until=None, occupancy=None, weather: pd.DataFrame | None = None, min_days: int = 7
+) -> pd.DataFrame:
     """One row per measured hour before `until`, as the day-ahead decision (06:00 the day before) saw it."""
     s = series.dropna()
     if until is not None:
@@ -259,17 +286,25 @@ def fit(frame: pd.DataFrame, params: dict | None = None, threads: int = 1, seed:
         raise DataError(f"demand: only {len(rows)} usable training hours; need at least a week")
     features = feature_names(rows)
     level = rows["level"].to_numpy(dtype=float)
-    est = xgb.XGBRegressor(objective="reg:absoluteerror", tree_method="hist", n_jobs=threads, random_state=seed,
-                           **{**PARAMS, **_env_params(), **(params or {})})
+    est = xgb.XGBRegressor(
+        objective="reg:absoluteerror",
+        tree_method="hist",
+        n_jobs=threads,
+        random_state=seed,
+        **{**PARAMS, **_env_params(), **(params or {})},
+    )
     est.fit(rows[features].to_numpy(dtype=float), rows["y"].to_numpy(dtype=float) / level, sample_weight=level)
-    return DemandModel(features=features, estimator=est, info={"rows": int(len(rows))},
-                       trained_until=timeutil.iso(rows.index.max()))
+    return DemandModel(
+        features=features, estimator=est, info={"rows": int(len(rows))}, trained_until=timeutil.iso(rows.index.max())
+    )
 
 
 WEATHER_COLUMNS = ("fc_temperature", "fc_temperature_24h", "heating_degrees")
 
 
-def weather_inputs(store, targets: pd.DatetimeIndex, issued_before=None, min_lead: float = 0.0) -> tuple[pd.DataFrame, dict]:
+def weather_inputs(
+    store, targets: pd.DatetimeIndex, issued_before=None, min_lead: float = 0.0
+) -> tuple[pd.DataFrame, dict]:
     """Temperature inputs for `targets` as the model is given them, and where they came from:
     {"forecast": share of hours from a forecast issue, "measured": share filled from measured weather,
     "none": share with no weather at all} (a store without weather is all "none")."""
@@ -285,15 +320,21 @@ def weather_inputs(store, targets: pd.DatetimeIndex, issued_before=None, min_lea
     out["fc_temperature"] = temp.reindex(targets).to_numpy()
     out["fc_temperature_24h"] = temp.rolling(24, min_periods=6).mean().reindex(targets).to_numpy()
     out["heating_degrees"] = np.clip(17.0 - out["fc_temperature_24h"], 0, None)
-    source = {"forecast": round(forecast_cov, 3), "measured": round(measured, 3),
-              "none": round(1.0 - float(have.mean()) if len(targets) else 1.0, 3)}
+    source = {
+        "forecast": round(forecast_cov, 3),
+        "measured": round(measured, 3),
+        "none": round(1.0 - float(have.mean()) if len(targets) else 1.0, 3),
+    }
     return out, source
 
 
 def describe_weather(source: dict) -> str:
-    """"no weather", "forecast weather", "measured weather" or a mix, from weather_inputs' shares."""
-    parts = [f"{name} weather {share:.0%}" for name, share in (("forecast", source["forecast"]),
-                                                              ("measured", source["measured"])) if share > 0]
+    """ "no weather", "forecast weather", "measured weather" or a mix, from weather_inputs' shares."""
+    parts = [
+        f"{name} weather {share:.0%}"
+        for name, share in (("forecast", source["forecast"]), ("measured", source["measured"]))
+        if share > 0
+    ]
     if not parts:
         return "no weather"
     if len(parts) == 1 and source["none"] == 0:
@@ -301,8 +342,14 @@ def describe_weather(source: dict) -> str:
     return ", ".join(parts) + (f", none {source['none']:.0%}" if source["none"] > 0 else "")
 
 
-def inputs(consumption: pd.Series, targets: pd.DatetimeIndex, cutoffs: pd.DatetimeIndex, tz: str,
-           occupancy=None, weather: pd.DataFrame | None = None) -> pd.DataFrame:
+def inputs(
+    consumption: pd.Series,
+    targets: pd.DatetimeIndex,
+    cutoffs: pd.DatetimeIndex,
+    tz: str,
+    occupancy=None,
+    weather: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The model's rows for `targets`: known features, the HMM's same-slot state probabilities (if any),
     and the temperature inputs (if the model uses weather)."""
     extra = {}

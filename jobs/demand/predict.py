@@ -33,8 +33,9 @@ from jobs.demand.train import NAME
 FORECAST = "forecast.demand"
 
 
-def forecast(store, model, now: pd.Timestamp, window: pd.DatetimeIndex,
-             forecaster: str = "model") -> tuple[pd.Series, pd.Timestamp]:
+def forecast(
+    store, model, now: pd.Timestamp, window: pd.DatetimeIndex, forecaster: str = "model"
+) -> tuple[pd.Series, pd.Timestamp]:
     """(the forecast over `window`, the newest measured hour). `forecaster` is "model" (`model`'s forecast)
     or a naive one ("yesterday", "7day", "blend": `model` may then be None), as of the newest measurement."""
     consumption = df.load_consumption(store, now - pd.Timedelta(days=40), window[-1] + fc.HOUR)

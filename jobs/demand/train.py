@@ -68,15 +68,23 @@ def candidates(frame: pd.DataFrame, model_forecast: pd.Series) -> dict[str, pd.S
     return {"model": model_forecast, **naive}
 
 
-def champion_forecast(store, consumption: pd.Series, targets: pd.DatetimeIndex, weather) -> tuple[dict | None, pd.Series | None, str]:
+def champion_forecast(
+    store, consumption: pd.Series, targets: pd.DatetimeIndex, weather
+) -> tuple[dict | None, pd.Series | None, str]:
     """The demand champion's forecasts on the holdout, made as the new model's are: (record, forecast, note)."""
     record = registry.champion(store, NAME)
     if not record:
         return None, None, ""
     try:
         champ = registry.load_model(record["path"])
-        rows = dm.inputs(consumption, targets, dm.decision_times(targets, champ.tz), champ.tz, champ.occupancy,
-                         weather if champ.weather else None)
+        rows = dm.inputs(
+            consumption,
+            targets,
+            dm.decision_times(targets, champ.tz),
+            champ.tz,
+            champ.occupancy,
+            weather if champ.weather else None,
+        )
         pred = pd.Series(champ.predict(rows), index=targets)
     except Exception as err:  # an unreadable or incompatible champion must not block a new model forever
         return record, None, f"champion {record.get('version')} could not be scored ({err})"
@@ -99,8 +107,9 @@ def main(args) -> dict:
     progress(5, "loading", "home.consumption")
     consumption = df.load_consumption(store)
     if len(consumption) < 24 * 21:
-        raise DataError(f"home.consumption has {len(consumption)} hourly values; need at least 21 days "
-                        "(run consumption_data)")
+        raise DataError(
+            f"home.consumption has {len(consumption)} hourly values; need at least 21 days (run consumption_data)"
+        )
     days = holdout_days()
     cutoff = holdout_cutoff(consumption.index, days)
     until = dm.decision_times(pd.DatetimeIndex([cutoff]), tz)[0]
@@ -118,8 +127,12 @@ def main(args) -> dict:
     progress(20, "features", "weather inputs")
     weather, source = dm.weather_inputs(store, consumption.index, min_lead=min_lead_hours())
     use_weather = source["forecast"] + source["measured"] >= WEATHER_MIN_COVERAGE
-    inputs_info = {"weather": dm.describe_weather(source), "weather_shares": source, "weather_used": use_weather,
-                   "occupancy": "used" if occupancy is not None else "not used"}
+    inputs_info = {
+        "weather": dm.describe_weather(source),
+        "weather_shares": source,
+        "weather_used": use_weather,
+        "occupancy": "used" if occupancy is not None else "not used",
+    }
     if not use_weather and source["none"] < 1.0:
         warnings.append(f"weather covers only {1 - source['none']:.0%} of the hours: not used")
 
@@ -133,8 +146,9 @@ def main(args) -> dict:
     model.occupancy, model.weather, model.tz = occupancy, use_weather and "fc_temperature" not in empty, tz
 
     targets = consumption[consumption.index >= cutoff].index
-    hold = dm.inputs(consumption, targets, dm.decision_times(targets, tz), tz, occupancy,
-                     weather if use_weather else None)
+    hold = dm.inputs(
+        consumption, targets, dm.decision_times(targets, tz), tz, occupancy, weather if use_weather else None
+    )
     hold["y"] = consumption.reindex(targets).to_numpy()
     weight, model_forecast = learn_mix(model, hold, tz)
     model.profile_weight = weight
@@ -155,29 +169,48 @@ def main(args) -> dict:
     err = {k: np.abs(f.reindex(rows_ok).to_numpy() - actual.reindex(rows_ok).to_numpy()) for k, f in forecasts.items()}
     maes = {k: float(v.mean()) for k, v in err.items()}
     metrics = {
-        "mae": maes["model"], "baseline_yesterday_mae": maes["yesterday"], "baseline_7day_mae": maes["7day"],
+        "mae": maes["model"],
+        "baseline_yesterday_mae": maes["yesterday"],
+        "baseline_7day_mae": maes["7day"],
         "baseline_blend_mae": maes["blend"],
-        "rmae_yesterday": _ratio(maes["model"], maes["yesterday"]), "rmae_7day": _ratio(maes["model"], maes["7day"]),
-        "serving_mae": maes[decision["serving"]], "holdout_rows": int(len(rows_ok)), "profile_weight": weight,
+        "rmae_yesterday": _ratio(maes["model"], maes["yesterday"]),
+        "rmae_7day": _ratio(maes["model"], maes["7day"]),
+        "serving_mae": maes[decision["serving"]],
+        "holdout_rows": int(len(rows_ok)),
+        "profile_weight": weight,
     }
     if decision["serving_is_naive"]:
-        warnings.append(f"the model did not beat the naive forecasters on the holdout weeks: "
-                        f"naive:{decision['serving']} serves ({decision['reason']})")
+        warnings.append(
+            f"the model did not beat the naive forecasters on the holdout weeks: "
+            f"naive:{decision['serving']} serves ({decision['reason']})"
+        )
     for w in warnings:
         log(w)
     out = {
-        "model": NAME, "production": args.production, "rows": int(len(consumption)), "train_rows": int(len(frame)),
+        "model": NAME,
+        "production": args.production,
+        "rows": int(len(consumption)),
+        "train_rows": int(len(frame)),
         "holdout_rows": int(len(rows_ok)),
-        "holdout": {"start": timeutil.iso(cutoff), "end": timeutil.iso(consumption.index.max()), "days": days,
-                    "decision": "06:00 local the day before"},
+        "holdout": {
+            "start": timeutil.iso(cutoff),
+            "end": timeutil.iso(consumption.index.max()),
+            "days": days,
+            "decision": "06:00 local the day before",
+        },
         "metrics": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()},
-        "hmm": hmm_info, "inputs": inputs_info, "warnings": warnings,
+        "hmm": hmm_info,
+        "inputs": inputs_info,
+        "warnings": warnings,
         "window_mae": {k: [round(v, 4) for v in vals] for k, vals in scores.items()},
     }
     if not args.production:
-        out.update(promoted=False, serving=decision["serving"] if decision["serving_is_naive"] else "model",
-                   reason="evaluation only (run with --production to refit and promote); " + decision["reason"],
-                   seconds=round(time.time() - t0, 2))
+        out.update(
+            promoted=False,
+            serving=decision["serving"] if decision["serving_is_naive"] else "model",
+            reason="evaluation only (run with --production to refit and promote); " + decision["reason"],
+            seconds=round(time.time() - t0, 2),
+        )
         return out
 
     progress(85, "refitting", f"on all {len(consumption)} hours")
@@ -191,15 +224,31 @@ def main(args) -> dict:
     champion_version = saved["version"] if decision["promoted"] else (record or {}).get("version")
     serving = decision["serving"]
     serving_name = f"naive:{serving}" if decision["serving_is_naive"] else f"{NAME}:{champion_version}"
-    registry.save_serving(NAME, {
-        "serving": serving_name, "forecaster": serving, "naive": decision["serving_is_naive"],
-        "margin": decision["margin"], "vs_best_naive": decision["vs_best_naive"], "best_naive": decision["best_naive"],
-        "window_mae": scores, "reason": decision["reason"]})
-    out.update(promoted=decision["promoted"], reason=" ".join(t for t in (decision["reason"], note) if t),
-               serving=serving_name, serving_margin=_finite(decision["margin"]),
-               serving_vs_best_naive=_finite(decision["vs_best_naive"]), version=saved["version"],
-               path=saved["path"], champion_version=(record or {}).get("version"),
-               train_seconds=round(time.time() - t0, 2), seconds=round(time.time() - t0, 2))
+    registry.save_serving(
+        NAME,
+        {
+            "serving": serving_name,
+            "forecaster": serving,
+            "naive": decision["serving_is_naive"],
+            "margin": decision["margin"],
+            "vs_best_naive": decision["vs_best_naive"],
+            "best_naive": decision["best_naive"],
+            "window_mae": scores,
+            "reason": decision["reason"],
+        },
+    )
+    out.update(
+        promoted=decision["promoted"],
+        reason=" ".join(t for t in (decision["reason"], note) if t),
+        serving=serving_name,
+        serving_margin=_finite(decision["margin"]),
+        serving_vs_best_naive=_finite(decision["vs_best_naive"]),
+        version=saved["version"],
+        path=saved["path"],
+        champion_version=(record or {}).get("version"),
+        train_seconds=round(time.time() - t0, 2),
+        seconds=round(time.time() - t0, 2),
+    )
     return out
 
 
@@ -213,8 +262,11 @@ def _finite(v: float) -> float | None:
 
 def build_parser():
     p = parser("Train the demand model and report holdout MAE against the naive forecasts.")
-    p.add_argument("--production", action="store_true",
-                   help="refit on all data, save and promote if it beats the champion on the holdout")
+    p.add_argument(
+        "--production",
+        action="store_true",
+        help="refit on all data, save and promote if it beats the champion on the holdout",
+    )
     p.add_argument("--trials", type=int, default=None, help="accepted for compatibility; fixed parameters")
     return p
 

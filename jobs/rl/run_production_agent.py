@@ -30,14 +30,13 @@ from __future__ import annotations
 import time
 
 import pandas as pd
-
 from threadpoolctl import threadpool_limits
 
 from jobs.battery import data as bdata
+from jobs.battery import soc
 from jobs.battery.config import BatteryConfig, Tariff
 from jobs.battery.controllers import MPC, AgentController, Controller, RuleBased
 from jobs.battery.evaluate import plan_frame, run
-from jobs.battery import soc
 from jobs.battery.scenario import build_scenario
 from jobs.common import registry, timeutil
 from jobs.common.forecast_settings import train_threads
@@ -66,8 +65,12 @@ class _Recording(Controller):
 
 def build_parser():
     p = parser("Write the battery plan for the rest of today and tomorrow from the latest forecasts.")
-    p.add_argument("--controller", choices=("auto", "rule_based", "mpc", "rl_agent"), default="auto",
-                   help="override the evaluated choice (default: auto)")
+    p.add_argument(
+        "--controller",
+        choices=("auto", "rule_based", "mpc", "rl_agent"),
+        default="auto",
+        help="override the evaluated choice (default: auto)",
+    )
     return p
 
 
@@ -138,16 +141,18 @@ def explain(plan: pd.DataFrame, cfg: BatteryConfig) -> list[str]:
     buy, sell = plan["price_buy"].to_numpy(), plan["price_sell"].to_numpy()
     reasons = []
     for i, row in enumerate(plan.itertuples()):
-        later_buy = buy[i + 1:].max() if i + 1 < len(buy) else buy[i]
-        later_sell = sell[i + 1:].max() if i + 1 < len(sell) else sell[i]
+        later_buy = buy[i + 1 :].max() if i + 1 < len(buy) else buy[i]
+        later_sell = sell[i + 1 :].max() if i + 1 < len(sell) else sell[i]
         surplus = row.pv_kwh - row.load_kwh
         rule = "self-consumption rule: " if row.mode == "self_consumption" else ""
         if row.action == "charge":
             if surplus > IDLE_KW and row.grid_import_kwh <= IDLE_KW:
                 why = f"stores surplus solar instead of exporting it at {row.price_sell:.3f} EUR/kWh"
             else:
-                why = (f"charges at {row.price_buy:.3f} EUR/kWh for later hours that cost up to {later_buy:.3f} "
-                       f"to buy (or pay up to {later_sell:.3f} to sell)")
+                why = (
+                    f"charges at {row.price_buy:.3f} EUR/kWh for later hours that cost up to {later_buy:.3f} "
+                    f"to buy (or pay up to {later_sell:.3f} to sell)"
+                )
         elif row.action == "discharge":
             if row.grid_export_kwh > IDLE_KW and surplus <= 0:
                 why = f"sells stored energy at {row.price_sell:.3f} EUR/kWh, a price peak"
@@ -160,8 +165,10 @@ def explain(plan: pd.DataFrame, cfg: BatteryConfig) -> list[str]:
             elif soc_kwh <= cfg.e_min + 1e-6 and surplus <= 0:
                 why = "idle: the battery is at its minimum state of charge"
             else:
-                why = (f"idle: the spread to later hours does not pay the round-trip losses "
-                       f"({cfg.efficiency:.0%}) and wear ({cfg.wear_eur_kwh:.3f} EUR/kWh cycled)")
+                why = (
+                    f"idle: the spread to later hours does not pay the round-trip losses "
+                    f"({cfg.efficiency:.0%}) and wear ({cfg.wear_eur_kwh:.3f} EUR/kWh cycled)"
+                )
         reasons.append(rule + why)
     return reasons
 

@@ -32,7 +32,6 @@ from jobs.battery.env import BatteryEnv
 from jobs.battery.evaluate import evaluate
 from jobs.battery.scenario import build_scenario
 from jobs.common import registry, settings, timeutil
-from jobs.common.forecast_settings import train_threads
 from jobs.common.protocol import DataError, UsageError, parser, progress, run_main
 from jobs.common.store import Store
 
@@ -92,8 +91,7 @@ def select_margin(agent, sc, cfg, tariff, start: int, end: int, progress_cb=None
     def label(m):  # JSON has no infinity
         return "never" if m == float("inf") else m
 
-    return {"margin": label(best),
-            "validation_savings_eur": {str(label(k)): round(v, 3) for k, v in savings.items()}}
+    return {"margin": label(best), "validation_savings_eur": {str(label(k)): round(v, 3) for k, v in savings.items()}}
 
 
 def choose_best(shares: dict, margin: float) -> tuple[str, str]:
@@ -109,13 +107,17 @@ def choose_best(shares: dict, margin: float) -> tuple[str, str]:
     rival = shares[rival_name]
     if agent is not None and agent > rival + margin:
         return "rl_agent", f"agent share {agent:.3f} beats {rival_name} {rival:.3f} by more than {margin}"
-    why = (f"agent share {agent:.3f} does not beat {rival_name} {rival:.3f} by {margin}" if agent is not None
-           else "no agent")
+    why = (
+        f"agent share {agent:.3f} does not beat {rival_name} {rival:.3f} by {margin}"
+        if agent is not None
+        else "no agent"
+    )
     return rival_name, why
 
 
 def main(args) -> dict:
     t_start = time.perf_counter()
+
     def flag_or_env(value, name, default):
         return value if value is not None else settings.env_int(name, default)
 
@@ -125,8 +127,9 @@ def main(args) -> dict:
     episode_hours = settings.env_int("HEA_RL_EPISODE_HOURS", 168)
     margin = settings.env_float("HEA_RL_AGENT_MARGIN", 0.01)
     if timesteps < 1 or holdout_days < 1 or iterations < 0 or args.sanity_check_steps < 0:
-        raise UsageError("--total-timesteps and --holdout-days must be positive, --iterations and "
-                         "--sanity-check-steps not negative")
+        raise UsageError(
+            "--total-timesteps and --holdout-days must be positive, --iterations and --sanity-check-steps not negative"
+        )
     for flag in ("start_date", "end_date"):
         value = getattr(args, flag)
         if value:
@@ -145,14 +148,19 @@ def main(args) -> dict:
         hours = len(frame)
         holdout_h = holdout_days * 24
         if hours < holdout_h + MIN_TRAIN_DAYS * 24:
-            raise DataError(f"{hours} hours of history between {timeutil.iso(frame.index[0])} and "
-                            f"{timeutil.iso(frame.index[-1])}; need {holdout_days} holdout days plus at least "
-                            f"{MIN_TRAIN_DAYS} training days (backfill more history or lower --holdout-days)")
+            raise DataError(
+                f"{hours} hours of history between {timeutil.iso(frame.index[0])} and "
+                f"{timeutil.iso(frame.index[-1])}; need {holdout_days} holdout days plus at least "
+                f"{MIN_TRAIN_DAYS} training days (backfill more history or lower --holdout-days)"
+            )
         sc = build_scenario(frame, tariff, forecasts="naive")
         split = hours - holdout_h
         seconds["load"] = time.perf_counter() - t0
-        progress(8, "loading", f"{hours} h from {timeutil.iso(frame.index[0])}; holdout from "
-                                f"{timeutil.iso(frame.index[split])}")
+        progress(
+            8,
+            "loading",
+            f"{hours} h from {timeutil.iso(frame.index[0])}; holdout from {timeutil.iso(frame.index[split])}",
+        )
 
         # The agent trains on the days before a validation slice (margin selection), which precedes the holdout.
         val_h = min(VALIDATION_DAYS * 24, max(0, split - MIN_TRAIN_DAYS * 24))
@@ -164,27 +172,44 @@ def main(args) -> dict:
             check = sanity.check(env, args.sanity_check_steps, seed=args.seed, tariff=tariff)
             progress(12, "sanity_check", f"ok: balance error {check['max_balance_error']:.2g} kWh")
 
-        progress(15, "training", f"cloning the optimum on up to {timesteps} hours, then {iterations} rounds of "
-                                 "rollout policy iteration")
+        progress(
+            15,
+            "training",
+            f"cloning the optimum on up to {timesteps} hours, then {iterations} rounds of rollout policy iteration",
+        )
         t0 = time.perf_counter()
         # Trained on the hours before the validation slice only: the expert's labels and the rollouts read
         # actuals up to 60 hours ahead, so the scenario is cut there rather than merely sampled before it.
-        agent = imitation.train(sc.slice(0, train_end), cfg, tariff, seed=args.seed, rounds=iterations,
-                                max_hours=timesteps,
-                                progress_cb=lambda f: progress(15 + 40 * f, "training", f"{100 * f:.0f}% of training"))
+        agent = imitation.train(
+            sc.slice(0, train_end),
+            cfg,
+            tariff,
+            seed=args.seed,
+            rounds=iterations,
+            max_hours=timesteps,
+            progress_cb=lambda f: progress(15 + 40 * f, "training", f"{100 * f:.0f}% of training"),
+        )
         selection = None
         if val_h >= 24:
             progress(55, "validation", f"agent margin on {val_h // 24} validation days")
-            selection = select_margin(agent, sc, cfg, tariff, train_end, split,
-                                      progress_cb=lambda f: progress(55 + 5 * f, "validation"))
+            selection = select_margin(
+                agent, sc, cfg, tariff, train_end, split, progress_cb=lambda f: progress(55 + 5 * f, "validation")
+            )
         seconds["training"] = time.perf_counter() - t0
 
         progress(60, "evaluation", f"{holdout_days} held-out days: optimum, rule, MPC, agent")
         t0 = time.perf_counter()
         controllers = [NoBattery(), RuleBased(), MPC(cfg, tariff), AgentController(agent, cfg)]
         report = Throttled()
-        ev = evaluate(sc, cfg, tariff, controllers, start=split, end=hours,
-                      progress_cb=lambda name, f: report(60 + 35 * f, "evaluation", name))
+        ev = evaluate(
+            sc,
+            cfg,
+            tariff,
+            controllers,
+            start=split,
+            end=hours,
+            progress_cb=lambda name, f: report(60 + 35 * f, "evaluation", name),
+        )
         seconds["evaluation"] = time.perf_counter() - t0
 
         ctrl = ev["controllers"]
@@ -192,11 +217,20 @@ def main(args) -> dict:
         best, why = choose_best(shares, margin)
         progress(96, "saving", f"best controller: {best}")
         version = registry.new_version(AGENT_DIR)
-        holdout = {"start": timeutil.iso(ev["start"]), "end": timeutil.iso(ev["end"]), "hours": ev["hours"],
-                   "trained_until": timeutil.iso(sc.index[split - 1]), "forecasts": sc.forecast_kind}
-        agent.meta.update(trained_from=timeutil.iso(sc.index[0]), trained_until=timeutil.iso(sc.index[train_end - 1]),
-                          margin_selection=selection,
-                          battery=cfg.to_dict(), tariff=tariff.to_dict())
+        holdout = {
+            "start": timeutil.iso(ev["start"]),
+            "end": timeutil.iso(ev["end"]),
+            "hours": ev["hours"],
+            "trained_until": timeutil.iso(sc.index[split - 1]),
+            "forecasts": sc.forecast_kind,
+        }
+        agent.meta.update(
+            trained_from=timeutil.iso(sc.index[0]),
+            trained_until=timeutil.iso(sc.index[train_end - 1]),
+            margin_selection=selection,
+            battery=cfg.to_dict(),
+            tariff=tariff.to_dict(),
+        )
         path = registry.save_model(AGENT_DIR, version, agent, {"holdout": holdout, "train": agent.meta})
         metrics = {
             "best_controller": best,
@@ -224,9 +258,23 @@ def main(args) -> dict:
         "optimum_savings_eur": round(ev["optimum_savings_eur"], 2),
         "holdout": holdout,
         "history": {"start": timeutil.iso(sc.index[0]), "hours": hours},
-        "train": {**{k: agent.meta[k] for k in ("kind", "expert_states", "rounds", "dagger_states",
-                                                "relabelled_share", "transitions", "features", "action_counts")},
-                  "until": timeutil.iso(sc.index[train_end]), "margin_selection": selection},
+        "train": {
+            **{
+                k: agent.meta[k]
+                for k in (
+                    "kind",
+                    "expert_states",
+                    "rounds",
+                    "dagger_states",
+                    "relabelled_share",
+                    "transitions",
+                    "features",
+                    "action_counts",
+                )
+            },
+            "until": timeutil.iso(sc.index[train_end]),
+            "margin_selection": selection,
+        },
         "sanity_check": check,
         "version": version,
         "model_path": str(path),

@@ -107,7 +107,9 @@ def run_job():
 
 
 class FakeResponse:
-    def __init__(self, status_code: int, body: str | bytes = b"", content_type: str = "application/json", url: str = ""):
+    def __init__(
+        self, status_code: int, body: str | bytes = b"", content_type: str = "application/json", url: str = ""
+    ):
         self.status_code = status_code
         self._body = body.encode("utf-8") if isinstance(body, str) else body
         self.headers = {"Content-Type": content_type}

@@ -15,7 +15,7 @@ def _load(days: int = 30, seed: int = 0) -> pd.Series:
 
 def test_load_forecasts_are_shared_by_zones_on_the_same_clock_and_only_by_them(tmp_path):
     load = _load()
-    hours = load.index[24 * 25:24 * 27]
+    hours = load.index[24 * 25 : 24 * 27]
     first, _ = br.load_forecasts(load, hours, "Europe/Stockholm", 36, str(tmp_path))
     assert len(list(tmp_path.glob("load-*.pkl"))) == 1
     # Copenhagen keeps Stockholm's clock: the same local hours, the same forecasts, read from the cache

@@ -68,8 +68,15 @@ def test_vector_physics_matches_scalar():
     vec = physics.step_many(CFG, e, p, selfc, load, pv, buy, sell)
     for i in range(n):
         s = physics.step(CFG, e[i], None if selfc[i] else p[i], load[i], pv[i], buy[i], sell[i])
-        expect = (s.charge_kw, s.discharge_kw, s.grid_import_kwh, s.grid_export_kwh, s.energy_kwh, s.cost_eur,
-                  s.cost_no_battery_eur)
+        expect = (
+            s.charge_kw,
+            s.discharge_kw,
+            s.grid_import_kwh,
+            s.grid_export_kwh,
+            s.energy_kwh,
+            s.cost_eur,
+            s.cost_no_battery_eur,
+        )
         assert tuple(v[i] for v in vec) == pytest.approx(expect, abs=1e-12)
 
 
@@ -107,13 +114,13 @@ def test_naive_price_forecast_knows_published_prices_only():
     # 10:00 UTC = 11:00 Stockholm (CET): before publication, prices are known to local midnight (23:00 UTC).
     t = int(np.flatnonzero(sc.index == pd.Timestamp("2025-03-04T10:00Z"))[0])
     known = 13  # 10:00 .. 22:00 UTC
-    np.testing.assert_allclose(sc.fc_buy[t, :known], sc.buy[t:t + known])
+    np.testing.assert_allclose(sc.fc_buy[t, :known], sc.buy[t : t + known])
     # The next hours repeat the last known day.
-    np.testing.assert_allclose(sc.fc_buy[t, known:known + 5], sc.buy[t + known - 24:t + known - 19])
-    assert not np.allclose(sc.fc_buy[t, known:known + 5], sc.buy[t + known:t + known + 5])
+    np.testing.assert_allclose(sc.fc_buy[t, known : known + 5], sc.buy[t + known - 24 : t + known - 19])
+    assert not np.allclose(sc.fc_buy[t, known : known + 5], sc.buy[t + known : t + known + 5])
     # At 13:00 UTC (14:00 local) tomorrow's prices are published: 34 hours known.
     t2 = t + 3
-    np.testing.assert_allclose(sc.fc_buy[t2, :34], sc.buy[t2:t2 + 34])
+    np.testing.assert_allclose(sc.fc_buy[t2, :34], sc.buy[t2 : t2 + 34])
     # Load forecasts average the same hour of the days before the issue time, never the hour itself.
     for h in (0, 5, 30):
         k0 = int(np.ceil((h + 1) / 24))

@@ -44,8 +44,9 @@ def test_behaviour_cloning_reproduces_the_experts_labels_on_its_training_states(
     # better than always answering the expert's most frequent action
     assert np.mean(pred == y) > np.bincount(y).max() / len(y) + 0.05
     # never an action the mask forbids: full battery, no charging
-    full = agent.act_many(imitation._obs(static, t[:50], np.full(50, CFG.e_max), CFG),
-                          imitation._masks(CFG, np.full(50, CFG.e_max)))
+    full = agent.act_many(
+        imitation._obs(static, t[:50], np.full(50, CFG.e_max), CFG), imitation._masks(CFG, np.full(50, CFG.e_max))
+    )
     assert not np.isin(full, [4, 5]).any()
 
 

@@ -3,12 +3,20 @@
 import numpy as np
 import pytest
 
-from jobs.battery.config import BatteryConfig
 from jobs.battery import optimize
+from jobs.battery.config import BatteryConfig
 from jobs.battery.optimize import solve
 
-CFG = BatteryConfig(capacity_kwh=10, charge_kw=5, discharge_kw=5, efficiency=0.81, soc_min=0.0, soc_max=1.0,
-                    soc_initial=0.0, wear_eur_kwh=0.0)
+CFG = BatteryConfig(
+    capacity_kwh=10,
+    charge_kw=5,
+    discharge_kw=5,
+    efficiency=0.81,
+    soc_min=0.0,
+    soc_max=1.0,
+    soc_initial=0.0,
+    wear_eur_kwh=0.0,
+)
 
 
 def _simultaneous(plan):
@@ -120,8 +128,9 @@ def test_receding_planner_matches_the_milp(seed):
         load, pv = rng.random(T), 2 * rng.random(T) * (np.arange(T) % 24 > 8)
         e0 = float(rng.uniform(cfg.e_min, cfg.e_max))
         fast = planner.solve(buy, sell, load, pv, e0=e0, terminal_min=cfg.e_min, terminal_value=0.1)
-        ref = optimize.solve(cfg, buy, sell, load, pv, e0=e0, terminal_min=cfg.e_min, terminal_value=0.1,
-                             lp_first=False)
+        ref = optimize.solve(
+            cfg, buy, sell, load, pv, e0=e0, terminal_min=cfg.e_min, terminal_value=0.1, lp_first=False
+        )
         obj = lambda p: p.cost_eur - 0.1 * p.energy_kwh[-1]  # noqa: E731
         assert obj(fast) == pytest.approx(obj(ref), abs=1e-6)
         assert (np.minimum(fast.charge_kw, fast.discharge_kw) <= 1e-7).all()

@@ -168,7 +168,7 @@ def mosquitto(tmp_path):
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise RuntimeError(f"mosquitto did not start: {proc.stderr.read().decode()}")
+                raise RuntimeError(f"mosquitto did not start: {proc.stderr.read().decode()}") from None
             time.sleep(0.05)
     yield port
     proc.terminate()

@@ -39,8 +39,16 @@ def test_hour_cost_imports_at_buy_and_exports_at_sell():
 
 
 def test_wear_and_losses_are_priced_by_the_physics():
-    cfg = BatteryConfig(capacity_kwh=10, charge_kw=5, discharge_kw=5, efficiency=0.81, soc_min=0.0,
-                        soc_max=1.0, soc_initial=0.0, wear_eur_kwh=0.05)
+    cfg = BatteryConfig(
+        capacity_kwh=10,
+        charge_kw=5,
+        discharge_kw=5,
+        efficiency=0.81,
+        soc_min=0.0,
+        soc_max=1.0,
+        soc_initial=0.0,
+        wear_eur_kwh=0.05,
+    )
     # charge 4 kWh from the grid with no load: 4 x 0.9 stored, cost 4 x buy + 4 x wear
     r = physics.step(cfg, 0.0, 4.0, load_kwh=0.0, pv_kwh=0.0, buy=0.2, sell=0.05)
     assert r.energy_kwh == pytest.approx(3.6)

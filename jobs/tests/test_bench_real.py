@@ -14,18 +14,34 @@ def hourly_file(path, days: int, tz: str, column: str, values) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     column_values = values(idx.tz_convert(tz).hour, np.random.default_rng(len(idx)))
     pd.DataFrame({"timestamp_utc": idx.strftime("%Y-%m-%dT%H:%M:%SZ"), column: column_values.round(4)}).to_csv(
-        path, index=False)
+        path, index=False
+    )
 
 
 def test_bench_real_writes_one_object_per_forecaster_and_one_serving_row(tmp_path, monkeypatch):
     monkeypatch.delenv("HEA_STORE_URL", raising=False)
-    hourly_file(tmp_path / "prices" / "price_SE3.csv", 130, "Europe/Stockholm", "price_eur_mwh",
-                lambda hour, rng: 60 + 25 * np.sin(2 * np.pi * (hour - 6) / 24) + rng.normal(0, 5, len(hour)))
+    hourly_file(
+        tmp_path / "prices" / "price_SE3.csv",
+        130,
+        "Europe/Stockholm",
+        "price_eur_mwh",
+        lambda hour, rng: 60 + 25 * np.sin(2 * np.pi * (hour - 6) / 24) + rng.normal(0, 5, len(hour)),
+    )
     out = tmp_path / "real.json"
     assert real.main(["--data-dir", str(tmp_path), "--out", str(out), "--windows", "2", "--no-docs"]) == 0
     rows = json.loads(out.read_text())
-    keys = {"dataset", "kind", "forecaster", "serving", "windows", "mae", "rmae_vs_yesterday", "rmae_vs_7day",
-            "rmae_vs_blend", "rank_corr"}
+    keys = {
+        "dataset",
+        "kind",
+        "forecaster",
+        "serving",
+        "windows",
+        "mae",
+        "rmae_vs_yesterday",
+        "rmae_vs_7day",
+        "rmae_vs_blend",
+        "rank_corr",
+    }
     assert all(keys <= set(r) for r in rows)
     assert {r["forecaster"] for r in rows} == {"model", "yesterday", "7day", "blend", "served"}
     assert sum(r["serving"] for r in rows) == 1 and all(r["windows"] == 2 for r in rows)
@@ -39,8 +55,13 @@ def test_bench_real_writes_one_object_per_forecaster_and_one_serving_row(tmp_pat
 def test_bench_real_serves_demand_as_the_train_job_decided(tmp_path, monkeypatch):
     monkeypatch.delenv("HEA_STORE_URL", raising=False)
     # an evening peak and noise: the model or a naive forecaster may serve, the bench must follow the job
-    hourly_file(tmp_path / "households" / "household_london_test.csv", 110, "Europe/London", "kwh",
-                lambda hour, rng: (0.3 + 0.5 * ((hour >= 17) & (hour < 22))) * np.exp(rng.normal(0, 0.2, len(hour))))
+    hourly_file(
+        tmp_path / "households" / "household_london_test.csv",
+        110,
+        "Europe/London",
+        "kwh",
+        lambda hour, rng: (0.3 + 0.5 * ((hour >= 17) & (hour < 22))) * np.exp(rng.normal(0, 0.2, len(hour))),
+    )
     out = tmp_path / "real.json"
     assert real.main(["--data-dir", str(tmp_path), "--out", str(out), "--windows", "1", "--no-docs"]) == 0
     by = {r["forecaster"]: r for r in json.loads(out.read_text())}

@@ -90,8 +90,9 @@ def test_demand_features_use_only_what_was_measured_before_the_decision():
 
 
 def test_demand_trains_and_predicts(store_env):
-    train = run_job_process("jobs.demand.train", "--production", "--trials", "2",
-                            env={**store_env, "HEA_DEMAND_HMM_STATES": "3"})
+    train = run_job_process(
+        "jobs.demand.train", "--production", "--trials", "2", env={**store_env, "HEA_DEMAND_HMM_STATES": "3"}
+    )
     res = check_protocol(train)
     m = res["metrics"]
     for key in ("mae", "baseline_yesterday_mae", "baseline_7day_mae", "rmae_yesterday", "rmae_7day"):

@@ -37,8 +37,14 @@ def env(job_env):
 
 def _register(env, best, path="/nonexistent/agent.pkl"):
     with _store(env) as store:
-        store.register_model("battery_controller", "v1", path, {"best_controller": best, "shares": {best: 0.8}},
-                             {"hours": 48}, promoted=True)
+        store.register_model(
+            "battery_controller",
+            "v1",
+            path,
+            {"best_controller": best, "shares": {best: 0.8}},
+            {"hours": 48},
+            promoted=True,
+        )
 
 
 def test_without_evaluation_rule_based_with_named_fallbacks(run_job, env):
@@ -61,8 +67,11 @@ def test_without_evaluation_rule_based_with_named_fallbacks(run_job, env):
     assert plan["energy_kwh"].tolist() == pytest.approx(plan["power_kw"].tolist())
     assert plan["soc_pct"].tolist() == pytest.approx((100 * plan["soc_kwh"] / cfg.capacity_kwh).tolist())
     assert set(plan["action"]) <= {"charge", "discharge", "idle"} and plan["why"].str.len().min() > 10
-    balance = plan["grid_import_kwh"] - plan["grid_export_kwh"] - (plan["load_kwh"] - plan["pv_kwh"]
-                                                                   + plan["charge_kw"] - plan["discharge_kw"])
+    balance = (
+        plan["grid_import_kwh"]
+        - plan["grid_export_kwh"]
+        - (plan["load_kwh"] - plan["pv_kwh"] + plan["charge_kw"] - plan["discharge_kw"])
+    )
     assert balance.abs().max() < 1e-9
 
 

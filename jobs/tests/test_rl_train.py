@@ -79,8 +79,9 @@ def test_too_little_history_is_a_data_error(run_job, small_env):
     assert "holdout days" in run.stderr
 
 
-@pytest.mark.parametrize("args", [["--total-timesteps", "many"], ["--start-date", "yesterday-ish"],
-                                  ["--holdout-days", "0"]])
+@pytest.mark.parametrize(
+    "args", [["--total-timesteps", "many"], ["--start-date", "yesterday-ish"], ["--holdout-days", "0"]]
+)
 def test_bad_flags_are_usage_errors(run_job, small_env, args):
     _backfill(small_env, 3)
     run = run_job("jobs.rl.train", *args, env=small_env)
