@@ -80,18 +80,23 @@ function descendants(pid: number): number[] {
 }
 
 /** Processes running the stand-in job for this test's directory (none may outlive the cluster). */
+/**
+ * Stand-in jobs still alive: the pids the stand-ins recorded at their start, still running as a stand-in.
+ * A cold job's command line names the stand-in; a warm one is a fork of the job host (jobs/common/jobhost.py)
+ * and keeps the host's command line, so the recorded pid is what identifies it.
+ */
 function standinProcesses(): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((e) => {
-      try {
-        const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
-        return cmd.includes(STANDIN) && readFileSync(`/proc/${e}/environ`, 'utf8').includes(standinLog);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+  const started = new Set(standinRuns().flatMap((r) => (r.event === 'start' ? [r.pid] : [])));
+  return [...started].filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false; // dead, not yet reaped
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      return cmd.includes(STANDIN) || cmd.includes('jobs.common.jobhost');
+    } catch {
+      return false; // gone
+    }
+  });
 }
 
 /** The identity of the worker that ran the last attempt of each activity in a workflow's history. */
