@@ -25,6 +25,7 @@ import { loadConfig } from '../src/config/load.js';
 import { bundleWorkflows } from '../src/worker.js';
 import { startApi } from '../src/api/server.js';
 import { bulkTrainingStateQueryName, bulkWorkflowId, type BulkTrainingState } from '../src/contracts/trainings.js';
+import { quantile, round } from './stats.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const PYTHON = join(ROOT, '.venv', 'bin', 'python');
@@ -73,15 +74,6 @@ export interface BenchApiResult {
   /** Due time to the first job of a scheduled pipeline run while `burst` trainings wait on their own queue. */
   schedule?: { burst: number; runs: number; dueToFirstJobP50Ms: number; dueToFirstJobP95Ms: number; dueToFirstJobMaxMs: number; trainingsStillQueued: number };
   loadAverage1m: { before: number; after: number };
-}
-
-const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (pos - lo);
 }
 
 function freePort(): Promise<number> {

@@ -18,6 +18,7 @@ import { pino } from 'pino';
 import { stringify } from 'yaml';
 import type { JobOutcome } from '../src/activities/index.js';
 import { startEmbeddedServer } from '../src/temporal/embedded.js';
+import { median, quantile, round } from './stats.js';
 
 export interface HostBenchOptions {
   root: string;
@@ -28,15 +29,6 @@ export interface HostBenchOptions {
   log: (msg: string) => void;
 }
 
-const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (pos - lo);
-}
-const median = (xs: number[]) => quantile(xs, 0.5);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const METER_NOW = '2025-11-03T10:30:00Z';
 const TYPES = ['electricity', 'heat', 'water', 'gas'];

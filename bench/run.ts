@@ -30,6 +30,7 @@ import { startEmbeddedServer, type EmbeddedServer } from '../src/temporal/embedd
 import type { RunReport } from '../src/workflows/report.js';
 import { benchCluster, formatClusterBench } from './cluster.js';
 import { benchHost, formatHostBench, scheduleDelay } from './host.js';
+import { median, quantile, round } from './stats.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const PYTHON = join(ROOT, '.venv', 'bin', 'python');
@@ -44,15 +45,6 @@ const CONCURRENCY = 16;
 const dir = mkdtempSync(join(tmpdir(), 'hea-bench-'));
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => quantile(xs, 0.5);
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (pos - lo);
-}
-const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 // --- fixture jobs -------------------------------------------------------------------------------------
 const SLEEP_JOB = join(dir, 'sleep_job.py');

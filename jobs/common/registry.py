@@ -283,6 +283,34 @@ def save_serving(name: str, decision: dict) -> None:
     write_metadata(model_dir(name) / "serving.json", payload)
 
 
+def record_serving(name: str, decision: dict, scores: dict, champion_version: str | None) -> dict:
+    """Save what serves for `name` after a training's `decide(...)`; returns the fields its result reports."""
+    forecaster = decision["serving"]
+    serving_name = f"naive:{forecaster}" if decision["serving_is_naive"] else f"{name}:{champion_version}"
+    save_serving(
+        name,
+        {
+            "serving": serving_name,
+            "forecaster": forecaster,
+            "naive": decision["serving_is_naive"],
+            "margin": decision["margin"],
+            "vs_best_naive": decision["vs_best_naive"],
+            "best_naive": decision["best_naive"],
+            "window_mae": scores,
+            "reason": decision["reason"],
+        },
+    )
+
+    def finite(v: float) -> float | None:
+        return round(v, 4) if v == v else None
+
+    return {
+        "serving": serving_name,
+        "serving_margin": finite(decision["margin"]),
+        "serving_vs_best_naive": finite(decision["vs_best_naive"]),
+    }
+
+
 def serving(name: str) -> dict | None:
     """The last serving decision for `name`, or None (then the champion serves, as before)."""
     path = model_dir(name) / "serving.json"

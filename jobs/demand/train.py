@@ -222,27 +222,10 @@ def main(args) -> dict:
     saved = registry.publish(store, NAME, final, out["metrics"], holdout_info, decision["promoted"])
     # "model" in the decision is the champion after it: the new version if promoted, else the old one
     champion_version = saved["version"] if decision["promoted"] else (record or {}).get("version")
-    serving = decision["serving"]
-    serving_name = f"naive:{serving}" if decision["serving_is_naive"] else f"{NAME}:{champion_version}"
-    registry.save_serving(
-        NAME,
-        {
-            "serving": serving_name,
-            "forecaster": serving,
-            "naive": decision["serving_is_naive"],
-            "margin": decision["margin"],
-            "vs_best_naive": decision["vs_best_naive"],
-            "best_naive": decision["best_naive"],
-            "window_mae": scores,
-            "reason": decision["reason"],
-        },
-    )
     out.update(
         promoted=decision["promoted"],
         reason=" ".join(t for t in (decision["reason"], note) if t),
-        serving=serving_name,
-        serving_margin=_finite(decision["margin"]),
-        serving_vs_best_naive=_finite(decision["vs_best_naive"]),
+        **registry.record_serving(NAME, decision, scores, champion_version),
         version=saved["version"],
         path=saved["path"],
         champion_version=(record or {}).get("version"),
@@ -254,10 +237,6 @@ def main(args) -> dict:
 
 def _ratio(num: float, den: float) -> float | None:
     return num / den if den > 0 else None
-
-
-def _finite(v: float) -> float | None:
-    return round(v, 4) if v == v else None
 
 
 def build_parser():

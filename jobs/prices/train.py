@@ -167,31 +167,10 @@ def train_trend(store, prices: pd.Series, production: bool) -> dict:
     )
     # "model" in the decision is the champion after it: the new version if promoted, else the old one
     champion_version = saved["version"] if decision["promoted"] else (record or {}).get("version")
-    serving = decision["serving"]
-    serving_name = (
-        f"naive:{serving}" if decision["serving_is_naive"] else f"{pf.REGISTRY_NAMES['trend']}:{champion_version}"
-    )
-    registry.save_serving(
-        pf.REGISTRY_NAMES["trend"],
-        {
-            "serving": serving_name,
-            "forecaster": serving,
-            "naive": decision["serving_is_naive"],
-            "margin": decision["margin"],
-            "vs_best_naive": decision["vs_best_naive"],
-            "best_naive": decision["best_naive"],
-            "window_mae": scores,
-            "reason": decision["reason"],
-        },
-    )
     out.update(
         promoted=decision["promoted"],
         reason=" ".join(t for t in (decision["reason"], note) if t),
-        serving=serving_name,
-        serving_margin=round(decision["margin"], 4) if decision["margin"] == decision["margin"] else None,
-        serving_vs_best_naive=round(decision["vs_best_naive"], 4)
-        if decision["vs_best_naive"] == decision["vs_best_naive"]
-        else None,
+        **registry.record_serving(pf.REGISTRY_NAMES["trend"], decision, scores, champion_version),
         window_mae={k: [round(v, 3) for v in vals] for k, vals in scores.items()},
         version=saved["version"],
         path=saved["path"],

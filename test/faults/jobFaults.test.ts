@@ -4,10 +4,9 @@
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import { Worker } from '@temporalio/worker';
-import { createActivities, type JobFailureDetails, type JobOutcome } from '../../src/activities/index.js';
-import { FIXTURES, pidAlive, tmpDir, uniqueTaskQueue, useTestServer, waitFor, workflowBundle } from '../helpers/env.js';
-import { capturingLogger, pendingHeartbeat, writeConfig, writeScript } from '../helpers/faults.js';
+import type { JobFailureDetails, JobOutcome } from '../../src/activities/index.js';
+import { FIXTURES, pidAlive, tmpDir, useTestServer, waitFor } from '../helpers/env.js';
+import { capturingLogger, pendingHeartbeat, startSingleJob, withJobWorker, writeConfig, writeScript } from '../helpers/faults.js';
 
 const env = useTestServer();
 
@@ -49,18 +48,8 @@ const config = writeConfig(
 
 const captured = capturingLogger();
 
-async function withWorker<T>(fn: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = uniqueTaskQueue('jobfaults');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(config, captured.logger),
-  });
-  return worker.runUntil(fn(taskQueue));
-}
-
-const start = (taskQueue: string, job: string) => env.client.workflow.start('runSingleJob', { taskQueue, workflowId: `${job}-${taskQueue}`, args: [{ job, args: [] }] });
+const withWorker = <T>(fn: (taskQueue: string) => Promise<T>) => withJobWorker(env, config, captured.logger, 'jobfaults', fn);
+const start = (taskQueue: string, job: string) => startSingleJob(env, taskQueue, job);
 
 async function treeOf(handle: Awaited<ReturnType<typeof start>>, job: string) {
   return waitFor('the job to report its pids', async () => {

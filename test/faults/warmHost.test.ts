@@ -6,13 +6,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import { Worker } from '@temporalio/worker';
-import { createActivities, type JobFailureDetails, type JobOutcome } from '../../src/activities/index.js';
+import type { JobFailureDetails, JobOutcome } from '../../src/activities/index.js';
 import type { AppConfig } from '../../src/config/load.js';
 import { warmHostOf } from '../../src/activities/jobProcess.js';
 import { stopJobHosts } from '../../src/process/jobHost.js';
-import { FIXTURES, pidAlive, tmpDir, uniqueTaskQueue, useTestServer, waitFor, workflowBundle } from '../helpers/env.js';
-import { capturingLogger, pendingHeartbeat, startWorkerProcess, writeConfig, writeScript } from '../helpers/faults.js';
+import { FIXTURES, pidAlive, tmpDir, uniqueTaskQueue, useTestServer, waitFor } from '../helpers/env.js';
+import { capturingLogger, pendingHeartbeat, startSingleJob, startWorkerProcess, withJobWorker, writeConfig, writeScript } from '../helpers/faults.js';
 
 const env = useTestServer();
 afterAll(() => stopJobHosts());
@@ -60,18 +59,8 @@ const captured = capturingLogger();
 // Jobs run cold while the host starts; these tests are about a host that is up.
 beforeAll(() => warmHostOf(config, captured.logger)!.warmUp(), 120_000);
 
-async function withWorker<T>(cfg: AppConfig, fn: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = uniqueTaskQueue('warm');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(cfg, captured.logger),
-  });
-  return worker.runUntil(fn(taskQueue));
-}
-
-const start = (taskQueue: string, job: string) => env.client.workflow.start('runSingleJob', { taskQueue, workflowId: `${job}-${taskQueue}`, args: [{ job, args: [] }] });
+const withWorker = <T>(cfg: AppConfig, fn: (taskQueue: string) => Promise<T>) => withJobWorker(env, cfg, captured.logger, 'warm', fn);
+const start = (taskQueue: string, job: string) => startSingleJob(env, taskQueue, job);
 
 /** How the runner says it started the job's last run. */
 function via(job: string): unknown {

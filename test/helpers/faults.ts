@@ -7,12 +7,14 @@ import { Writable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { pino } from 'pino';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import type { temporal } from '@temporalio/proto';
 import type { AppConfig } from '../../src/config/load.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../../src/temporal/embedded.js';
-import type { JobHeartbeat } from '../../src/activities/index.js';
+import { createActivities, type JobHeartbeat } from '../../src/activities/index.js';
 import type { Logger } from '../../src/logging.js';
-import { ROOT, TEMPORAL_BIN, testLogger, tmpDir, writeFixtureConfig } from './env.js';
+import { ROOT, TEMPORAL_BIN, testLogger, tmpDir, uniqueTaskQueue, workflowBundle, writeFixtureConfig } from './env.js';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -222,4 +224,21 @@ export function capturingLogger(): { logger: Logger; lines: () => Record<string,
         .filter(Boolean)
         .map((l) => JSON.parse(l) as Record<string, unknown>),
   };
+}
+
+/** Runs `fn` while an in-process worker with the real activities (and `logger`) polls a fresh task queue. */
+export async function withJobWorker<T>(env: TestWorkflowEnvironment, config: AppConfig, logger: Logger, name: string, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = uniqueTaskQueue(name);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities(config, logger),
+  });
+  return worker.runUntil(fn(taskQueue));
+}
+
+/** Starts `runSingleJob` for one job of the registry. */
+export function startSingleJob(env: TestWorkflowEnvironment, taskQueue: string, job: string) {
+  return env.client.workflow.start('runSingleJob', { taskQueue, workflowId: `${job}-${taskQueue}`, args: [{ job, args: [] }] });
 }
