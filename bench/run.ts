@@ -439,8 +439,8 @@ function printTable(r: Record<string, any>) {
   if (r.peer) {
     const p = r.peer;
     process.stdout.write(
-      `peer (Dramatiq + Redis): ${p.meters} trainings at ${p.concurrency}: subprocess ${p.trainingsWallSeconds.subprocess.join('/')} s, warm ${p.trainingsWallSeconds.warm.join('/')} s; ` +
-        `sleep jobs ${p.sleep.perSecond}/s (x${p.sleep.ratioToIdeal} of ideal); idle RSS ${p.idleMemory.warm?.totalMb ?? p.idleMemory.subprocess?.totalMb} MB\n`,
+      `peer (Dramatiq + Redis): ${p.meters} trainings at ${p.concurrency}: subprocess ${p.trainingsWallSeconds?.subprocess?.join('/') ?? '-'} s, warm ${p.trainingsWallSeconds?.warm?.join('/') ?? '-'} s; ` +
+        `sleep jobs ${p.sleep?.perSecond ?? '-'}/s (x${p.sleep?.ratioToIdeal ?? '-'} of ideal); idle RSS ${p.idleMemory?.warm?.totalMb ?? p.idleMemory?.subprocess?.totalMb ?? '-'} MB\n`,
     );
   }
   if (r.api)

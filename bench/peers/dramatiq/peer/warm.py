@@ -10,7 +10,7 @@ import xgboost  # noqa: F401  the job imports it on first fit; a warm worker has
 
 import jobs.common.store  # noqa: F401
 import jobs.simulator.meters  # noqa: F401
-from jobs.common.protocol import JobError, _clean
+from jobs.common.protocol import JobError, json_safe
 from jobs.meters import train as meter_train
 
 from .progress import Tracker
@@ -38,7 +38,7 @@ def run_training(tracker: Tracker, meter_id: str, meter_type: str, task_id: str)
         ["--meter-id", meter_id, "--meter-type", meter_type, "--task-id", task_id])
     _current.tracker = tracker
     try:
-        return _clean(meter_train.main(args))
+        return json_safe(meter_train.main(args))
     except JobError as err:
         if 64 <= err.exit_code <= 78:
             raise JobFailed(f"{type(err).__name__}: {err}") from err
