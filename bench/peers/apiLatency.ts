@@ -5,6 +5,7 @@
 // while `posts` POSTs go one after another (and for at least 5 s); every request is timed from send to the
 // end of its body.
 import type { Meter } from './meterFixture.js';
+import { quantile } from '../stats.js';
 
 export interface ApiLatency {
   posts: number;
@@ -16,14 +17,6 @@ export interface ApiLatency {
   getsPerSecond: number;
   pollers: number;
   pollIntervalMs: number;
-}
-
-export function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (pos - lo);
 }
 
 const MIN_WINDOW_MS = 5_000;

@@ -246,7 +246,9 @@ class RecedingPlanner:
         h.changeColsBounds(5 * T, cidx, lo, hi)
         h.changeRowsBounds(2 * T, ridx, rhs, rhs)
         h.run()
-        if h.getModelStatus() != status.kOptimal:
+
+        def fallback() -> Plan:
+            # the warm-started LP gave no clean answer: the cold solve (LP, then the MILP if needed) decides
             self.milp_fallbacks += 1
             return solve(
                 cfg,
@@ -260,23 +262,14 @@ class RecedingPlanner:
                 dt=dt,
                 grid_limit_kw=self.grid_limit_kw,
             )
+
+        if h.getModelStatus() != status.kOptimal:
+            return fallback()
         x = np.asarray(h.getSolution().col_value).reshape(T, 5)
         c, d = np.clip(x[:, 0], 0, None), np.clip(x[:, 1], 0, None)
         gi, ge = np.clip(x[:, 2], 0, None), np.clip(x[:, 3], 0, None)
         tol = 1e-7
         if (np.minimum(c, d) > tol).any() or (np.minimum(gi, ge) > tol).any():
-            self.milp_fallbacks += 1
-            return solve(
-                cfg,
-                buy,
-                sell,
-                load,
-                pv,
-                e0,
-                terminal_min=terminal_min,
-                terminal_value=terminal_value,
-                dt=dt,
-                grid_limit_kw=self.grid_limit_kw,
-            )
+            return fallback()
         realised = float(np.sum(dt * (buy * gi - sell * ge + cfg.wear_eur_kwh * (c + d))))
         return Plan(c, d, gi * dt, ge * dt, x[:, 4], realised, "optimal (lp, warm)")
