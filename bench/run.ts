@@ -13,10 +13,10 @@
 //   5. the worker's resident memory idle and under load.
 // Prints a table and writes bench/results.json.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ResultPromise } from 'execa';
 import { startBenchWorker } from './benchWorker.js';
@@ -30,6 +30,8 @@ import { startEmbeddedServer, type EmbeddedServer } from '../src/temporal/embedd
 import type { RunReport } from '../src/workflows/report.js';
 import { benchCluster, formatClusterBench } from './cluster.js';
 import { benchHost, formatHostBench, scheduleDelay } from './host.js';
+import { formatPeer, measurePeer } from './peers/index.js';
+import { benchApi } from './api.js';
 import { median, quantile, round } from './stats.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -351,17 +353,11 @@ async function main() {
   results.cluster = await benchCluster({ quick: QUICK, log });
   // Issue 12: the job host, trainings, sleep jobs, idle memory (bench/host.ts).
   results.host = await benchHost({ root: ROOT, dir, bundlePath, quick: QUICK, log });
-  // The peer (FastAPI + Dramatiq + Redis, bench/peers/) and the meter API (bench/api.ts), when present.
-  results.peer = await optionalBench('peers/index.ts', 'measurePeer', {
-    quick: QUICK,
-    meters: QUICK ? 8 : 24,
-    concurrency: 4,
-    sleepJobs: QUICK ? 200 : 1000,
-    sleepConcurrency: 10,
-    log,
-  });
-  results.api = await optionalBench('api.ts', 'benchApi', { log });
-  const peerWarm = (results.peer as { trainingsWallSeconds?: { warm?: number[] } } | undefined)?.trainingsWallSeconds?.warm;
+  // The peer (FastAPI + Dramatiq + Redis, bench/peers/) and the meter API (bench/api.ts).
+  const peer = await section('peer', () => measurePeer({ meters: QUICK ? 8 : 24, concurrency: 4, sleepJobs: QUICK ? 200 : 1000, sleepConcurrency: 10, log }));
+  results.peer = peer;
+  results.api = await section('api', () => benchApi({ log }));
+  const peerWarm = peer && 'trainingsWallSeconds' in peer ? peer.trainingsWallSeconds.warm : undefined;
   const ours = (results.host as { meterTrainingsBulk?: { wallSeconds: number } }).meterTrainingsBulk?.wallSeconds;
   if (peerWarm?.length && ours) (results.host as Record<string, unknown>).peerRatio = round(ours / median(peerWarm), 2);
   const cp = criticalPath(SLEEPS);
@@ -372,21 +368,12 @@ async function main() {
   process.stdout.write(`\nwritten: ${values.out}\n`);
 }
 
-/**
- * A bench module another helper owns (bench/peers/index.ts, bench/api.ts), run when it exists: its absence
- * (an older checkout) leaves its section out instead of failing the run.
- */
-async function optionalBench(file: string, fn: string, opts: Record<string, unknown>): Promise<unknown> {
-  const path = join(ROOT, 'bench', file);
-  if (!existsSync(path)) {
-    log(`${file} not present: its section is left out`);
-    return undefined;
-  }
-  const mod = (await import(pathToFileURL(path).href)) as Record<string, (o: Record<string, unknown>) => Promise<unknown>>;
+/** One section of the bench: a failure (no redis-server, say) is reported in its place, not fatal to the run. */
+async function section<T>(name: string, run: () => Promise<T>): Promise<T | { error: string }> {
   try {
-    return await mod[fn]!(opts);
+    return await run();
   } catch (err) {
-    log(`${file}: ${(err as Error).message}`);
+    log(`${name}: ${(err as Error).message}`);
     return { error: (err as Error).message };
   }
 }
@@ -436,13 +423,7 @@ function printTable(r: Record<string, any>) {
   for (const [a, b, c] of rows) process.stdout.write(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}\n`);
   if (r.cluster) process.stdout.write(`\n${formatClusterBench(r.cluster)}\n`);
   if (r.host) process.stdout.write(`\nissue 12 (sqlite-file server):\n${formatHostBench(r.host)}\n`);
-  if (r.peer) {
-    const p = r.peer;
-    process.stdout.write(
-      `peer (Dramatiq + Redis): ${p.meters} trainings at ${p.concurrency}: subprocess ${p.trainingsWallSeconds?.subprocess?.join('/') ?? '-'} s, warm ${p.trainingsWallSeconds?.warm?.join('/') ?? '-'} s; ` +
-        `sleep jobs ${p.sleep?.perSecond ?? '-'}/s (x${p.sleep?.ratioToIdeal ?? '-'} of ideal); idle RSS ${p.idleMemory?.warm?.totalMb ?? p.idleMemory?.subprocess?.totalMb ?? '-'} MB\n`,
-    );
-  }
+  if (r.peer) process.stdout.write(r.peer.error ? `\npeer: ${r.peer.error}\n` : `\n${formatPeer(r.peer)}\n`);
   if (r.api)
     process.stdout.write(`meter API: POST p50 ${r.api.postP50Ms} ms (goal <= 15), GET status p50 ${r.api.statusP50Ms} ms with ${r.api.pollers} pollers (goal <= 10)\n`);
   process.stdout.write(`\n${r.machine.cores} cores, ${r.machine.cpu}, node ${r.machine.node}; ${r.totalSeconds} s in all\n`);
