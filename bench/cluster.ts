@@ -15,7 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { freePorts, until } from '../scripts/cluster/processes.js';
-import { bulkWorkflowId, type BulkTrainingInput, type BulkTrainingState } from '../src/api/tasks.js';
+import { bulkWorkflowId, type BulkTrainingInput, type BulkTrainingState } from '../src/contracts/trainings.js';
 import { startEmbeddedServer } from '../src/temporal/embedded.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');

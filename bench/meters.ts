@@ -20,7 +20,7 @@ import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { createActivities } from '../src/activities/index.js';
 import { parseConfig } from '../src/config/load.js';
-import { bulkWorkflowId, type BulkTrainingInput, type BulkTrainingState } from '../src/api/tasks.js';
+import { bulkWorkflowId, type BulkTrainingInput, type BulkTrainingState } from '../src/contracts/trainings.js';
 import { bundleWorkflows } from '../src/worker.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');

@@ -4,7 +4,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startApi } from '../src/api/server.js';
-import { meterWorkflowId, onMeterTaskQueue } from '../src/api/tasks.js';
+import { meterWorkflowId } from '../src/contracts/trainings.js';
+import { onMeterTaskQueue } from '../src/api/tasks.js';
 import { createWorker } from '../src/worker.js';
 import { roleQueues } from '../src/workerRoles.js';
 import { ROOT, fixtureConfig, testLogger, uniqueTaskQueue, useTestServer, waitFor, workflowBundle } from './helpers/env.js';

@@ -1,6 +1,6 @@
 // Request and response shapes of the meter training API (zod: validation, types and the OpenAPI document).
 import { z } from 'zod';
-import { METER_ID_MAX, METER_ID_PATTERN } from './tasks.js';
+import { METER_ID_MAX, METER_ID_PATTERN } from '../contracts/trainings.js';
 
 /** A meter id names a model file (models/<type>/<id>.pkl): no separators, no "..", bounded length. */
 export const meterIdSchema = z

@@ -1,6 +1,4 @@
-// The meter trainings' shared names and shapes live in src/contracts/trainings.ts (workflows import them
-// from there); re-exported here for the API's callers, next to the API's own choice of task queue.
-export * from '../contracts/trainings.js';
+// The API's choice of task queue for meter trainings; their names and shapes are in src/contracts/trainings.ts.
 
 /**
  * The API and `hea train-meters` work on the meter trainings' own task queue (temporal.meterTaskQueue):

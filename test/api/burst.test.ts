@@ -1,7 +1,7 @@
 // A burst of concurrent POSTs, for one meter and for several: no duplicate trainings, no lost tasks.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startApi, type RunningApi } from '../../src/api/server.js';
-import { meterWorkflowId } from '../../src/api/tasks.js';
+import { meterWorkflowId } from '../../src/contracts/trainings.js';
 import { PYTHON, createTestServer, fixtureConfig, fixtureWorker, testLogger, uniqueTaskQueue, waitFor } from '../helpers/env.js';
 
 let env: TestWorkflowEnvironment;

@@ -1,7 +1,7 @@
 // The API's limits and error shapes against a real Temporal dev server: every meter id the API accepts
 // gives a task whose status URL answers; a wrong method answers 405; every error body is `{detail}`.
 import { startApi, type RunningApi } from '../../src/api/server.js';
-import { METER_ID_MAX } from '../../src/api/tasks.js';
+import { METER_ID_MAX } from '../../src/contracts/trainings.js';
 import { fixtureConfig, testLogger, uniqueTaskQueue, useTestServer } from '../helpers/env.js';
 
 const env = useTestServer({ bundle: false });

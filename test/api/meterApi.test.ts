@@ -7,7 +7,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { AppConfig } from '../../src/config/load.js';
 import { startApi, type RunningApi } from '../../src/api/server.js';
 import { STATUSES } from '../../src/api/schemas.js';
-import { meterWorkflowId } from '../../src/api/tasks.js';
+import { meterWorkflowId } from '../../src/contracts/trainings.js';
 import { PYTHON, createTestServer, fixtureConfig, fixtureWorker, testLogger, uniqueTaskQueue, waitFor, workflowBundle } from '../helpers/env.js';
 
 const TOKEN = 'a-test-token-of-some-length';

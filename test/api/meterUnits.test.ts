@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StageTimes } from '../../src/api/status.js';
-import { jobMessage, makeTaskId, parseTaskId } from '../../src/api/tasks.js';
+import { jobMessage, makeTaskId, parseTaskId } from '../../src/contracts/trainings.js';
 import { parseMeters } from '../../src/cli/trainMeters.js';
 import { tmpDir } from '../helpers/env.js';
 

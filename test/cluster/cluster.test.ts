@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { parse, stringify } from 'yaml';
 import { startCluster, type Cluster } from '../../scripts/cluster/index.js';
-import { bulkWorkflowId, meterWorkflowId, type BulkTrainingInput, type BulkTrainingState } from '../../src/api/tasks.js';
+import { bulkWorkflowId, meterWorkflowId, type BulkTrainingInput, type BulkTrainingState } from '../../src/contracts/trainings.js';
 import type { RunReport } from '../../src/workflows/report.js';
 import { PYTHON, ROOT, pidAlive, tmpDir, waitFor } from '../helpers/env.js';
 
