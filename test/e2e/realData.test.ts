@@ -14,7 +14,8 @@ import { loadConfig } from '../../src/config/load.js';
 import type { RunReport, StepReport } from '../../src/workflows/report.js';
 import { ROOT, createTestServer, fixtureWorker, tmpDir, uniqueTaskQueue, workflowBundle } from '../helpers/env.js';
 
-const REAL = join(ROOT, '..', 'shared', 'data', 'real');
+// The two files ship with the repo (test/fixtures/real/README.md says where they come from).
+const REAL = process.env.HEA_REAL_DATA_DIR ?? join(ROOT, 'test', 'fixtures', 'real');
 const NOW = '2024-12-20T10:30:00Z';
 const WEEK_MS = 7 * 86_400_000;
 let env: TestWorkflowEnvironment;
