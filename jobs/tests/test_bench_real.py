@@ -73,3 +73,20 @@ def test_bench_real_serves_demand_as_the_train_job_decided(tmp_path, monkeypatch
     assert len(trainings) == 2 and all(t["serving"].startswith(("demand:", "naive:")) for t in trainings)
     last = trainings[-1]["serving"]
     assert choice == (last.split(":", 1)[1] if last.startswith("naive:") else "model")
+
+
+def test_a_partial_bench_real_run_leaves_the_full_table_in_the_docs(tmp_path, monkeypatch):
+    monkeypatch.delenv("HEA_STORE_URL", raising=False)
+    hourly_file(
+        tmp_path / "prices" / "price_SE3.csv",
+        70,
+        "Europe/Stockholm",
+        "price_eur_mwh",
+        lambda hour, rng: 60 + 25 * np.sin(2 * np.pi * (hour - 6) / 24) + rng.normal(0, 5, len(hour)),
+    )
+    docs = tmp_path / "models.md"
+    docs.write_text(f"# Models\n\n{real.BEGIN}\nthe full run's table\n{real.END}\n")
+    monkeypatch.setattr(real, "DEFAULT_DATA_DIR", tmp_path)
+    monkeypatch.setattr(real, "DOCS", docs)
+    assert real.main(["--windows", "1", "--kinds", "price"]) == 0
+    assert "the full run's table" in docs.read_text()
