@@ -27,6 +27,7 @@ const workers = await Promise.all(
       workflowBundle,
       activities,
       maxConcurrentActivityTaskExecutions: q.slots,
+      maxConcurrentLocalActivityExecutions: q.slots, // as src/worker.ts
       maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
       shutdownGraceTime: 1_000,
     }),
