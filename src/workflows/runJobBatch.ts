@@ -20,8 +20,10 @@ export interface JobBatchInput {
   job: string;
   /** Runs of the job with its configured args (exclusive with `each`). */
   runs?: number;
-  /** One run per list: each list's arguments are appended to the job's configured args. */
+  /** One run per list: each list's arguments are appended to the job's configured args (and `args`). */
   each?: string[][];
+  /** Arguments of every run, after the job's configured args and before the run's own from `each`. */
+  args?: string[];
   /** Runs at once (default 1). */
   concurrency?: number;
   /** Carried by continue-as-new: where the previous runs of this batch left off. Not for callers. */
@@ -101,7 +103,7 @@ export async function runJobBatch(input: JobBatchInput): Promise<JobBatchSummary
   }
   const total = input.each ? input.each.length : (input.runs ?? 0);
   const concurrency = Math.max(1, Math.min(input.concurrency ?? 1, BATCH_MAX_CONCURRENCY));
-  const argsOf = (index: number): string[] => input.each?.[index] ?? [];
+  const argsOf = (index: number): string[] => [...(input.args ?? []), ...(input.each?.[index] ?? [])];
   const options = (await loadJobOptions([input.job]))[input.job];
   const progress: BatchProgress = input.carried ?? { next: 0, succeeded: 0, failed: 0, failures: [], startedAtMs: Date.now(), continuedRuns: 0 };
   const summary = (): JobBatchSummary => ({
