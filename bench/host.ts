@@ -343,7 +343,7 @@ export async function benchHost(opts: HostBenchOptions) {
       });
       try {
         log(`host: ${sleepJobs} jobs of sleep 0.1 at concurrency 10, one runJobBatch workflow (local activities)`);
-        results.sleepJobsBatch = await jobBatch(client, q10, 'sleep_local', sleepJobs, 10);
+        results.sleepJobsBatch = await jobBatch(client, q10, 'sleep_local', sleepJobs, 10, { worker: w10.pid, server: server.pid });
         log(`host: ${sleepJobs} jobs of sleep 0.1 at concurrency 10, one workflow each`);
         await batch(20, 10, async (i) => void (await run(q10, 'sleep', [], `sleep-warmup-${i}-${Date.now()}`)));
         const b = await batch(sleepJobs, 10, async (i) => void (await run(q10, 'sleep', [], `sleep-${i}-${Date.now()}`)));
@@ -427,10 +427,22 @@ export async function benchHost(opts: HostBenchOptions) {
  * per second from the client's start to its result, against the ideal of `concurrency` runs per 100 ms,
  * and the size of the history it left.
  */
-async function jobBatch(client: Client, taskQueue: string, job: string, n: number, concurrency: number) {
+/** CPU seconds (user + system, all threads) a process has used so far; 0 when it is gone or unknown. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return 0;
+  }
+}
+
+async function jobBatch(client: Client, taskQueue: string, job: string, n: number, concurrency: number, pids: { worker: number; server?: number }) {
   await client.workflow.execute('runJobBatch', { taskQueue, workflowId: `batch-warmup-${Date.now()}`, args: [{ job, runs: 20, concurrency }] });
   const workflowId = `batch-${job}-${Date.now()}`;
   const load1 = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  const cpu0 = { worker: cpuSeconds(pids.worker), server: cpuSeconds(pids.server) };
   const t0 = performance.now();
   const summary = (await client.workflow.execute('runJobBatch', { taskQueue, workflowId, args: [{ job, runs: n, concurrency }] })) as {
     succeeded: number;
@@ -439,6 +451,9 @@ async function jobBatch(client: Client, taskQueue: string, job: string, n: numbe
     workflowRuns: number;
   };
   const seconds = (performance.now() - t0) / 1000;
+  const cpuMs = (pid: number | undefined, before: number) => round(((cpuSeconds(pid) - before) * 1000) / n, 2);
+  /** CPU per run: the worker's Node process (runner, SDK, workflow) and the Temporal server. */
+  const cpuPerRunMs = { worker: cpuMs(pids.worker, cpu0.worker), server: cpuMs(pids.server, cpu0.server) };
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   // The same path without the job runner: in-process local activities of 100 ms, as many, as many at once.
   const t1 = performance.now();
@@ -461,6 +476,7 @@ async function jobBatch(client: Client, taskQueue: string, job: string, n: numbe
     historyKb: round(Buffer.byteLength(JSON.stringify(history)) / 1024),
     /** In-process local activities of 100 ms in one workflow: Temporal's share of the batch's cost. */
     localActivityCeilingPerSecond: localCeiling,
+    cpuPerRunMs,
     load1AtStart: load1,
     path: 'one runJobBatch workflow, the job `local: true` (`hea job <name> --runs N --concurrency 10`)',
   };
@@ -533,7 +549,7 @@ export function formatHostBench(r: Record<string, any>): string {
   if (jb)
     rows.push([
       `${jb.jobs} jobs of sleep 0.1 at concurrency ${jb.concurrency}, one runJobBatch (local)`,
-      `${jb.perSecond}/s of the ideal ${jb.idealPerSecond}/s = x${jb.ratioToIdeal} (goal >= 0.9; +${jb.overheadPerRunMs} ms a run over its 100 ms${jb.failed ? `, ${jb.failed} failed` : ''}; history ${jb.historyEvents} events, ${jb.historyKb} KB; load ${jb.load1AtStart}); in-process local activities of 100 ms: ${jb.localActivityCeilingPerSecond}/s`,
+      `${jb.perSecond}/s of the ideal ${jb.idealPerSecond}/s = x${jb.ratioToIdeal} (goal >= 0.9; +${jb.overheadPerRunMs} ms a run over its 100 ms${jb.failed ? `, ${jb.failed} failed` : ''}; history ${jb.historyEvents} events, ${jb.historyKb} KB; load ${jb.load1AtStart}; CPU a run: worker ${jb.cpuPerRunMs.worker} ms, server ${jb.cpuPerRunMs.server} ms); in-process local activities of 100 ms: ${jb.localActivityCeilingPerSecond}/s`,
     ]);
   const j = r.sleepJobs;
   if (j)
