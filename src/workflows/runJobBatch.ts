@@ -12,9 +12,9 @@ export const BATCH_FAILURES_LISTED = 20;
 export const BATCH_MAX_CONCURRENCY = 256;
 /**
  * Past this many events the batch goes on in a new run (continue-as-new) with its counts so far. 1,000 local
- * runs are about 1,050 events (one marker each); 1,000 normal activities about 5,000.
+ * runs are about 1,010 events (one marker each); 1,000 normal activities about 5,000.
  */
-const HISTORY_EVENTS_PER_RUN = 10_000;
+export const BATCH_HISTORY_EVENTS_PER_RUN = 10_000;
 
 export interface JobBatchInput {
   job: string;
@@ -26,6 +26,8 @@ export interface JobBatchInput {
   args?: string[];
   /** Runs at once (default 1). */
   concurrency?: number;
+  /** Continue-as-new past this many events (default BATCH_HISTORY_EVENTS_PER_RUN; tests set a small one). */
+  historyEventsPerRun?: number;
   /** Carried by continue-as-new: where the previous runs of this batch left off. Not for callers. */
   carried?: BatchProgress;
 }
@@ -128,7 +130,7 @@ export async function runJobBatch(input: JobBatchInput): Promise<JobBatchSummary
     return summary();
   }
   const run = runnerFor(options);
-  const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= HISTORY_EVENTS_PER_RUN;
+  const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= (input.historyEventsPerRun ?? BATCH_HISTORY_EVENTS_PER_RUN);
 
   let cancelled: unknown;
   let started = progress.next;

@@ -132,3 +132,21 @@ test('a batch needs runs or each, not both', async () => {
   expect(err).toBeInstanceOf(WorkflowFailedError);
   expect(String((err as WorkflowFailedError).cause?.message)).toContain('either runs');
 });
+
+test('a batch past its history budget continues as new with its counts, and each run happens once', async () => {
+  const dir = tmpDir();
+  const log = join(dir, 'runs.log');
+  const config = writeFixtureConfig({ note: { command: '/bin/sh', args: ['-c', `echo "$1" >> ${log}; exit "$2"`, 'note'], retry: { maximumAttempts: 1 } } });
+  const taskQueue = uniqueTaskQueue('batch-can');
+  const worker = await fixtureWorker(env, config, taskQueue, { maxConcurrentActivityTaskExecutions: 4 });
+  const each = Array.from({ length: 12 }, (_, i) => [String(i), i % 5 === 4 ? '1' : '0']);
+  // Normal activities: every run's end is a workflow task, so 30 events come after a few runs.
+  const summary = (await worker.runUntil(
+    env.client.workflow.execute('runJobBatch', { taskQueue, workflowId: `batch-${taskQueue}`, args: [{ job: 'note', each, concurrency: 2, historyEventsPerRun: 30 }] }),
+  )) as JobBatchSummary;
+  expect(summary.workflowRuns).toBeGreaterThan(1);
+  expect(summary).toMatchObject({ total: 12, succeeded: 10, failed: 2 });
+  expect(summary.failures.map((f) => f.index).sort((a, b) => a - b)).toEqual([4, 9]);
+  const ran = readFileSync(log, 'utf8').trim().split('\n').map(Number);
+  expect(ran.sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+});
