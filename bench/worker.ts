@@ -15,7 +15,11 @@ const opts = JSON.parse(process.argv[2]!) as { address: string; taskQueue: strin
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const config = loadConfig(opts.configFile, { env: {} });
 const connection = await NativeConnection.connect({ address: opts.address });
-const activities = { ...createActivities(config, pino({ level: 'silent' })), noop: async (i: number) => i };
+const activities = {
+  ...createActivities(config, pino({ level: 'silent' })),
+  noop: async (i: number) => i,
+  sleepMs: (ms: number) => new Promise<number>((r) => setTimeout(() => r(ms), ms)),
+};
 const workflowBundle = { code: readFileSync(opts.bundlePath, 'utf8') };
 const queues = [{ taskQueue: opts.taskQueue, slots: config.worker.maxConcurrentActivities }];
 if (opts.meterTaskQueue) queues.push({ taskQueue: opts.meterTaskQueue, slots: config.worker.maxConcurrentMeterActivities });
@@ -27,6 +31,7 @@ const workers = await Promise.all(
       workflowBundle,
       activities,
       maxConcurrentActivityTaskExecutions: q.slots,
+      maxConcurrentLocalActivityExecutions: q.slots, // as src/worker.ts
       maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
       shutdownGraceTime: 1_000,
     }),

@@ -1,11 +1,12 @@
 // The benchmark's workflow bundle: the project's workflows plus one with a single in-process activity, to
 // measure Temporal itself (start, one activity, result) apart from the job runner.
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 
 export * from '../src/workflows/index.js';
 
 interface BenchActivities {
   noop(i: number): Promise<number>;
+  sleepMs(ms: number): Promise<number>;
 }
 
 const { noop } = proxyActivities<BenchActivities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 1 } });
@@ -35,4 +36,23 @@ export async function benchFanOut(job: string, n: number, concurrency: number): 
     }),
   );
   return done;
+}
+
+const { sleepMs } = proxyLocalActivities<BenchActivities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 1 } });
+
+/**
+ * `n` in-process local activities of `ms` each, `concurrency` at a time: runJobBatch's path without the job
+ * runner, so the batch row can say how much of its cost is Temporal's and how much the runner's.
+ */
+export async function benchLocalFanOut(n: number, concurrency: number, ms: number): Promise<number> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        next += 1;
+        await sleepMs(ms);
+      }
+    }),
+  );
+  return n;
 }

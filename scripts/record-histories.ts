@@ -41,6 +41,8 @@ const config = writeFixtureConfig(
     rl_train: fixture('progress_job.py', '2', '0.1'),
     store_status: fixture('status_fixture.py', 'price.spot=30', 'home.consumption=0.1'),
     meter_train: echo,
+    // runJobBatch's runs: local activities, one of them failing (exit 65, not retried)
+    batch_job: { ...fixture('exit_code_job.py'), local: true, retry: { maximumAttempts: 1 } },
     accuracy_score: echo,
     daily_report: echo,
     training_report: echo,
@@ -66,6 +68,7 @@ const RUNS: [string, unknown[]][] = [
   ['dataFreshness', [{ remediate: true, alert: true }]],
   ['batteryReplan', [{ trigger: 'publication', fetchPrices: true }]],
   ['runSingleJob', [{ job: 'price_predictions', args: ['--model', 'trend'] }]],
+  ['runJobBatch', [{ job: 'batch_job', each: [['0'], ['65'], ['0'], ['0']], concurrency: 2 }]],
   ['meterModelTraining', [{ meterId: 'm-1', meterType: 'electricity' }]],
   [
     'meterModelTrainingBulk',

@@ -61,6 +61,8 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
         workflowBundle,
         activities,
         maxConcurrentActivityTaskExecutions: queue.maxConcurrentActivities,
+        // Batches of `local: true` jobs run them as local activities: the same job slots bound them.
+        maxConcurrentLocalActivityExecutions: queue.maxConcurrentActivities,
         maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
         shutdownGraceTime: options.shutdownGraceTimeMs ?? config.worker.shutdownGraceTime,
         // Progress reaches the server (and so the Web UI, `hea run` and the API) within seconds, whatever

@@ -1,6 +1,6 @@
 """The warm job host: a fork server that runs jobs from a Python that has already imported the heavy libraries.
 
-    python -m jobs.common.jobhost --socket PATH [--preload numpy,pandas,xgboost]
+    python -m jobs.common.jobhost --socket PATH [--exec-socket PATH] [--preload numpy,pandas,xgboost]
 
 Started and stopped by the worker (src/process/jobHost.ts); docs/job-protocol.md, "The warm job host", is the
 contract. In short: the worker opens three Unix-socket connections per job, each starting with one JSON line,
@@ -16,6 +16,12 @@ this host's interpreter) runs in J itself, in a fresh environment, as `__main__`
 S writes {"pid": J} on the control connection once J leads its group, then {"exitCode": n} or
 {"signal": "SIGTERM"} when J has ended, and exits. The control connection is the job's lifeline: when it
 closes (the worker died), S sends SIGTERM to J's group, waits killGraceMs, then SIGKILL.
+
+With --exec-socket, the host first forks an exec host E, before any preload: the same protocol on a second
+socket, for jobs that are not warm (any other command). E is a small interpreter, so its supervisors fork
+cheaply, and a supervisor starts its job with posix_spawn rather than fork and exec: a fork of the
+preloaded host (hundreds of MB of page tables, copy-on-write faults as Python touches its objects) cost a
+short job tens of milliseconds.
 
 The host itself lives while its stdin (a pipe from the worker) is open. Only third-party modules are
 preloaded: our own jobs.* modules read the environment at import, so each job imports them afresh.
@@ -179,6 +185,38 @@ def run_job(out: socket.socket, err: socket.socket, spec: dict[str, Any]) -> Non
         os._exit(127 if exc.errno == 2 else 126)
 
 
+_SIGDEF = (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD, signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT)
+
+
+def spawn_job(out: socket.socket, err: socket.socket, spec: dict[str, Any]) -> int | None:
+    """J by posix_spawn (its own session, stdio as run_job sets it): J's pid, or None if it cannot be spawned.
+
+    None (a missing command, a bad directory) sends the job down the fork path, whose J reports the problem
+    as a fresh start would (exit 127 or 126, the reason on stderr): failures keep exactly one behaviour.
+    """
+    try:
+        os.chdir(spec["cwd"])  # S's own directory: J inherits it, and S never uses a relative path
+    except OSError:
+        return None
+    command: str = spec["command"]
+    env: dict[str, str] = spec["env"]
+    actions = [
+        (os.POSIX_SPAWN_DUP2, out.fileno(), 1),
+        (os.POSIX_SPAWN_DUP2, err.fileno(), 2),
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+    ]
+    # As os.execvpe: a bare name is looked up on the job's own PATH.
+    candidates = [command] if os.sep in command else [os.path.join(d, command) for d in os.get_exec_path(env)]
+    for path in candidates:
+        try:
+            return os.posix_spawn(
+                path, [command, *spec["args"]], env, file_actions=actions, setsid=True, setsigdef=_SIGDEF
+            )
+        except OSError:
+            continue
+    return None
+
+
 # --- the supervisor (S) ------------------------------------------------------------------------------------
 
 
@@ -193,17 +231,20 @@ def supervise(ctrl: socket.socket, out: socket.socket, err: socket.socket, spec:
     """S: forks J as the leader of its own group, holds its lifeline, reports how it ended. Never returns."""
     os.setsid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the host lets the kernel reap; S waits for J itself
-    ready_r, ready_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
+    # posix_spawn returns once J runs its command in a session of its own: it leads its group already.
+    pid = None if spec.get("warm") else spawn_job(out, err, spec)
+    if pid is None:
+        ready_r, ready_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(ready_r)
+            os.setsid()
+            os.close(ready_w)  # J leads its group now: S may tell the worker to signal it
+            ctrl.close()
+            run_job(out, err, spec)
+        os.close(ready_w)
+        os.read(ready_r, 1)
         os.close(ready_r)
-        os.setsid()
-        os.close(ready_w)  # J leads its group now: S may tell the worker to signal it
-        ctrl.close()
-        run_job(out, err, spec)
-    os.close(ready_w)
-    os.read(ready_r, 1)
-    os.close(ready_r)
     out.close()
     err.close()
     grace = max(0.0, float(spec.get("killGraceMs", 10_000)) / 1000)
@@ -260,7 +301,9 @@ def supervise(ctrl: socket.socket, out: socket.socket, err: socket.socket, spec:
 
 
 class Host:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, parent: int | None = None) -> None:
+        # An exec host ends with the host that forked it (parent), as well as with its lifeline.
+        self.parent = parent
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(path)
         self.listener.listen(256)
@@ -285,6 +328,8 @@ class Host:
                 else:
                     self.read_header(key.fileobj)  # type: ignore[arg-type]
             self.expire()
+            if self.parent is not None and os.getppid() != self.parent:
+                return
 
     def drop(self, conn: socket.socket) -> None:
         if conn in self.headers:
@@ -357,10 +402,21 @@ class Host:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jobs.common.jobhost", description=__doc__.split("\n")[0])
     parser.add_argument("--socket", required=True, help="Unix socket path to listen on (in a private directory)")
+    parser.add_argument("--exec-socket", help="Unix socket path for the exec host (jobs that are not warm)")
     parser.add_argument("--preload", default="", help="comma-separated third-party modules to import up front")
     opts = parser.parse_args(argv)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the supervisors are reaped by the kernel
     started = time.monotonic()
+    if opts.exec_socket:
+        # E, forked before the preloads: listening (so ready below means both), serving from a small process.
+        exec_host = Host(opts.exec_socket, parent=os.getpid())
+        if os.fork() == 0:
+            try:
+                exec_host.serve()
+            finally:
+                os._exit(0)
+        exec_host.listener.close()
+        exec_host.sel.close()
     loaded, failed = preload([m.strip() for m in opts.preload.split(",") if m.strip()])
     host = Host(opts.socket)
     print(

@@ -159,3 +159,69 @@ def test_signalling_the_group_kills_the_tree_and_reports_the_signal(host):
     while alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(child)
+
+
+def children_of(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().split(") ")[1].split()[1]) == pid:
+                    out.append(int(entry.name))
+            except OSError:
+                pass
+    return out
+
+
+def test_exec_host_spawns_commands_with_the_same_guarantees_and_ends_with_the_host(tmp_path):
+    path, exec_path = str(tmp_path / "host.sock"), str(tmp_path / "exec.sock")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jobs.common.jobhost",
+            "--socket",
+            path,
+            "--exec-socket",
+            exec_path,
+            "--preload",
+            "json",
+        ],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert json.loads(proc.stdout.readline())["ready"]
+        exec_hosts = children_of(proc.pid)
+        assert len(exec_hosts) == 1  # E, forked before the preloads
+        # A command through E: its own group and session, its env, its directory, stdin from /dev/null.
+        script = 'echo "$HEA_X $(pwd) $(ps -o pgid= -p $$) $(ps -o sid= -p $$)"; cat; exit 4'
+        pid, control, conns = launch(exec_path, ["-c", script], warm=False, command="sh")
+        end, out, err = finish(control, conns)
+        assert end == {"exitCode": 4} and err == ""
+        assert out.split() == ["1", str(ROOT), str(pid), str(pid)]
+        # Missing commands keep their class.
+        _, control, conns = launch(exec_path, [], warm=False, command="no-such-command-xyz")
+        end, _, err = finish(control, conns)
+        assert end == {"exitCode": 127} and err.startswith("cannot start no-such-command-xyz")
+        # The lifeline: closing the job's connections kills its tree, SIGTERM ignored or not.
+        pid, control, conns = launch(
+            exec_path, ["-c", "trap '' TERM; sleep 60 & echo $!; wait"], warm=False, command="sh", grace_ms=300
+        )
+        out = conns[1].makefile()
+        child = int(out.readline())
+        assert alive(pid) and alive(child)
+        for f in (control, out, *conns):
+            f.close()
+        deadline = time.monotonic() + 10
+        while (alive(pid) or alive(child)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(pid) and not alive(child)
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while alive(exec_hosts[0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(exec_hosts[0])

@@ -4,6 +4,11 @@ import type { AppConfig } from '../config/load.js';
 export interface JobActivityOptions {
   startToCloseTimeoutMs: number;
   heartbeatTimeoutMs: number;
+  /**
+   * Config `jobs.<name>.local`: batches (runJobBatch) run this job as local activities. Optional: histories
+   * recorded before it have no such field, and a missing one means a normal activity.
+   */
+  local?: boolean;
   retry: {
     initialIntervalMs: number;
     backoffCoefficient: number;
@@ -27,6 +32,7 @@ export function createJobOptions(config: AppConfig) {
         // The runner kills the job at its own deadline; Temporal's timeout leaves room for the grace period.
         startToCloseTimeoutMs: spec.timeoutMs + spec.killGraceMs + 5_000,
         heartbeatTimeoutMs: spec.heartbeatTimeoutMs,
+        local: spec.local,
         retry: {
           initialIntervalMs: spec.retry.initialInterval,
           backoffCoefficient: spec.retry.backoffCoefficient,

@@ -65,10 +65,13 @@ export function createRunJob(config: AppConfig, logger: Logger) {
     }
     const started = Date.now();
     let latest: JobHeartbeat = { job: spec.name, attempt: info.attempt, elapsedMs: 0 };
-    const beat = () => ctx.heartbeat({ ...latest, elapsedMs: Date.now() - started });
+    // A local activity (a batch of a `local: true` job) has no heartbeats: the server never sees it, its
+    // cancellation comes from the worker itself and its start-to-close timeout bounds it. Beating would only
+    // encode details the SDK drops.
+    const beat = info.isLocal ? () => undefined : () => ctx.heartbeat({ ...latest, elapsedMs: Date.now() - started });
     // Cancellation (and the server's verdict on timeouts) only reaches an activity that heartbeats,
     // so beat on a clock as well as on progress; the SDK throttles what it actually sends.
-    const ticker = setInterval(beat, Math.max(200, Math.min(5_000, spec.heartbeatTimeoutMs / 4)));
+    const ticker = info.isLocal ? undefined : setInterval(beat, Math.max(200, Math.min(5_000, spec.heartbeatTimeoutMs / 4)));
     const run = await runJobProcess(spec, {
       args: input.args,
       signal: ctx.cancellationSignal,

@@ -38,6 +38,8 @@ export interface JobSpec {
   retry: RetryPolicyConfig;
   /** `warm`: through the job host; `cold`: a supervisor process of its own (config `jobs.<name>.host`). */
   host: 'warm' | 'cold';
+  /** Batches of this job (runJobBatch) run as local activities (config `jobs.<name>.local`). */
+  local: boolean;
 }
 
 export interface AppConfig extends Omit<ParsedConfig, 'jobs' | 'jobHost'> {
@@ -144,6 +146,7 @@ export function parseConfig(text: string, file: string, options: { env?: NodeJS.
       killGraceMs: job.killGrace ?? defaults.killGrace,
       retry: { ...defaults.retry, ...stripUndefined(job.retry ?? {}) },
       host: job.host ?? defaults.host,
+      local: job.local,
     };
   }
   return {

@@ -61,6 +61,14 @@ export const jobSchema = z
       .optional(),
     env: envMap.default({}),
     host: hostMode.optional(),
+    /**
+     * Batches of this job (`hea job <name> --runs N`, runJobBatch) run as local activities: in the worker
+     * that runs the batch's workflow, with no activity task through the server per run (results are
+     * recorded as markers, many per workflow task). For many short runs: the bound is the job's `timeout`
+     * (local activities do not heartbeat), retries follow `retry`. A single run (`hea job <name>`) and
+     * the pipelines are unaffected.
+     */
+    local: z.boolean().default(false),
   })
   .strict();
 

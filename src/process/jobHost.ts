@@ -29,7 +29,13 @@ export interface JobHostSettings {
 interface Running {
   child: ChildProcess;
   dir: string;
+  /** The warm host's socket: jobs that run in its interpreter. */
   socketPath: string;
+  /**
+   * The exec host's (forked by the host before its imports): every other command. A small process forks
+   * cheaply, so a short command costs about a millisecond over a bare spawn instead of tens.
+   */
+  execSocketPath: string;
   exited: boolean;
 }
 
@@ -148,14 +154,15 @@ export class JobHost {
     // A private directory (0700): whoever can connect to the socket can run commands as this user.
     const dir = mkdtempSync(join(tmpdir(), 'hea-jobhost-'));
     const socketPath = join(dir, 'host.sock');
+    const execSocketPath = join(dir, 'exec.sock');
     const started = Date.now();
-    const child = spawn(python, ['-m', 'jobs.common.jobhost', '--socket', socketPath, '--preload', preload.join(',')], {
+    const child = spawn(python, ['-m', 'jobs.common.jobhost', '--socket', socketPath, '--exec-socket', execSocketPath, '--preload', preload.join(',')], {
       cwd: root,
       env: { ...this.env, PYTHONUNBUFFERED: '1' },
       detached: true, // its own group: a Ctrl-C meant for the worker reaches the host through its lifeline
       stdio: ['pipe', 'pipe', 'pipe'], // stdin: the lifeline, never written to
     });
-    const host: Running = { child, dir, socketPath, exited: false };
+    const host: Running = { child, dir, socketPath, execSocketPath, exited: false };
     const stderrTail: string[] = [];
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (text: string) => {
@@ -215,7 +222,7 @@ export class JobHost {
     const warm = warmCapable(this.settings.python, spec);
     const open = (role: string, extra: Record<string, unknown> = {}) =>
       new Promise<Socket>((resolve, reject) => {
-        const socket = createConnection(host.socketPath);
+        const socket = createConnection(warm ? host.socketPath : host.execSocketPath);
         socket.once('error', reject);
         socket.once('connect', () => {
           socket.off('error', reject);

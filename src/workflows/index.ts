@@ -7,6 +7,7 @@ export { weeklyModelTraining } from './weeklyModelTraining.js';
 export { rlTraining } from './rlTraining.js';
 export { dataFreshness } from './dataFreshness.js';
 export { runSingleJob } from './runSingleJob.js';
+export { runJobBatch } from './runJobBatch.js';
 export { meterModelTraining } from './meterModelTraining.js';
 export { meterModelTrainingBulk } from './meterModelTrainingBulk.js';
 export { batteryReplan } from './batteryReplan.js';

@@ -150,3 +150,16 @@ jobs:
   );
   expect(config.jobs.a!.retry).toEqual({ initialInterval: 5_000, backoffCoefficient: 3, maximumInterval: 60_000, maximumAttempts: 2 });
 });
+
+test('jobs.<name>.local: false unless a job says true; anything but a boolean is refused by its path', () => {
+  const config = parseConfig(`${ok}  sleepy:\n    command: sleep\n    local: true\n`, 'hea.yaml', { env: {}, root: '/srv/hea' });
+  expect([config.jobs.prices_data!.local, config.jobs.sleepy!.local]).toEqual([false, true]);
+  let thrown: unknown;
+  try {
+    parseConfig(`${ok}    local: "yes"\n`, 'hea.yaml', { env: {}, root: '/srv/hea' });
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toBeInstanceOf(ConfigError);
+  expect((thrown as ConfigError).problems).toEqual([expect.objectContaining({ path: 'jobs.prices_data.local' })]);
+});
