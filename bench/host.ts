@@ -7,10 +7,13 @@
 //   5. the whole system's idle resident memory: `hea dev` (worker, API, schedules) and its embedded server;
 //   6. a scheduled pipeline's start delay while hundreds of trainings wait on their own queue.
 //
-//   node --import tsx bench/host.ts [--quick]        (also part of `npm run bench`)
+//   node --import tsx bench/host.ts [--quick] [--only overhead,single,bulk,sleep,schedule,memory]
+//   (also part of `npm run bench`, which runs every section; --only runs the sections named, e.g. `--only single`
+//   for one meter-year training at concurrency 1)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { startBenchWorker } from './benchWorker.js';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
@@ -26,7 +29,26 @@ export interface HostBenchOptions {
   /** A prebuilt workflow bundle (bench/workflows.ts) for bench/worker.ts. */
   bundlePath: string;
   quick: boolean;
+  /** The sections to run (default: all). */
+  only?: ReadonlySet<HostSection>;
   log: (msg: string) => void;
+}
+
+export const HOST_SECTIONS = ['overhead', 'single', 'bulk', 'sleep', 'schedule', 'memory'] as const;
+export type HostSection = (typeof HOST_SECTIONS)[number];
+
+/** `--only a,b`: the sections named, each checked against HOST_SECTIONS (an unknown name is an error naming it). */
+export function parseSections(raw: string | undefined): Set<HostSection> {
+  if (raw === undefined) return new Set(HOST_SECTIONS);
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = names.filter((n) => !(HOST_SECTIONS as readonly string[]).includes(n));
+  if (bad.length || names.length === 0) {
+    throw new Error(`--only: unknown section ${JSON.stringify(bad[0] ?? raw)}; expected a comma-separated list of ${HOST_SECTIONS.join(', ')}`);
+  }
+  return new Set(names as HostSection[]);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -154,6 +176,7 @@ export async function scheduleDelay(client: Client, taskQueue: string, actions: 
 
 export async function benchHost(opts: HostBenchOptions) {
   const { root, dir, quick, log } = opts;
+  const only = opts.only ?? new Set(HOST_SECTIONS);
   const python = join(root, '.venv', 'bin', 'python');
   const meters = quick ? 8 : 24;
   const sleepJobs = quick ? 200 : 1000;
@@ -176,17 +199,18 @@ export async function benchHost(opts: HostBenchOptions) {
     schedules: { entries: {} },
   };
   // Backfill the meters' history once (what each meter's first training does), so trainings are measured.
-  log(`host: backfilling ${meters} simulated meters`);
   const list = Array.from({ length: meters }, (_, i) => ({ meterType: TYPES[i % 4]!, meterId: `meter_bulk_${i}` }));
-  execFileSync(
-    python,
-    [
-      '-c',
-      'import sys\nfrom jobs.common import settings, timeutil\nfrom jobs.meters.train import DAY, StoreSource\nend = timeutil.now().floor("h")\nsrc = StoreSource()\nfor m in sys.argv[1:]:\n    t, i = m.split("/", 1)\n    src.read(t, i, end - settings.env_int("HEA_METER_HISTORY_DAYS", 365) * DAY, end)\n',
-      ...list.map((m) => `${m.meterType}/${m.meterId}`),
-    ],
-    { cwd: root, env: { ...process.env, ...meterEnv, HEA_DATA_DIR: paths.dataDir, HEA_MODELS_DIR: paths.modelsDir }, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
+  if (only.has('single') || only.has('bulk')) log(`host: backfilling ${meters} simulated meters`);
+  if (only.has('single') || only.has('bulk'))
+    execFileSync(
+      python,
+      [
+        '-c',
+        'import sys\nfrom jobs.common import settings, timeutil\nfrom jobs.meters.train import DAY, StoreSource\nend = timeutil.now().floor("h")\nsrc = StoreSource()\nfor m in sys.argv[1:]:\n    t, i = m.split("/", 1)\n    src.read(t, i, end - settings.env_int("HEA_METER_HISTORY_DAYS", 365) * DAY, end)\n',
+        ...list.map((m) => `${m.meterType}/${m.meterId}`),
+      ],
+      { cwd: root, env: { ...process.env, ...meterEnv, HEA_DATA_DIR: paths.dataDir, HEA_MODELS_DIR: paths.modelsDir }, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
 
   const server = await startEmbeddedServer({
     binary: join(root, '.venv', 'bin', 'temporal'),
@@ -206,189 +230,201 @@ export async function benchHost(opts: HostBenchOptions) {
     client.workflow.execute('runSingleJob', { taskQueue, workflowId: id, args: [{ job, args }] }) as Promise<JobOutcome>;
   try {
     // --- 1 and 2: one at a time ------------------------------------------------------------------------
-    const q1 = 'bench-host-1';
-    const w1 = await startBenchWorker(root, {
-      address: server.address,
-      taskQueue: q1,
-      configFile: writeConfig(dir, 'host-1', { ...base, worker: { maxConcurrentActivities: 4 } }),
-      bundlePath: opts.bundlePath,
-    });
-    try {
-      const runs = quick ? 10 : 30;
-      const bare = (cmd: string, args: string[]) =>
-        Array.from({ length: runs }, () => {
-          const t0 = performance.now();
-          spawnSync(cmd, args);
-          return performance.now() - t0;
-        });
-      const inActivity = async (job: string) => {
-        await run(q1, job); // warm-up (and the host's start)
-        const xs: number[] = [];
-        for (let i = 0; i < runs; i++) xs.push((await run(q1, job)).durationMs);
-        return xs;
-      };
-      log('host: runner overhead');
-      const bareTrue = median(bare('/bin/true', []));
-      const barePython = median(bare(python, ['-c', 'print(\'{"result": {}}\')']));
-      const overhead = {
-        runs,
-        bareTrueMs: round(bareTrue),
-        barePythonMs: round(barePython),
-        warmHostTrueMs: round(median(await inActivity('trivial_true'))),
-        warmHostPythonMs: round(median(await inActivity('trivial_python'))),
-        coldTrueMs: round(median(await inActivity('cold_true'))),
-        coldPythonMs: round(median(await inActivity('cold_python'))),
-      };
-      results.runnerOverhead = {
-        ...overhead,
-        /** The goal's figure: the runner's time for a job beyond the same command spawned bare. */
-        warmOverTrueMs: round(overhead.warmHostTrueMs - bareTrue),
-        coldOverTrueMs: round(overhead.coldTrueMs - bareTrue),
-        warmPythonOverBareMs: round(overhead.warmHostPythonMs - barePython),
-        goalMs: 30,
-      };
-      log('host: one meter-year training at concurrency 1');
-      const train = async (workflow: 'warm' | 'cold', i: number) => {
-        const m = list[i % list.length]!;
-        const t0 = performance.now();
-        const out = await run(q1, workflow === 'warm' ? 'meter_train' : 'cold_meter_train', ['--meter-id', m.meterId, '--meter-type', m.meterType]);
-        const details = (out.result as { details?: { data_fetch_time_seconds?: number; training_time_seconds?: number } }).details;
-        return {
-          wall: (performance.now() - t0) / 1000,
-          job: out.durationMs / 1000,
-          fetch: details?.data_fetch_time_seconds ?? NaN,
-          fit: details?.training_time_seconds ?? NaN,
+    if (only.has('overhead') || only.has('single')) {
+      const q1 = 'bench-host-1';
+      const w1 = await startBenchWorker(root, {
+        address: server.address,
+        taskQueue: q1,
+        configFile: writeConfig(dir, 'host-1', { ...base, worker: { maxConcurrentActivities: 4 } }),
+        bundlePath: opts.bundlePath,
+      });
+      try {
+        const runs = quick ? 10 : 30;
+        const bare = (cmd: string, args: string[]) =>
+          Array.from({ length: runs }, () => {
+            const t0 = performance.now();
+            spawnSync(cmd, args);
+            return performance.now() - t0;
+          });
+        const inActivity = async (job: string) => {
+          await run(q1, job); // warm-up (and the host's start)
+          const xs: number[] = [];
+          for (let i = 0; i < runs; i++) xs.push((await run(q1, job)).durationMs);
+          return xs;
         };
-      };
-      await train('warm', 0);
-      const singles = quick ? 3 : 5;
-      type Timing = Awaited<ReturnType<typeof train>>;
-      const warm: Timing[] = [];
-      const cold: Timing[] = [];
-      for (let i = 0; i < singles; i++) {
-        warm.push(await train('warm', i));
-        cold.push(await train('cold', i));
+        if (only.has('overhead')) {
+          log('host: runner overhead');
+          const bareTrue = median(bare('/bin/true', []));
+          const barePython = median(bare(python, ['-c', 'print(\'{"result": {}}\')']));
+          const overhead = {
+            runs,
+            bareTrueMs: round(bareTrue),
+            barePythonMs: round(barePython),
+            warmHostTrueMs: round(median(await inActivity('trivial_true'))),
+            warmHostPythonMs: round(median(await inActivity('trivial_python'))),
+            coldTrueMs: round(median(await inActivity('cold_true'))),
+            coldPythonMs: round(median(await inActivity('cold_python'))),
+          };
+          results.runnerOverhead = {
+            ...overhead,
+            /** The goal's figure: the runner's time for a job beyond the same command spawned bare. */
+            warmOverTrueMs: round(overhead.warmHostTrueMs - bareTrue),
+            coldOverTrueMs: round(overhead.coldTrueMs - bareTrue),
+            warmPythonOverBareMs: round(overhead.warmHostPythonMs - barePython),
+            goalMs: 30,
+          };
+        }
+        if (only.has('single')) {
+          log('host: one meter-year training at concurrency 1');
+          const train = async (workflow: 'warm' | 'cold', i: number) => {
+            const m = list[i % list.length]!;
+            const t0 = performance.now();
+            const out = await run(q1, workflow === 'warm' ? 'meter_train' : 'cold_meter_train', ['--meter-id', m.meterId, '--meter-type', m.meterType]);
+            const details = (out.result as { details?: { data_fetch_time_seconds?: number; training_time_seconds?: number } }).details;
+            return {
+              wall: (performance.now() - t0) / 1000,
+              job: out.durationMs / 1000,
+              fetch: details?.data_fetch_time_seconds ?? NaN,
+              fit: details?.training_time_seconds ?? NaN,
+            };
+          };
+          await train('warm', 0);
+          const singles = quick ? 3 : 5;
+          type Timing = Awaited<ReturnType<typeof train>>;
+          const warm: Timing[] = [];
+          const cold: Timing[] = [];
+          for (let i = 0; i < singles; i++) {
+            warm.push(await train('warm', i));
+            cold.push(await train('cold', i));
+          }
+          results.meterTrainingSingle = {
+            runs: singles,
+            warmWallSecondsP50: round(median(warm.map((x) => x.wall)), 2),
+            warmJobSecondsP50: round(median(warm.map((x) => x.job)), 2),
+            coldWallSecondsP50: round(median(cold.map((x) => x.wall)), 2),
+            coldJobSecondsP50: round(median(cold.map((x) => x.job)), 2),
+            /** The job's own clocks (warm runs): reading the meter's year from the store, and fitting. */
+            warmFetchSecondsP50: round(median(warm.map((x) => x.fetch)), 2),
+            warmFitSecondsP50: round(median(warm.map((x) => x.fit)), 2),
+            goalSeconds: 1.2,
+          };
+        }
+      } finally {
+        await w1.stop();
       }
-      results.meterTrainingSingle = {
-        runs: singles,
-        warmWallSecondsP50: round(median(warm.map((x) => x.wall)), 2),
-        warmJobSecondsP50: round(median(warm.map((x) => x.job)), 2),
-        coldWallSecondsP50: round(median(cold.map((x) => x.wall)), 2),
-        coldJobSecondsP50: round(median(cold.map((x) => x.job)), 2),
-        /** The job's own clocks (warm runs): reading the meter's year from the store, and fitting. */
-        warmFetchSecondsP50: round(median(warm.map((x) => x.fetch)), 2),
-        warmFitSecondsP50: round(median(warm.map((x) => x.fit)), 2),
-        goalSeconds: 1.2,
-      };
-    } finally {
-      await w1.stop();
     }
 
     // --- 3: trainings at concurrency 4, the meterModelTraining workflow as the API starts it --------------
-    const q4 = 'bench-host-4';
-    const w4 = await startBenchWorker(root, {
-      address: server.address,
-      taskQueue: q4,
-      configFile: writeConfig(dir, 'host-4', { ...base, worker: { maxConcurrentActivities: 4 } }),
-      bundlePath: opts.bundlePath,
-    });
-    try {
-      log(`host: ${meters} trainings at concurrency 4`);
-      await run(q4, 'meter_train', ['--meter-id', list[0]!.meterId, '--meter-type', list[0]!.meterType]); // the host's start
-      const t0 = performance.now();
-      const handles: WorkflowHandle[] = [];
-      for (const m of list) {
-        handles.push(
-          await client.workflow.start('meterModelTraining', {
-            taskQueue: q4,
-            workflowId: `meter-training:${m.meterType}:${m.meterId}:${Date.now()}`,
-            args: [{ meterType: m.meterType, meterId: m.meterId }],
-          }),
-        );
+    if (only.has('bulk')) {
+      const q4 = 'bench-host-4';
+      const w4 = await startBenchWorker(root, {
+        address: server.address,
+        taskQueue: q4,
+        configFile: writeConfig(dir, 'host-4', { ...base, worker: { maxConcurrentActivities: 4 } }),
+        bundlePath: opts.bundlePath,
+      });
+      try {
+        log(`host: ${meters} trainings at concurrency 4`);
+        await run(q4, 'meter_train', ['--meter-id', list[0]!.meterId, '--meter-type', list[0]!.meterType]); // the host's start
+        const t0 = performance.now();
+        const handles: WorkflowHandle[] = [];
+        for (const m of list) {
+          handles.push(
+            await client.workflow.start('meterModelTraining', {
+              taskQueue: q4,
+              workflowId: `meter-training:${m.meterType}:${m.meterId}:${Date.now()}`,
+              args: [{ meterType: m.meterType, meterId: m.meterId }],
+            }),
+          );
+        }
+        const settled = await Promise.allSettled(handles.map((h) => h.result()));
+        results.meterTrainingsBulk = {
+          meters,
+          concurrency: 4,
+          wallSeconds: round((performance.now() - t0) / 1000, 2),
+          failed: settled.filter((s) => s.status === 'rejected').length,
+        };
+      } finally {
+        await w4.stop();
       }
-      const settled = await Promise.allSettled(handles.map((h) => h.result()));
-      results.meterTrainingsBulk = {
-        meters,
-        concurrency: 4,
-        wallSeconds: round((performance.now() - t0) / 1000, 2),
-        failed: settled.filter((s) => s.status === 'rejected').length,
-      };
-    } finally {
-      await w4.stop();
     }
 
     // --- 4: sleep jobs at concurrency 10 --------------------------------------------------------------
-    const q10 = 'bench-host-10';
-    const w10 = await startBenchWorker(root, {
-      address: server.address,
-      taskQueue: q10,
-      configFile: writeConfig(dir, 'host-10', { ...base, worker: { maxConcurrentActivities: 10, maxConcurrentWorkflowTasks: 20 } }),
-      bundlePath: opts.bundlePath,
-    });
-    try {
-      log(`host: ${sleepJobs} jobs of sleep 0.1 at concurrency 10`);
-      await batch(20, 10, async (i) => void (await run(q10, 'sleep', [], `sleep-warmup-${i}-${Date.now()}`)));
-      const b = await batch(sleepJobs, 10, async (i) => void (await run(q10, 'sleep', [], `sleep-${i}-${Date.now()}`)));
-      // Temporal's own ceiling on this server and machine, now: the same workflows with an in-process activity.
-      const noop = await batch(
-        sleepJobs,
-        10,
-        async (i) => void (await client.workflow.execute('benchNoop', { taskQueue: q10, workflowId: `noop-${i}-${Date.now()}`, args: [i] })),
-      );
-      // The alternative not taken by users' paths (each API training and `hea job` is a workflow of its own):
-      // the same jobs from one workflow, fanned out 10 at a time.
-      const t0 = performance.now();
-      await client.workflow.execute('benchFanOut', { taskQueue: q10, workflowId: `fanout-${Date.now()}`, args: ['sleep', sleepJobs, 10] });
-      const fanOutPerSecond = round(sleepJobs / ((performance.now() - t0) / 1000));
-      results.sleepJobs = {
-        jobs: sleepJobs,
-        concurrency: 10,
-        ...b,
-        idealPerSecond: 100,
-        ratioToIdeal: round(b.perSecond / 100, 2),
-        path: 'one runSingleJob workflow per job (as `hea job` and each API training start one)',
-        temporalCeilingPerSecond: noop.perSecond,
-        fanOutOneWorkflowPerSecond: fanOutPerSecond,
-      };
-    } finally {
-      await w10.stop();
+    if (only.has('sleep')) {
+      const q10 = 'bench-host-10';
+      const w10 = await startBenchWorker(root, {
+        address: server.address,
+        taskQueue: q10,
+        configFile: writeConfig(dir, 'host-10', { ...base, worker: { maxConcurrentActivities: 10, maxConcurrentWorkflowTasks: 20 } }),
+        bundlePath: opts.bundlePath,
+      });
+      try {
+        log(`host: ${sleepJobs} jobs of sleep 0.1 at concurrency 10`);
+        await batch(20, 10, async (i) => void (await run(q10, 'sleep', [], `sleep-warmup-${i}-${Date.now()}`)));
+        const b = await batch(sleepJobs, 10, async (i) => void (await run(q10, 'sleep', [], `sleep-${i}-${Date.now()}`)));
+        // Temporal's own ceiling on this server and machine, now: the same workflows with an in-process activity.
+        const noop = await batch(
+          sleepJobs,
+          10,
+          async (i) => void (await client.workflow.execute('benchNoop', { taskQueue: q10, workflowId: `noop-${i}-${Date.now()}`, args: [i] })),
+        );
+        // The alternative not taken by users' paths (each API training and `hea job` is a workflow of its own):
+        // the same jobs from one workflow, fanned out 10 at a time.
+        const t0 = performance.now();
+        await client.workflow.execute('benchFanOut', { taskQueue: q10, workflowId: `fanout-${Date.now()}`, args: ['sleep', sleepJobs, 10] });
+        const fanOutPerSecond = round(sleepJobs / ((performance.now() - t0) / 1000));
+        results.sleepJobs = {
+          jobs: sleepJobs,
+          concurrency: 10,
+          ...b,
+          idealPerSecond: 100,
+          ratioToIdeal: round(b.perSecond / 100, 2),
+          path: 'one runSingleJob workflow per job (as `hea job` and each API training start one)',
+          temporalCeilingPerSecond: noop.perSecond,
+          fanOutOneWorkflowPerSecond: fanOutPerSecond,
+        };
+      } finally {
+        await w10.stop();
+      }
     }
 
     // --- 6: a scheduled pipeline's start delay while hundreds of trainings wait on their own queue --------
-    const waiting = quick ? 100 : 300;
-    const qp = 'bench-host-pipelines';
-    const qm = 'bench-host-meters';
-    // The trainings are a stand-in (each `sleep 2`): what is measured is queueing, not the CPU they would take.
-    const fairConfig = writeConfig(dir, 'host-fair', {
-      ...base,
-      jobs: { ...jobs, meter_train: { command: 'sleep', args: ['2'], timeout: '10m' } },
-      worker: { maxConcurrentActivities: 4, maxConcurrentMeterActivities: 2 },
-    });
-    const wf = await startBenchWorker(root, { address: server.address, taskQueue: qp, configFile: fairConfig, bundlePath: opts.bundlePath, meterTaskQueue: qm });
-    try {
-      log(`host: schedule delay with ${waiting} trainings waiting`);
-      const handles: WorkflowHandle[] = [];
-      for (let i = 0; i < waiting; i++) {
-        handles.push(
-          await client.workflow.start('meterModelTraining', {
-            taskQueue: qm,
-            workflowId: `fair-${i}-${Date.now()}`,
-            args: [{ meterType: 'electricity', meterId: `meter_fair_${i}` }],
-          }),
-        );
+    if (only.has('schedule')) {
+      const waiting = quick ? 100 : 300;
+      const qp = 'bench-host-pipelines';
+      const qm = 'bench-host-meters';
+      // The trainings are a stand-in (each `sleep 2`): what is measured is queueing, not the CPU they would take.
+      const fairConfig = writeConfig(dir, 'host-fair', {
+        ...base,
+        jobs: { ...jobs, meter_train: { command: 'sleep', args: ['2'], timeout: '10m' } },
+        worker: { maxConcurrentActivities: 4, maxConcurrentMeterActivities: 2 },
+      });
+      const wf = await startBenchWorker(root, { address: server.address, taskQueue: qp, configFile: fairConfig, bundlePath: opts.bundlePath, meterTaskQueue: qm });
+      try {
+        log(`host: schedule delay with ${waiting} trainings waiting`);
+        const handles: WorkflowHandle[] = [];
+        for (let i = 0; i < waiting; i++) {
+          handles.push(
+            await client.workflow.start('meterModelTraining', {
+              taskQueue: qm,
+              workflowId: `fair-${i}-${Date.now()}`,
+              args: [{ meterType: 'electricity', meterId: `meter_fair_${i}` }],
+            }),
+          );
+        }
+        const delay = await scheduleDelay(client, qp, quick ? 5 : 10);
+        const stillWaiting = (await Promise.all(handles.map((h) => h.describe()))).filter((d) => d.status.name === 'RUNNING').length;
+        results.scheduleDelayWhileTrainingsWait = {
+          trainingsStarted: waiting,
+          trainingsStillRunningAfter: stillWaiting,
+          ...delay,
+          goalP95Ms: 1_000,
+          trainings: 'stand-ins: `sleep 2` each, 2 meter slots',
+        };
+        await Promise.allSettled(handles.map((h) => h.terminate()));
+      } finally {
+        await wf.stop();
       }
-      const delay = await scheduleDelay(client, qp, quick ? 5 : 10);
-      const stillWaiting = (await Promise.all(handles.map((h) => h.describe()))).filter((d) => d.status.name === 'RUNNING').length;
-      results.scheduleDelayWhileTrainingsWait = {
-        trainingsStarted: waiting,
-        trainingsStillRunningAfter: stillWaiting,
-        ...delay,
-        goalP95Ms: 1_000,
-        trainings: 'stand-ins: `sleep 2` each, 2 meter slots',
-      };
-      await Promise.allSettled(handles.map((h) => h.terminate()));
-    } finally {
-      await wf.stop();
     }
   } finally {
     await connection.close();
@@ -396,8 +432,10 @@ export async function benchHost(opts: HostBenchOptions) {
   }
 
   // --- 5: the whole system idle: `hea dev` and its embedded server -----------------------------------
-  log('host: idle memory of `hea dev` (server, worker, API)');
-  results.idleMemory = await idleMemory(root, dir, { ...base, jobs: { trivial_true: jobs.trivial_true } });
+  if (only.has('memory')) {
+    log('host: idle memory of `hea dev` (server, worker, API)');
+    results.idleMemory = await idleMemory(root, dir, { ...base, jobs: { trivial_true: jobs.trivial_true } });
+  }
   return results;
 }
 
@@ -489,6 +527,14 @@ export function formatHostBench(r: Record<string, any>): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+  let only: Set<HostSection>;
+  try {
+    only = parseSections(values.only);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { resolve } = await import('node:path');
@@ -505,7 +551,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const bundlePath = join(dir, 'bundle.js');
   writeFileSync(bundlePath, bundle.code);
   const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
-  const results = await benchHost({ root, dir, bundlePath, quick: process.argv.includes('--quick'), log });
+  const results = await benchHost({ root, dir, bundlePath, quick: values.quick, only, log });
   writeFileSync(join(dir, 'host.json'), `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`${formatHostBench(results)}\n${join(dir, 'host.json')}\n`);
   process.exit(0);
