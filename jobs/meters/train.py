@@ -293,16 +293,19 @@ def features(series: pd.Series, index: pd.DatetimeIndex) -> pd.DataFrame:
     return frame
 
 
-def train_model(clean: pd.Series, meter: str) -> tuple[object, dict, dict]:
-    holdout_days = settings.env_int("HEA_METER_HOLDOUT_DAYS", 14)
+def model_params() -> dict:
     # Shallow, well-regularised trees: meter readings are noisy, and deeper trees lost to "same time
     # yesterday" on simulated meters of every type, where these beat it (measured on 5 meters, 14-day holdout).
-    params = {
+    return {
         "n_estimators": settings.env_int("HEA_METER_ESTIMATORS", 400),
         "max_depth": 3,
         "learning_rate": 0.05,
         "min_child_weight": 10.0,
     }
+
+
+def training_frame(clean: pd.Series, holdout_days: int):
+    """(rows with features and target, feature columns, training rows, holdout rows, holdout start)."""
     frame = features(clean, clean.index)
     cols = [c for c in frame.columns if c != "y"]
     # Rows need a target and a day of look-back (the 24 h lags); the first week's rolling stats may be NaN.
@@ -310,6 +313,13 @@ def train_model(clean: pd.Series, meter: str) -> tuple[object, dict, dict]:
     # Exactly the last holdout_days x 24 hours, whatever the hour of the run (the API reports the row count).
     cutoff = trailing_cutoff(clean.index, holdout_days)
     train_rows, hold_rows = split_at(frame, cutoff)
+    return frame, cols, train_rows, hold_rows, cutoff
+
+
+def train_model(clean: pd.Series, meter: str) -> tuple[object, dict, dict]:
+    holdout_days = settings.env_int("HEA_METER_HOLDOUT_DAYS", 14)
+    params = model_params()
+    frame, cols, train_rows, hold_rows, cutoff = training_frame(clean, holdout_days)
     if len(hold_rows) < 24 or len(train_rows) < 7 * 24:
         raise DataError(
             f"not enough data: {len(train_rows)} training and {len(hold_rows)} holdout hours after "
