@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -23,6 +24,8 @@ import requests
 from jobs.common.protocol import DataError, UsageError
 from jobs.meters import influx, train
 from jobs.simulator.meters import simulate_meter
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SMALL = {
     "HEA_METER_HISTORY_DAYS": "45",
@@ -372,3 +375,17 @@ def test_influxql_quotes_identifiers_and_strings():
     )
     assert 'FROM "we\\"ird"' in q and "\"id\" = 'a\\'b'" in q
     assert "time >= 1735689600s AND time < 1735776000s" in q
+
+
+def test_timing_tool_prints_every_phase(job_env):
+    env = {**job_env, **SMALL, "HEA_METER_ESTIMATORS": "20"}
+    cmd = [sys.executable, "-m", "jobs.meters.timing", "--meter-id", "meter_timing_t", "--repeat", "1", "--json"]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["days"] == 45 and out["rows"] > 0 and out["backfilled_hours"] == 45 * 24
+    phases = ["import third-party", "import jobs.*", "read", "validate", "features", "fit holdout", "fit final"]
+    assert all(out["seconds"][p] >= 0 for p in [*phases, "predict + score", "write"])
+    assert any(k.startswith("fits as the job runs them") for k in out["seconds"])
+    bad = subprocess.run([*cmd, "--meter-type", "Bad/Type"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert bad.returncode == 2 and "--meter-type" in bad.stderr
