@@ -9,7 +9,8 @@ Runs the steps of jobs.meters.train one by one with the job's own functions and 
     validate            gaps, outliers (jobs.meters.train.validate)
     features            calendar features and lags
     fit holdout / fit final   each fit alone
-    fits as the job runs them  both, in parallel or not as HEA_METER_PARALLEL_FITS says (fit_plan)
+    fits as the job runs them  both, in parallel or not as HEA_METER_PARALLEL_FITS and the idle cores say
+                        (train.fit_plan), with the holdout forecast and score
     predict + score     the holdout forecast and its report
     write               the model and its metadata, into a temporary directory (never the real models)
 
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             registry.write_metadata(Path(tmp) / "model.json", {"features": final.features, "params": final.params})
             t = _clock(times, "write", t)
             # The two fits as the job runs them (train.train_model's own code path, prediction and score included).
+            parallel = train.fit_plan()[0]  # what train_model decides now (auto: is a core idle?)
             with contextlib.redirect_stdout(io.StringIO()):  # its progress line is not this tool's output
                 train.train_model(clean, name)
             _clock(times, f"fits as the job runs them ({'parallel' if parallel else 'serial'})", t)

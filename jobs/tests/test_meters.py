@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import requests
 
-from jobs.common.protocol import DataError, UsageError
+from jobs.common.protocol import ConfigError, DataError, UsageError
 from jobs.meters import influx, train
 from jobs.simulator.meters import simulate_meter
 
@@ -241,6 +241,19 @@ def test_parallel_fits_split_the_threads_between_them(monkeypatch):
     assert (parallel, threads) == ((True, cores // 2) if cores >= 2 else (False, 64))
     monkeypatch.setenv("HEA_METER_PARALLEL_FITS", "false")
     assert train.fit_plan() == (False, 64)
+    monkeypatch.setenv("HEA_METER_PARALLEL_FITS", "sometimes")
+    with pytest.raises(ConfigError, match="HEA_METER_PARALLEL_FITS"):
+        train.fit_plan()
+
+
+def test_auto_fits_in_parallel_only_with_an_idle_core(monkeypatch):
+    monkeypatch.delenv("HEA_METER_PARALLEL_FITS", raising=False)
+    monkeypatch.setattr(train, "usable_cores", lambda: 4)
+    monkeypatch.setattr(train, "idle_cores", lambda cores: 0)
+    assert train.fit_plan()[0] is False
+    monkeypatch.setattr(train, "idle_cores", lambda cores: 1)
+    assert train.fit_plan()[0] is True
+    assert 0 <= train.idle_cores(4) <= 3  # this thread is running: at most all cores but one are idle
 
 
 # --------------------------------------------------------------------------- InfluxDB
