@@ -170,7 +170,10 @@ def precompiling_host(tmp_path):
     pkg = tmp_path / "lib" / "hostpkg"
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
-    (pkg / "mod.py").write_text("VALUE = 1\n\n\ndef boom():\n    raise ValueError('from mod')\n")
+    (pkg / "mod.py").write_text(
+        "VALUE = 1\n\n\ndef boom():\n    raise ValueError('from mod')\n\n\n"
+        "if __name__ == '__main__':\n    print(type(__loader__).__name__)\n"
+    )
     path = str(tmp_path / "host.sock")
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "lib"), "PYTHONDONTWRITEBYTECODE": "1"}
     proc = subprocess.Popen(
@@ -202,6 +205,8 @@ def test_jobs_take_the_hosts_code_while_the_file_is_unchanged(precompiling_host)
     assert ready["precompiled"] == 2
     # The package's modules come from the host's compile; packages it was not told about load as usual.
     assert _value_and_loader(path, env) == [1, "_PrecompiledLoader", "SourceFileLoader"]
+    _, control, conns = launch(path, ["-m", "hostpkg.mod"], env=env)  # a job's own module, run as __main__
+    assert finish(control, conns)[:2] == ({"exitCode": 0}, "_PrecompiledLoader\n")
     # Same size, same mtime: the host's code object is what runs (it is not compiled again)...
     mod = pkg / "mod.py"
     st = mod.stat()
