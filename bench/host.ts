@@ -8,7 +8,7 @@
 //   5. the whole system's idle resident memory: `hea dev` (worker, API, schedules) and its embedded server;
 //   6. a scheduled pipeline's start delay while hundreds of trainings wait on their own queue.
 //
-//   node --import tsx bench/host.ts [--quick] [--only overhead,meters,sleep,schedule,memory]
+//   node --import tsx bench/host.ts [--quick] [--only overhead,single,bulk,sleep,schedule,memory]
 //                                                     (also part of `npm run bench`)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,8 +33,8 @@ export interface HostBenchOptions {
   only?: ReadonlySet<HostSection>;
 }
 
-/** The sections, by the numbers above: overhead 1-2, meters 3, sleep 4, memory 5, schedule 6. */
-export const HOST_SECTIONS = ['overhead', 'meters', 'sleep', 'memory', 'schedule'] as const;
+/** The sections, by the numbers above: overhead 1, single 2, bulk 3, sleep 4, memory 5, schedule 6. */
+export const HOST_SECTIONS = ['overhead', 'single', 'bulk', 'sleep', 'memory', 'schedule'] as const;
 export type HostSection = (typeof HOST_SECTIONS)[number];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -187,8 +187,8 @@ export async function benchHost(opts: HostBenchOptions) {
   };
   // Backfill the meters' history once (what each meter's first training does), so trainings are measured.
   const list = Array.from({ length: meters }, (_, i) => ({ meterType: TYPES[i % 4]!, meterId: `meter_bulk_${i}` }));
-  if (wanted('overhead') || wanted('meters')) log(`host: backfilling ${meters} simulated meters`);
-  if (wanted('overhead') || wanted('meters'))
+  if (wanted('single') || wanted('bulk')) log(`host: backfilling ${meters} simulated meters`);
+  if (wanted('single') || wanted('bulk'))
     execFileSync(
       python,
       [
@@ -217,7 +217,7 @@ export async function benchHost(opts: HostBenchOptions) {
     client.workflow.execute('runSingleJob', { taskQueue, workflowId: id, args: [{ job, args }] }) as Promise<JobOutcome>;
   try {
     // --- 1 and 2: one at a time ------------------------------------------------------------------------
-    if (wanted('overhead')) {
+    if (wanted('overhead') || wanted('single')) {
       const q1 = 'bench-host-1';
       const w1 = await startBenchWorker(root, {
         address: server.address,
@@ -239,66 +239,70 @@ export async function benchHost(opts: HostBenchOptions) {
           for (let i = 0; i < runs; i++) xs.push((await run(q1, job)).durationMs);
           return xs;
         };
-        log('host: runner overhead');
-        const bareTrue = median(bare('/bin/true', []));
-        const barePython = median(bare(python, ['-c', 'print(\'{"result": {}}\')']));
-        const overhead = {
-          runs,
-          bareTrueMs: round(bareTrue),
-          barePythonMs: round(barePython),
-          warmHostTrueMs: round(median(await inActivity('trivial_true'))),
-          warmHostPythonMs: round(median(await inActivity('trivial_python'))),
-          coldTrueMs: round(median(await inActivity('cold_true'))),
-          coldPythonMs: round(median(await inActivity('cold_python'))),
-        };
-        results.runnerOverhead = {
-          ...overhead,
-          /** The goal's figure: the runner's time for a job beyond the same command spawned bare. */
-          warmOverTrueMs: round(overhead.warmHostTrueMs - bareTrue),
-          coldOverTrueMs: round(overhead.coldTrueMs - bareTrue),
-          warmPythonOverBareMs: round(overhead.warmHostPythonMs - barePython),
-          goalMs: 30,
-        };
-        log('host: one meter-year training at concurrency 1');
-        const train = async (workflow: 'warm' | 'cold', i: number) => {
-          const m = list[i % list.length]!;
-          const t0 = performance.now();
-          const out = await run(q1, workflow === 'warm' ? 'meter_train' : 'cold_meter_train', ['--meter-id', m.meterId, '--meter-type', m.meterType]);
-          const details = (out.result as { details?: { data_fetch_time_seconds?: number; training_time_seconds?: number } }).details;
-          return {
-            wall: (performance.now() - t0) / 1000,
-            job: out.durationMs / 1000,
-            fetch: details?.data_fetch_time_seconds ?? NaN,
-            fit: details?.training_time_seconds ?? NaN,
+        if (wanted('overhead')) {
+          log('host: runner overhead');
+          const bareTrue = median(bare('/bin/true', []));
+          const barePython = median(bare(python, ['-c', 'print(\'{"result": {}}\')']));
+          const overhead = {
+            runs,
+            bareTrueMs: round(bareTrue),
+            barePythonMs: round(barePython),
+            warmHostTrueMs: round(median(await inActivity('trivial_true'))),
+            warmHostPythonMs: round(median(await inActivity('trivial_python'))),
+            coldTrueMs: round(median(await inActivity('cold_true'))),
+            coldPythonMs: round(median(await inActivity('cold_python'))),
           };
-        };
-        await train('warm', 0);
-        const singles = quick ? 3 : 5;
-        type Timing = Awaited<ReturnType<typeof train>>;
-        const warm: Timing[] = [];
-        const cold: Timing[] = [];
-        for (let i = 0; i < singles; i++) {
-          warm.push(await train('warm', i));
-          cold.push(await train('cold', i));
+          results.runnerOverhead = {
+            ...overhead,
+            /** The goal's figure: the runner's time for a job beyond the same command spawned bare. */
+            warmOverTrueMs: round(overhead.warmHostTrueMs - bareTrue),
+            coldOverTrueMs: round(overhead.coldTrueMs - bareTrue),
+            warmPythonOverBareMs: round(overhead.warmHostPythonMs - barePython),
+            goalMs: 30,
+          };
         }
-        results.meterTrainingSingle = {
-          runs: singles,
-          warmWallSecondsP50: round(median(warm.map((x) => x.wall)), 2),
-          warmJobSecondsP50: round(median(warm.map((x) => x.job)), 2),
-          coldWallSecondsP50: round(median(cold.map((x) => x.wall)), 2),
-          coldJobSecondsP50: round(median(cold.map((x) => x.job)), 2),
-          /** The job's own clocks (warm runs): reading the meter's year from the store, and fitting. */
-          warmFetchSecondsP50: round(median(warm.map((x) => x.fetch)), 2),
-          warmFitSecondsP50: round(median(warm.map((x) => x.fit)), 2),
-          goalSeconds: 1.2,
-        };
+        if (wanted('single')) {
+          log('host: one meter-year training at concurrency 1');
+          const train = async (workflow: 'warm' | 'cold', i: number) => {
+            const m = list[i % list.length]!;
+            const t0 = performance.now();
+            const out = await run(q1, workflow === 'warm' ? 'meter_train' : 'cold_meter_train', ['--meter-id', m.meterId, '--meter-type', m.meterType]);
+            const details = (out.result as { details?: { data_fetch_time_seconds?: number; training_time_seconds?: number } }).details;
+            return {
+              wall: (performance.now() - t0) / 1000,
+              job: out.durationMs / 1000,
+              fetch: details?.data_fetch_time_seconds ?? NaN,
+              fit: details?.training_time_seconds ?? NaN,
+            };
+          };
+          await train('warm', 0);
+          const singles = quick ? 3 : 5;
+          type Timing = Awaited<ReturnType<typeof train>>;
+          const warm: Timing[] = [];
+          const cold: Timing[] = [];
+          for (let i = 0; i < singles; i++) {
+            warm.push(await train('warm', i));
+            cold.push(await train('cold', i));
+          }
+          results.meterTrainingSingle = {
+            runs: singles,
+            warmWallSecondsP50: round(median(warm.map((x) => x.wall)), 2),
+            warmJobSecondsP50: round(median(warm.map((x) => x.job)), 2),
+            coldWallSecondsP50: round(median(cold.map((x) => x.wall)), 2),
+            coldJobSecondsP50: round(median(cold.map((x) => x.job)), 2),
+            /** The job's own clocks (warm runs): reading the meter's year from the store, and fitting. */
+            warmFetchSecondsP50: round(median(warm.map((x) => x.fetch)), 2),
+            warmFitSecondsP50: round(median(warm.map((x) => x.fit)), 2),
+            goalSeconds: 1.2,
+          };
+        }
       } finally {
         await w1.stop();
       }
     }
 
     // --- 3: trainings at concurrency 4, the meterModelTraining workflow as the API starts it --------------
-    if (wanted('meters')) {
+    if (wanted('bulk')) {
       const q4 = 'bench-host-4';
       const w4 = await startBenchWorker(root, {
         address: server.address,

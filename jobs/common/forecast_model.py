@@ -24,12 +24,12 @@ DEFAULT_PARAMS = {
 }
 
 
-def make_xgb(kind: str, params: dict | None = None, seed: int = 0):
+def make_xgb(kind: str, params: dict | None = None, seed: int = 0, threads: int | None = None):
     import xgboost as xgb
 
     p = {**DEFAULT_PARAMS, **(params or {})}
     objective = p.pop("objective", None)
-    common = dict(tree_method="hist", n_jobs=train_threads(), random_state=seed, **p)
+    common = dict(tree_method="hist", n_jobs=threads or train_threads(), random_state=seed, **p)
     if kind == "classifier":
         return xgb.XGBClassifier(objective=objective or "binary:logistic", eval_metric="logloss", **common)
     return xgb.XGBRegressor(objective=objective or "reg:squarederror", **common)
@@ -61,6 +61,18 @@ class FittedModel:
         return pred
 
 
+def fit_regressor(est, X: np.ndarray, y: np.ndarray) -> None:
+    """Fits a regressor from `make_xgb` as `XGBRegressor.fit(X, y)` does (a QuantileDMatrix with the same bins,
+    no eval set, no callbacks, `n_estimators` rounds), through xgboost's native `xgb.train`, and attaches the
+    booster so the estimator (and its pickle) is the one `fit` makes: test_forecast_model checks the two
+    byte for byte. Native, so a fit skips the wrapper's argument handling and validation; the data matrix and
+    the rounds run in xgboost's C++ with the GIL released, so fits in parallel threads overlap."""
+    import xgboost as xgb
+
+    dtrain = xgb.QuantileDMatrix(X, label=y, missing=est.missing, nthread=est.n_jobs, max_bin=est.max_bin)
+    est._Booster = xgb.train(est.get_xgb_params(), dtrain, est.get_num_boosting_rounds(), verbose_eval=False)
+
+
 def training_rows(frame: pd.DataFrame, target: str, base: str | None) -> tuple[pd.DataFrame, np.ndarray]:
     """Rows with a target (and a base, if any) and the values the estimator learns."""
     y = frame[target].to_numpy(dtype=float)
@@ -81,13 +93,19 @@ def fit_model(
     params: dict | None = None,
     extra: dict | None = None,
     base: str | None = None,
+    threads: int | None = None,
 ) -> FittedModel:
+    """`threads`: XGBoost threads for this fit (default HEA_TRAIN_THREADS)."""
     base = base if kind == "regressor" else None
     rows, y = training_rows(frame, target, base)
     if kind == "classifier" and len(np.unique(y)) < 2:
         raise DataError(f"{name}: the training labels have a single class; need more days of data")
-    est = make_xgb(kind, params)
-    est.fit(rows[features].to_numpy(dtype=float), y)
+    est = make_xgb(kind, params, threads=threads)
+    X = rows[features].to_numpy(dtype=float)
+    if kind == "regressor":
+        fit_regressor(est, X, y)
+    else:
+        est.fit(X, y)  # the classifier's fit also encodes the labels and sets its classes: kept as it is
     return FittedModel(
         name=name,
         kind=kind,

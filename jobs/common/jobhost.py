@@ -24,7 +24,11 @@ preloaded host (hundreds of MB of page tables, copy-on-write faults as Python to
 short job tens of milliseconds.
 
 The host itself lives while its stdin (a pipe from the worker) is open. Only third-party modules are
-preloaded: our own jobs.* modules read the environment at import, so each job imports them afresh.
+preloaded: our own jobs.* modules read the environment at import, so each job imports them afresh. What the
+host does keep for them is their bytecode: it compiles every jobs.* source file once at start, and a job's
+import takes that code object while the file is unchanged (same mtime and size), instead of compiling the
+source again: with PYTHONDONTWRITEBYTECODE set and no __pycache__ (a fresh clone, a read-only image) every
+job would, about 0.05-0.1 s each (measured: jobs.meters.train's imports). Nothing is written to disk.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ from __future__ import annotations
 import argparse
 import builtins
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import io
 import json
 import os
@@ -42,6 +49,8 @@ import socket
 import sys
 import time
 import traceback
+from pathlib import Path
+from types import CodeType
 from typing import Any
 
 HEADER_MAX_BYTES = 4 * 1024 * 1024
@@ -59,6 +68,60 @@ def preload(modules: list[str]) -> tuple[list[str], list[str]]:
         except Exception as err:  # noqa: BLE001 - any import failure only costs the job its warm start
             failed.append(f"{name}: {type(err).__name__}: {err}")
     return loaded, failed
+
+
+class _PrecompiledLoader(importlib.machinery.SourceFileLoader):
+    """Python's source loader, but an unchanged file's code object comes from the host's compile."""
+
+    codes: dict[str, tuple[tuple[int, int], CodeType]] = {}
+
+    def get_code(self, fullname: str) -> CodeType | None:
+        path = self.get_filename(fullname)
+        hit = self.codes.get(path)
+        if hit is not None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                st = None
+            if st is not None and (st.st_mtime_ns, st.st_size) == hit[0]:
+                return hit[1]
+        return super().get_code(fullname)  # changed since the host started, or never compiled: as Python does
+
+
+class _PrecompiledFinder(importlib.abc.MetaPathFinder):
+    """Finds `package` and its submodules as Python does, handing their source files to _PrecompiledLoader."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if name != self.package and not name.startswith(self.package + "."):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is not None and type(spec.loader) is importlib.machinery.SourceFileLoader:
+            spec.loader = _PrecompiledLoader(spec.loader.name, spec.loader.path)
+        return spec
+
+
+def precompile(package: str) -> int:
+    """Compiles `package`'s source files (its tests aside) and installs the finder that serves them; returns
+    how many. A file that does not compile is left to the job that imports it, to fail as it would."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return 0
+    for base in spec.submodule_search_locations:
+        for file in sorted(Path(base).rglob("*.py")):
+            if "tests" in file.relative_to(base).parts:
+                continue
+            path = str(file)
+            try:
+                st = os.stat(path)
+                code = importlib.machinery.SourceFileLoader(package, path).source_to_code(file.read_bytes(), path)
+            except (OSError, SyntaxError, ValueError):
+                continue
+            _PrecompiledLoader.codes[path] = ((st.st_mtime_ns, st.st_size), code)
+    sys.meta_path.insert(0, _PrecompiledFinder(package))
+    return len(_PrecompiledLoader.codes)
 
 
 def send(conn: socket.socket, message: dict[str, Any]) -> None:
@@ -404,6 +467,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--socket", required=True, help="Unix socket path to listen on (in a private directory)")
     parser.add_argument("--exec-socket", help="Unix socket path for the exec host (jobs that are not warm)")
     parser.add_argument("--preload", default="", help="comma-separated third-party modules to import up front")
+    parser.add_argument(
+        "--precompile", default="jobs", help="our package whose bytecode jobs reuse ('' for none: each job compiles)"
+    )
     opts = parser.parse_args(argv)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the supervisors are reaped by the kernel
     started = time.monotonic()
@@ -418,6 +484,7 @@ def main(argv: list[str] | None = None) -> int:
         exec_host.listener.close()
         exec_host.sel.close()
     loaded, failed = preload([m.strip() for m in opts.preload.split(",") if m.strip()])
+    precompiled = precompile(opts.precompile) if opts.precompile else 0
     host = Host(opts.socket)
     print(
         json.dumps(
@@ -426,6 +493,7 @@ def main(argv: list[str] | None = None) -> int:
                 "pid": os.getpid(),
                 "preloaded": loaded,
                 "failed": failed,
+                "precompiled": precompiled,
                 "seconds": round(time.monotonic() - started, 3),
             }
         ),

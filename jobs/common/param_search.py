@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from jobs.common.forecast_model import DEFAULT_PARAMS, make_xgb, training_rows
+from jobs.common.forecast_model import DEFAULT_PARAMS, fit_regressor, make_xgb, training_rows
 
 SEARCH_SPACE = {
     "n_estimators": [150, 250, 400, 600],
@@ -54,7 +54,7 @@ def random_search(
         errs = []
         for tr, va in tss.split(X):
             est = make_xgb("regressor", params, seed=seed)
-            est.fit(X[tr], y[tr])
+            fit_regressor(est, X[tr], y[tr])
             errs.append(float(np.mean(np.abs(est.predict(X[va]) - y[va]))))
         score = float(np.mean(errs))
         history.append({"params": params, "cv_mae": score})

@@ -225,3 +225,70 @@ def test_exec_host_spawns_commands_with_the_same_guarantees_and_ends_with_the_ho
     while alive(exec_hosts[0]) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(exec_hosts[0])
+
+
+# --- bytecode compiled once by the host ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def precompiling_host(tmp_path):
+    """A host precompiling `hostpkg`, a package of our own in tmp_path (its `mod` says VALUE = 1)."""
+    pkg = tmp_path / "lib" / "hostpkg"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "mod.py").write_text(
+        "VALUE = 1\n\n\ndef boom():\n    raise ValueError('from mod')\n\n\n"
+        "if __name__ == '__main__':\n    print(type(__loader__).__name__)\n"
+    )
+    path = str(tmp_path / "host.sock")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "lib"), "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jobs.common.jobhost", "--socket", path, "--precompile", "hostpkg"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    ready = json.loads(proc.stdout.readline())
+    yield path, ready, pkg, env
+    proc.stdin.close()
+    proc.wait(timeout=10)
+
+
+def _value_and_loader(path: str, env: dict) -> list:
+    code = (
+        "import json, hostpkg.mod as m; print(json.dumps([m.VALUE, type(m.__loader__).__name__, "
+        "__import__('jobs.common.settings').common.settings.__loader__.__class__.__name__]))"
+    )
+    _, control, conns = launch(path, ["-c", code], env=env)
+    end, out, err = finish(control, conns)
+    assert end == {"exitCode": 0}, err
+    return json.loads(out)
+
+
+def test_jobs_take_the_hosts_code_while_the_file_is_unchanged(precompiling_host):
+    path, ready, pkg, env = precompiling_host
+    assert ready["precompiled"] == 2
+    # The package's modules come from the host's compile; packages it was not told about load as usual.
+    assert _value_and_loader(path, env) == [1, "_PrecompiledLoader", "SourceFileLoader"]
+    _, control, conns = launch(path, ["-m", "hostpkg.mod"], env=env)  # a job's own module, run as __main__
+    assert finish(control, conns)[:2] == ({"exitCode": 0}, "_PrecompiledLoader\n")
+    # Same size, same mtime: the host's code object is what runs (it is not compiled again)...
+    mod = pkg / "mod.py"
+    st = mod.stat()
+    mod.write_text(mod.read_text().replace("VALUE = 1", "VALUE = 2"))
+    os.utime(mod, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert _value_and_loader(path, env)[0] == 1
+    # ...and a file changed since the host started is compiled from its new source.
+    mod.write_text("VALUE = 3  # edited\n")
+    assert _value_and_loader(path, env)[0] == 3
+    assert not list(pkg.rglob("*.pyc"))  # nothing written next to the sources
+
+
+def test_precompiled_tracebacks_name_the_source_file_and_line(precompiling_host):
+    path, _, pkg, env = precompiling_host
+    _, control, conns = launch(path, ["-c", "import hostpkg.mod; hostpkg.mod.boom()"], env=env)
+    end, _, err = finish(control, conns)
+    assert end == {"exitCode": 1}
+    assert f'File "{pkg / "mod.py"}", line 5, in boom' in err
+    assert "raise ValueError('from mod')" in err and err.endswith("ValueError: from mod\n")

@@ -8,9 +8,11 @@ binary is not installed.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -19,9 +21,11 @@ import pandas as pd
 import pytest
 import requests
 
-from jobs.common.protocol import DataError, UsageError
+from jobs.common.protocol import ConfigError, DataError, UsageError
 from jobs.meters import influx, train
 from jobs.simulator.meters import simulate_meter
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SMALL = {
     "HEA_METER_HISTORY_DAYS": "45",
@@ -165,6 +169,93 @@ def test_outlier_detection_finds_spikes_and_negatives_only():
     assert set(np.flatnonzero(found)) == {100, 300, 500}
 
 
+def _outliers_by_groupby(full: pd.Series) -> np.ndarray:
+    """The outlier rule as first written (a groupby by hour with a rolling median per group): the reference
+    the columnwise `train._outliers` must match exactly."""
+    values = full.to_numpy(dtype=float)
+    by_hour = pd.DataFrame({"v": values, "h": full.index.hour}, index=full.index)
+    med = by_hour.groupby("h")["v"].transform(lambda x: x.rolling(15, center=True, min_periods=5).median())
+    dev = (by_hour["v"] - med).abs()
+    mad = dev.groupby(by_hour["h"]).transform(lambda x: x.rolling(15, center=True, min_periods=5).median())
+    level = float(np.nanmedian(values))
+    scale = np.maximum(1.4826 * mad.to_numpy(), 0.05 * max(level, 1e-9))
+    high = (values - med.to_numpy()) > 12.0 * scale
+    high &= values > 3.0 * np.maximum(med.to_numpy(), 0.1 * level)
+    return np.nan_to_num(high, nan=False).astype(bool) | (values < 0)
+
+
+def test_outlier_detection_matches_the_groupby_rule_on_gappy_series():
+    rng = np.random.default_rng(7)
+    flagged = 0
+    for trial in range(40):
+        n = int(rng.integers(24 * 6, 24 * 120))
+        start = pd.Timestamp("2025-03-20", tz="UTC") + pd.Timedelta(hours=int(rng.integers(0, 24)))
+        # Local time too: across a daylight-saving change an hour of day repeats or is skipped.
+        idx = pd.date_range(start, periods=n, freq="h").tz_convert("Europe/Berlin" if trial % 2 else "UTC")
+        values = 1 + 0.5 * np.sin(np.arange(n) * 2 * np.pi / 24) + 0.2 * rng.standard_normal(n)
+        values[rng.random(n) < 0.05] = np.nan
+        values[rng.integers(0, n, 5)] *= 40
+        values[rng.integers(0, n, 2)] = -1.0
+        series = pd.Series(np.round(values, 2) if trial % 3 == 0 else values, index=idx)
+        expected = _outliers_by_groupby(series)
+        assert np.array_equal(train._outliers(series), expected), trial
+        flagged += int(expected.sum())
+    assert flagged > 40 * 5  # the series did have outliers to find
+
+
+def test_longest_run():
+    assert train._longest_run(np.array([], dtype=bool)) == 0
+    assert train._longest_run(np.array([False, False])) == 0
+    assert train._longest_run(np.array([True, False, True, True, True, False, True, True])) == 3
+    assert train._longest_run(np.array([True] * 5)) == 5
+
+
+def test_parallel_and_serial_fits_make_the_same_model(monkeypatch, meter_env, capsys):
+    for key, value in meter_env.items():
+        if key.startswith("HEA_"):
+            monkeypatch.setenv(key, value)
+    args = train.build_parser().parse_args(["--meter-id", "meter_test_par", "--meter-type", "heat"])
+    runs = {}
+    for parallel in ("true", "false"):
+        monkeypatch.setenv("HEA_METER_PARALLEL_FITS", parallel)
+        result = train.main(args)
+        lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith('{"progress"')]
+        model = (Path(meter_env["HEA_MODELS_DIR"]) / "heat" / "meter_test_par.pkl").read_bytes()
+        runs[parallel] = (
+            result["details"]["metrics"],
+            [(p["progress"], p["stage"], p["message"]) for p in lines],
+            model,
+        )
+    assert train.fit_plan()[0] is False
+    assert runs["true"][0] == runs["false"][0]
+    assert runs["true"][1] == runs["false"][1]  # the same progress lines in the same order
+    assert [p for p, _, _ in runs["true"][1]] == [5, 10, 35, 50, 80, 90]
+    assert runs["true"][2] == runs["false"][2]  # the model file, byte for byte
+
+
+def test_parallel_fits_split_the_threads_between_them(monkeypatch):
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.setenv("HEA_TRAIN_THREADS", "64")
+    monkeypatch.setenv("HEA_METER_PARALLEL_FITS", "true")
+    parallel, threads = train.fit_plan()
+    assert (parallel, threads) == ((True, cores // 2) if cores >= 2 else (False, 64))
+    monkeypatch.setenv("HEA_METER_PARALLEL_FITS", "false")
+    assert train.fit_plan() == (False, 64)
+    monkeypatch.setenv("HEA_METER_PARALLEL_FITS", "sometimes")
+    with pytest.raises(ConfigError, match="HEA_METER_PARALLEL_FITS"):
+        train.fit_plan()
+
+
+def test_auto_fits_in_parallel_only_with_an_idle_core(monkeypatch):
+    monkeypatch.delenv("HEA_METER_PARALLEL_FITS", raising=False)
+    monkeypatch.setattr(train, "usable_cores", lambda: 4)
+    monkeypatch.setattr(train, "idle_cores", lambda cores: 0)
+    assert train.fit_plan()[0] is False
+    monkeypatch.setattr(train, "idle_cores", lambda cores: 1)
+    assert train.fit_plan()[0] is True
+    assert 0 <= train.idle_cores(4) <= 3  # this thread is running: at most all cores but one are idle
+
+
 # --------------------------------------------------------------------------- InfluxDB
 def _free_port() -> int:
     with socket.socket() as s:
@@ -297,3 +388,17 @@ def test_influxql_quotes_identifiers_and_strings():
     )
     assert 'FROM "we\\"ird"' in q and "\"id\" = 'a\\'b'" in q
     assert "time >= 1735689600s AND time < 1735776000s" in q
+
+
+def test_timing_tool_prints_every_phase(job_env):
+    env = {**job_env, **SMALL, "HEA_METER_ESTIMATORS": "20"}
+    cmd = [sys.executable, "-m", "jobs.meters.timing", "--meter-id", "meter_timing_t", "--repeat", "1", "--json"]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["days"] == 45 and out["rows"] > 0 and out["backfilled_hours"] == 45 * 24
+    phases = ["import third-party", "import jobs.*", "read", "validate", "features", "fit holdout", "fit final"]
+    assert all(out["seconds"][p] >= 0 for p in [*phases, "predict + score", "write"])
+    assert any(k.startswith("fits as the job runs them") for k in out["seconds"])
+    bad = subprocess.run([*cmd, "--meter-type", "Bad/Type"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert bad.returncode == 2 and "--meter-type" in bad.stderr
