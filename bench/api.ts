@@ -128,7 +128,7 @@ async function startServer(dir: string, pragmas: boolean): Promise<{ address: st
 
 /** `hea api` as its own process (as in a container next to the workers): the pollers do not share its CPU time. */
 async function startApiProcess(address: string, configFile: string, url: string): Promise<{ stop(): Promise<void> }> {
-  const proc: ResultPromise = execa('node', [join(ROOT, 'bin', 'hea.js'), 'api'], {
+  const proc: ResultPromise = execa(join(ROOT, 'bin', 'hea.js'), ['api'], {
     cwd: ROOT,
     reject: false,
     stdin: 'ignore',

@@ -14,7 +14,7 @@ async function startDev() {
   const dbFile = join(dir, 'temporal.db');
   const config = writeFixtureConfig({ trivial: { command: '/bin/true' } }, { temporal: { embedded: { dbFile, logFile: join(dir, 'temporal.log') } } }, dir);
   const apiPort = await freePort();
-  const proc = execa('node', [join(ROOT, 'bin', 'hea.js'), 'dev'], {
+  const proc = execa(join(ROOT, 'bin', 'hea.js'), ['dev'], {
     cwd: ROOT,
     reject: false,
     stdin: 'ignore',
