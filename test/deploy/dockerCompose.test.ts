@@ -120,7 +120,7 @@ test("the workers' image is built from the Dockerfile, with persistent data, and
 test('long-running processes start as bin/hea.js, whose #! line gives node the idle-memory heap flag', () => {
   // The flag only works on node's command line, so `node bin/hea.js` would lose it.
   const shebang = readFileSync(join(ROOT, 'bin', 'hea.js'), 'utf8').split('\n')[0];
-  expect(shebang).toBe('#!/usr/bin/env -S node --max-semi-space-size=1');
+  expect(shebang).toMatch(/^#!\/usr\/bin\/env -S node --max-semi-space-size=\d+$/);
   expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toContain('CMD ["bin/hea.js", "worker", "--role", "all"]');
   const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
   expect([scripts.start, scripts.worker]).toEqual(['bin/hea.js start', 'bin/hea.js worker']);
