@@ -27,8 +27,10 @@ function slowStore(initial: string) {
   };
 }
 
-/** One turn of the event loop: reads asked for in this turn begin. */
-const turn = () => new Promise((r) => setImmediate(r));
+/** Reads asked for before this begin (the tests' Reused waits 0 ms for more callers; timers keep their order). */
+const turn = () => new Promise((r) => setTimeout(r, 0));
+/** Shares reads like the API's, without the batching wait (its own test below). */
+const reused = () => new Reused<string, string>(10_000, { batchMs: 0 });
 const NEVER_REUSED = () => 0;
 const FINAL = (s: string) => (s === 'FAILED' ? Infinity : 0);
 /** A read that never begins or never ends hangs: fail fast instead. */
@@ -38,7 +40,7 @@ test(
   'a request after a write never gets a read that began before it (terminate, then GET)',
   async () => {
     const store = slowStore('RUNNING');
-    const reads = new Reused<string, string>();
+    const reads = reused();
     const before = reads.get('task', store.load, FINAL);
     await turn();
     expect(store.begun()).toBe(1); // a slow read of RUNNING is in flight
@@ -57,7 +59,7 @@ test(
   'requests that arrive in the same turn share one read',
   async () => {
     const store = slowStore('RUNNING');
-    const reads = new Reused<string, string>();
+    const reads = reused();
     const answers = Array.from({ length: 10 }, () => reads.get('task', store.load, NEVER_REUSED));
     await turn();
     expect(store.begun()).toBe(1);
@@ -71,7 +73,7 @@ test(
   'at most two reads of a key in flight: later requests join the next, which begins when one ends',
   async () => {
     const store = slowStore('v1');
-    const reads = new Reused<string, string>();
+    const reads = reused();
     const a = reads.get('task', store.load, NEVER_REUSED);
     await turn();
     const b = reads.get('task', store.load, NEVER_REUSED); // a's read is in flight: b does not wait for it
@@ -105,7 +107,7 @@ test(
   'a final value is kept and reused; an older read ending later does not replace it',
   async () => {
     const store = slowStore('RUNNING');
-    const reads = new Reused<string, string>();
+    const reads = reused();
     const old = reads.get('task', store.load, FINAL);
     await turn();
     store.write('FAILED');
@@ -125,7 +127,7 @@ test(
   'a value within its ttl is reused; a failed read is not kept',
   async () => {
     const store = slowStore('v1');
-    const reads = new Reused<string, string>();
+    const reads = reused();
     const first = reads.get('k', store.load, () => 60_000);
     await turn();
     store.end(0);
@@ -143,6 +145,24 @@ test(
     expect(store.begun()).toBe(3);
     store.end(2);
     expect(await again).toBe('v2');
+  },
+  QUICK,
+);
+
+test(
+  'a read waits batchMs for more callers: requests a moment apart share it',
+  async () => {
+    const store = slowStore('RUNNING');
+    const reads = new Reused<string, string>(10, { batchMs: 1_000 });
+    const first = reads.get('task', store.load, NEVER_REUSED);
+    await new Promise((r) => setImmediate(r)); // a later turn, as the next poller's request
+    const second = reads.get('task', store.load, NEVER_REUSED);
+    expect(store.begun()).toBe(0);
+    const deadline = Date.now() + QUICK;
+    while (store.begun() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(store.begun()).toBe(1);
+    store.end(0);
+    expect(await Promise.all([first, second])).toEqual(['RUNNING', 'RUNNING']);
   },
   QUICK,
 );

@@ -3,10 +3,12 @@
 //
 // Never older than the request: a caller shares only a read that had not begun when it arrived, or a
 // settled value its ttl still allows. A read begun before the caller arrived may predate a write the
-// caller saw complete (a terminate, then a GET: the GET must not read RUNNING). So a read begins on the
-// next turn of the event loop (every request that arrived in this turn shares it), and a caller who finds
-// a read in flight starts another at once rather than waiting for it to end; with `maxInFlight` reads of
-// a key in flight, callers join the next one, which begins as soon as one of them ends.
+// caller saw complete (a terminate, then a GET: the GET must not read RUNNING). So a read begins
+// `batchMs` after the first caller asks (every caller until then shares it: pollers of one task arrive
+// within a few ms of each other, and without the wait each would need its own read: the peer-shaped
+// bench's status p50 went from ~15 to 90-160 ms), and a caller who finds a read in flight starts another
+// rather than waiting for it to end; with `maxInFlight` reads of a key in flight, callers join the next
+// one, which begins as soon as one of them ends.
 
 interface Settled<V> {
   /** When the read began. */
@@ -37,14 +39,21 @@ export class Reused<K, V> {
   private readonly slots = new Map<K, Slot<V>>();
   private reads = 0;
 
+  private readonly maxInFlight: number;
+  private readonly batchMs: number;
+
   /**
    * @param maxEntries keys kept (the least recently asked go first)
-   * @param maxInFlight reads of one key in flight at once (2: a caller never waits for a read it cannot use)
+   * @param options.maxInFlight reads of one key in flight at once (2: a caller never waits for a read it cannot use)
+   * @param options.batchMs how long a read waits for more callers before it begins
    */
   constructor(
     private readonly maxEntries = 10_000,
-    private readonly maxInFlight = 2,
-  ) {}
+    options: { maxInFlight?: number; batchMs?: number } = {},
+  ) {
+    this.maxInFlight = options.maxInFlight ?? 2;
+    this.batchMs = options.batchMs ?? 2;
+  }
 
   /**
    * The value for `key`: from a read that begins after this call, or from one that began at most
@@ -71,7 +80,7 @@ export class Reused<K, V> {
     const next: NextRead<V> = { value, resolve, reject, load, ttlOf };
     slot.next = next;
     const s = slot;
-    if (slot.inFlight < this.maxInFlight) setImmediate(() => this.begin(key, s, next));
+    if (slot.inFlight < this.maxInFlight) setTimeout(() => this.begin(key, s, next), this.batchMs);
     // else: it begins when one of the reads in flight ends (see begin)
     return value;
   }
