@@ -29,4 +29,5 @@ USER node
 ENV NODE_ENV=production
 # tini forwards SIGTERM so the worker drains running jobs (worker.shutdownGraceTime) before exiting.
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "bin/hea.js", "worker", "--role", "all"]
+# bin/hea.js itself, not `node bin/hea.js`: its #! line carries the node flags of a long-running process.
+CMD ["bin/hea.js", "worker", "--role", "all"]

@@ -4,7 +4,13 @@
 // pipeline schedule, and the API as `hea api` in its own process.
 //
 //   node --import tsx bench/api.ts [--posts 200] [--pollers 50] [--seconds 10] [--no-pragmas]
-//                                  [--status-cache-ms 0] [--burst 300] [--no-workers] [--in-process] [--out FILE]
+//                                  [--status-cache-ms 0] [--burst 300] [--peer-posts 100] [--no-workers]
+//                                  [--in-process] [--out FILE]
+//
+// Two shapes of status load: back to back (each poller GETs again as soon as it has its answer: a stress
+// test) and peer-shaped: the peer's own harness (bench/peers/apiLatency.ts: 50 pollers over 5 tasks, each
+// pausing 200 ms between GETs, while 100 POSTs go one at a time), run first, with no worker consuming the
+// trainings, as the peer's API phase runs, so the two figures compare like for like.
 //
 // The trainings are a fixture job that reports every stage and sleeps (a real training would only load the
 // machine: the figures are the API's). `benchApi()` is exported for `npm run bench`.
@@ -24,7 +30,9 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { bundleWorkflows } from '../src/worker.js';
 import { startApi } from '../src/api/server.js';
-import { bulkTrainingStateQueryName, bulkWorkflowId, type BulkTrainingState } from '../src/contracts/trainings.js';
+import { bulkTrainingStateQueryName, bulkWorkflowId, meterWorkflowId, type BulkTrainingState } from '../src/contracts/trainings.js';
+import { measureTrainingApi, type ApiLatency } from './peers/apiLatency.js';
+import { bulkMeters } from './peers/meterFixture.js';
 import { quantile, round } from './stats.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -52,6 +60,8 @@ export interface BenchApiOptions {
   inProcess?: boolean;
   /** api.statusCacheMs: how long a running training's status is reused for other pollers. */
   statusCacheMs?: number;
+  /** POSTs of the peer-shaped phase (the peer's harness against this API); 0 skips it. */
+  peerPosts?: number;
   log?: (msg: string) => void;
 }
 
@@ -72,6 +82,8 @@ export interface BenchApiResult {
   pragmas: boolean;
   statusCacheMs: number;
   /** Due time to the first job of a scheduled pipeline run while `burst` trainings wait on their own queue. */
+  /** The peer's own harness against this API (50 pollers, 200 ms pause, no worker consuming). */
+  peerShaped?: ApiLatency;
   schedule?: { burst: number; runs: number; dueToFirstJobP50Ms: number; dueToFirstJobP95Ms: number; dueToFirstJobMaxMs: number; trainingsStillQueued: number };
   loadAverage1m: { before: number; after: number };
 }
@@ -116,7 +128,7 @@ async function startServer(dir: string, pragmas: boolean): Promise<{ address: st
 
 /** `hea api` as its own process (as in a container next to the workers): the pollers do not share its CPU time. */
 async function startApiProcess(address: string, configFile: string, url: string): Promise<{ stop(): Promise<void> }> {
-  const proc: ResultPromise = execa('node', [join(ROOT, 'bin', 'hea.js'), 'api'], {
+  const proc: ResultPromise = execa(join(ROOT, 'bin', 'hea.js'), ['api'], {
     cwd: ROOT,
     reject: false,
     stdin: 'ignore',
@@ -234,11 +246,6 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchApiResu
     const bundle = await bundleWorkflows();
     const bundlePath = join(dir, 'bundle.js');
     writeFileSync(bundlePath, bundle.code);
-    // Two worker processes, as `hea worker --role meters` and `--role pipelines` would run.
-    for (const queue of opts.noWorkers ? [] : [config.temporal.meterTaskQueue, config.temporal.taskQueue]) {
-      const worker = await startBenchWorker(ROOT, { address: server.address, taskQueue: queue, configFile, bundlePath });
-      stops.unshift(worker.stop);
-    }
     const connection = await Connection.connect({ address: server.address });
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: 'default' });
@@ -252,6 +259,30 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchApiResu
     };
     api = await startTheApi();
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${config.api.token}` };
+
+    let peerShaped: ApiLatency | undefined;
+    const peerPosts = opts.peerPosts ?? 100;
+    if (peerPosts > 0) {
+      // Before any worker runs, as the peer's phase: the tasks stay queued (PENDING), none closes.
+      log(`peer-shaped: the peer's harness, ${peerPosts} POSTs with 50 pollers pausing 200 ms (no worker consuming)`);
+      const meters = bulkMeters(peerPosts + 5, 'meter_api_');
+      peerShaped = await measureTrainingApi({
+        baseUrl: api.url,
+        meters,
+        posts: peerPosts,
+        pollers: 50,
+        pollIntervalMs: 200,
+        headers: { authorization: headers.authorization },
+      });
+      // Out of the way of what follows: the workers would run them all.
+      await Promise.all(meters.map((m) => client.workflow.getHandle(meterWorkflowId(m.meterType, m.meterId)).terminate('bench phase over')));
+    }
+
+    // Two worker processes, as `hea worker --role meters` and `--role pipelines` would run.
+    for (const queue of opts.noWorkers ? [] : [config.temporal.meterTaskQueue, config.temporal.taskQueue]) {
+      const worker = await startBenchWorker(ROOT, { address: server.address, taskQueue: queue, configFile, bundlePath });
+      stops.unshift(worker.stop);
+    }
 
     // Warm-up: connections, JIT, the server's caches.
     for (let i = 0; i < 5; i++) {
@@ -314,6 +345,7 @@ export async function benchApi(opts: BenchApiOptions = {}): Promise<BenchApiResu
 
     return {
       ...(schedule ? { schedule } : {}),
+      ...(peerShaped ? { peerShaped } : {}),
       postP50Ms: round(quantile(postMs, 0.5)),
       postP95Ms: round(quantile(postMs, 0.95)),
       posts,
@@ -343,6 +375,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       'no-pragmas': { type: 'boolean', default: false },
       'status-cache-ms': { type: 'string', default: '0' },
       burst: { type: 'string', default: '300' },
+      'peer-posts': { type: 'string', default: '100' },
       'no-workers': { type: 'boolean', default: false },
       'in-process': { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -356,6 +389,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     pragmas: !values['no-pragmas'],
     statusCacheMs: Number(values['status-cache-ms']),
     burst: values['no-workers'] ? 0 : Number(values.burst),
+    peerPosts: Number(values['peer-posts']),
     noWorkers: values['no-workers'],
     inProcess: values['in-process'],
   });

@@ -489,7 +489,8 @@ async function jobBatch(client: Client, taskQueue: string, job: string, n: numbe
 export async function idleMemory(root: string, dir: string, config: Record<string, unknown>) {
   const file = writeConfig(dir, 'idle', { ...config, temporal: { embedded: { dbFile: join(dir, 'idle', 'temporal.db'), logFile: join(dir, 'idle', 'temporal.log') } } });
   const apiPort = await freePort();
-  const proc = execa('node', [join(root, 'bin', 'hea.js'), 'dev'], {
+  // As users start it: bin/hea.js itself, whose #! line carries the node flags.
+  const proc = execa(join(root, 'bin', 'hea.js'), ['dev'], {
     cwd: root,
     env: {
       HEA_CONFIG: file,

@@ -424,8 +424,17 @@ function printTable(r: Record<string, any>) {
   if (r.cluster) process.stdout.write(`\n${formatClusterBench(r.cluster)}\n`);
   if (r.host) process.stdout.write(`\nissue 12 (sqlite-file server):\n${formatHostBench(r.host)}\n`);
   if (r.peer) process.stdout.write(r.peer.error ? `\npeer: ${r.peer.error}\n` : `\n${formatPeer(r.peer)}\n`);
-  if (r.api)
-    process.stdout.write(`meter API: POST p50 ${r.api.postP50Ms} ms (goal <= 15), GET status p50 ${r.api.statusP50Ms} ms with ${r.api.pollers} pollers (goal <= 10)\n`);
+  if (r.api && !r.api.error) {
+    process.stdout.write(
+      `meter API: POST p50 ${r.api.postP50Ms} ms (goal <= 15), GET status p50 ${r.api.statusP50Ms} ms / p95 ${r.api.statusP95Ms} ms with ${r.api.pollers} back-to-back pollers (goal <= 10)\n`,
+    );
+    const p = r.api.peerShaped;
+    const peerGet = r.peer?.api?.getP50Ms;
+    if (p)
+      process.stdout.write(
+        `meter API, the peer's harness (${p.pollers} pollers, ${p.pollIntervalMs} ms pause): GET status p50 ${p.getP50Ms} ms = x${round(p.getP50Ms / 10, 2)} of the 10 ms goal, p95 ${p.getP95Ms} ms (${p.getsPerSecond}/s)${peerGet ? `; the peer ${peerGet} ms: x${round(p.getP50Ms / peerGet, 2)} of it` : ''}; POST p50 ${p.postP50Ms} ms\n`,
+      );
+  } else if (r.api) process.stdout.write(`meter API: ${r.api.error}\n`);
   process.stdout.write(`\n${r.machine.cores} cores, ${r.machine.cpu}, node ${r.machine.node}; ${r.totalSeconds} s in all\n`);
 }
 

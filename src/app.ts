@@ -10,6 +10,7 @@ import { prepareNamespace } from './temporal/namespace.js';
 import { createWorker, type WorkerGroup } from './worker.js';
 import type { WorkerRole } from './workerRoles.js';
 import { signalGroup } from './process/group.js';
+import { StopSignals } from './process/signals.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -35,6 +36,8 @@ export async function openApp(options: {
   /** The worker's task queues (`hea worker --role`) and identity; default all queues. */
   role?: WorkerRole;
   identity?: string;
+  /** A service's stop signals (StopSignals.aborted): once aborted, start-up stops and closes what it opened. */
+  stop?: AbortSignal;
 }): Promise<App> {
   // Commands print their data on stdout (`hea run --json | jq`), so their logs go to stderr; the services
   // (start, dev, worker: a worker always runs) log to stdout.
@@ -53,6 +56,7 @@ export async function openApp(options: {
     }
     throw err;
   }
+  options.stop?.throwIfAborted();
   // A worker process (start, dev, worker) takes charge of a server its crashed predecessor left running.
   const target = await resolveTemporal(config, logger, { embedded: options.embedded ?? true, adopt: options.worker === 'always' });
   const server = target.embedded;
@@ -76,6 +80,7 @@ export async function openApp(options: {
     connection = await Connection.connect(target.connectionOptions);
     client = new Client({ connection, namespace: target.namespace });
     await prepareNamespace(connection, { namespace: target.namespace, embedded: target.embedded !== undefined, retentionMs: config.temporal.embedded.retention, logger });
+    options.stop?.throwIfAborted();
     const mode = options.worker ?? 'never';
     if (mode === 'always' || (mode === 'if-none' && !(await hasWorkers(client, target)))) {
       const created = await createWorker({ config, target, logger, role: options.role, identity: options.identity });
@@ -93,7 +98,7 @@ export async function openApp(options: {
     throw err;
   }
   let closed = false;
-  return {
+  const app: App = {
     config,
     logger,
     target,
@@ -116,6 +121,11 @@ export async function openApp(options: {
       }
     },
   };
+  if (options.stop?.aborted) {
+    await app.close();
+    options.stop.throwIfAborted();
+  }
+  return app;
 }
 
 /** Whether any worker polled the task queue recently (a dead worker's poller lingers for minutes). */
@@ -136,9 +146,11 @@ export async function hasWorkers(client: Client, target: TemporalTarget, withinM
 /**
  * Waits for SIGINT/SIGTERM, then closes the app (running jobs get the worker's grace time). A worker that
  * stops on its own (a fatal error) ends the wait too, with exit code 1: a process without its worker
- * should be restarted, not left looking alive.
+ * should be restarted, not left looking alive. `signals` should be listening from the command's start, so
+ * a signal received while the app was starting counts (the SDK stops the worker on it too: that is then
+ * the signal's doing, not a failure).
  */
-export function untilSignal(app: App): Promise<void> {
+export function untilSignal(app: App, signals: StopSignals = new StopSignals()): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (why: string, failed = false) => {
@@ -154,10 +166,9 @@ export function untilSignal(app: App): Promise<void> {
         })
         .finally(resolve);
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    void signals.next().then((signal) => stop(signal));
     app.worker?.running.then(
-      () => stop('the worker stopped', true),
+      () => stop(signals.received ?? 'the worker stopped', !signals.received),
       () => stop('the worker failed', true),
     );
   });

@@ -113,8 +113,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const hea = (name: string, args: string[], extra: NodeJS.ProcessEnv = {}) =>
       new ManagedProcess({
         name,
-        command: process.execPath,
-        args: [join(root, 'bin', 'hea.js'), ...args],
+        // bin/hea.js itself, as a service is started: its #! line carries the node flags.
+        command: join(root, 'bin', 'hea.js'),
+        args,
         cwd: root,
         env: heaEnv(extra),
         logFile: join(dir, 'logs', `${name}.log`),

@@ -1,7 +1,8 @@
 // A training's status, put together from Temporal with one describe() of its run: whether it is closed,
 // whether the job is scheduled, the job's latest progress line (the running activity's heartbeat) and the
 // memo the bulk request gave it. A closed run's status never changes, so it is read once; a running one is
-// shared by the pollers that ask within api.statusCacheMs. Nothing is asked through a worker, so the status
+// shared by the pollers who ask together (never with a read begun before the request: trainings/reused.ts)
+// or within api.statusCacheMs. Nothing is asked through a worker, so the status
 // answers as fast with a busy or absent worker, and survives an API restart (it lives in Temporal).
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';

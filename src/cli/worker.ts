@@ -2,6 +2,7 @@
 // pipelines and meter trainings can run (and be scaled, and crash) in separate processes.
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
+import { StopSignals, StoppedDuringStart } from '../process/signals.js';
 import { WORKER_ROLES, roleQueues, type WorkerRole } from '../workerRoles.js';
 
 export function buildWorkerCommand(configFile: () => string | undefined): Command {
@@ -13,12 +14,19 @@ export function buildWorkerCommand(configFile: () => string | undefined): Comman
       .exitOverride()
       .option('--identity <name>', 'the worker identity Temporal records with each task it runs (default: <role>:<pid>@<host>)')
       .action(async (opts: { role: WorkerRole; identity?: string }) => {
+        const signals = new StopSignals();
         const { openApp, untilSignal } = await import('../app.js');
         const identity = opts.identity ?? `${opts.role}:${process.pid}@${hostname()}`;
-        const app = await openApp({ configFile: configFile(), worker: 'always', role: opts.role, identity });
+        let app: Awaited<ReturnType<typeof openApp>>;
+        try {
+          app = await openApp({ configFile: configFile(), worker: 'always', role: opts.role, identity, stop: signals.aborted });
+        } catch (err) {
+          if (err instanceof StoppedDuringStart) return; // what had started is closed
+          throw err;
+        }
         const taskQueues = roleQueues(app.config, app.target, opts.role).map((q) => q.taskQueue);
         app.logger.info({ role: opts.role, identity, taskQueues }, 'worker running; press Ctrl-C to stop');
-        await untilSignal(app);
+        await untilSignal(app, signals);
       })
   );
 }

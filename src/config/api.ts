@@ -36,9 +36,10 @@ export const apiSchema = z
     /** How long the count of queued trainings (a visibility query) is reused between requests. */
     queueCountTtlMs: durationMs.default(1_000),
     /**
-     * How long a running training's status is reused for other pollers. 0 (the default): only pollers
-     * asking while it is being read share it, so a status never lags behind Temporal (a terminated
-     * training reads FAILED at once). A closed training's status is read once either way.
+     * How long a running training's status is reused for other pollers. 0 (the default): requests that
+     * arrive together share a read, and no request gets a read that began before it arrived, so a status
+     * never lags behind Temporal (a terminated training reads FAILED at once). A closed training's status
+     * is read once either way.
      */
     statusCacheMs: durationMs.default(0),
   })

@@ -3,11 +3,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { AppConfig } from '../../src/config/load.js';
 import { startApi, type RunningApi } from '../../src/api/server.js';
 import { STATUSES } from '../../src/api/schemas.js';
 import { meterWorkflowId } from '../../src/contracts/trainings.js';
+import { slowLink } from '../helpers/faults.js';
 import { PYTHON, createTestServer, fixtureConfig, fixtureWorker, testLogger, uniqueTaskQueue, waitFor, workflowBundle } from '../helpers/env.js';
 
 const TOKEN = 'a-test-token-of-some-length';
@@ -287,6 +288,42 @@ test('with a token, mutating endpoints need the bearer token (401 before any val
     expect(ended.body).toMatchObject({ status: 'FAILED', error: { type: 'Terminated' } });
   } finally {
     await other.close();
+  }
+});
+
+test('a status asked after a terminate reads FAILED while other pollers keep reads of that task in flight', async () => {
+  // Pollers share reads of one task; a GET that arrives after the terminate returned must not be answered
+  // by a read that began before it. The API talks to Temporal over a link whose answers take 100 ms, so a
+  // read that saw RUNNING is still on its way back when the terminate (over a direct link) has returned.
+  const link = await slowLink(env.address, 100);
+  const connection = await Connection.connect({ address: link.address });
+  const own = await startApi(
+    { config, client: new Client({ connection }), target: { taskQueue: uniqueTaskQueue('fresh'), namespace: 'default' }, logger: testLogger() },
+    { host: '127.0.0.1', port: 0 },
+  );
+  try {
+    const stale: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const meter = { meter_id: `meter_fresh_${i}`, meter_type: 'water' };
+      const post = await call('POST', '/trainmodel/', meter, {}, own.url);
+      expect(post.status).toBe(202);
+      const path = `/trainmodel/status/${post.body.task_id}`;
+      expect((await call('GET', path, undefined, {}, own.url)).body.status).toBe('PENDING');
+      let stop = false;
+      const pollers = Array.from({ length: 4 }, async () => {
+        while (!stop) await call('GET', path, undefined, {}, own.url);
+      });
+      await env.client.workflow.getHandle(meterWorkflowId('water', meter.meter_id)).terminate('read-after-write check');
+      const after = await call('GET', path, undefined, {}, own.url);
+      if (after.body.status !== 'FAILED') stale.push(`${meter.meter_id}: ${after.body.status}`);
+      stop = true;
+      await Promise.all(pollers);
+    }
+    expect(stale).toEqual([]);
+  } finally {
+    await own.close();
+    await connection.close();
+    await link.close();
   }
 });
 

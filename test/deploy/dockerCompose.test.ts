@@ -26,7 +26,8 @@ interface Service {
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
 const { services } = compose;
 const PASSWORD = '${POSTGRES_PASSWORD:-temporal}';
-const hea = (args: readonly string[]) => ['node', 'bin/hea.js', ...args];
+// bin/hea.js itself: its #! line carries the long-running process's node flags.
+const hea = (args: readonly string[]) => ['bin/hea.js', ...args];
 
 test('the Temporal server and its SQL tool are built from the Go module at the tested version and toolchain', () => {
   for (const name of ['temporal', 'temporal-schema']) {
@@ -114,4 +115,14 @@ test("the workers' image is built from the Dockerfile, with persistent data, and
     const sources = copied[1]!.trim().split(/\s+/).slice(0, -1); // the last word is the destination
     for (const path of sources) expect([path, existsSync(join(ROOT, path))]).toEqual([path, true]);
   }
+});
+
+test('long-running processes start as bin/hea.js, whose #! line gives node the idle-memory heap flag', () => {
+  // The flag only works on node's command line, so `node bin/hea.js` would lose it.
+  const shebang = readFileSync(join(ROOT, 'bin', 'hea.js'), 'utf8').split('\n')[0];
+  expect(shebang).toMatch(/^#!\/usr\/bin\/env -S node --max-semi-space-size=\d+$/);
+  expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toContain('CMD ["bin/hea.js", "worker", "--role", "all"]');
+  const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  expect([scripts.start, scripts.worker]).toEqual(['bin/hea.js start', 'bin/hea.js worker']);
+  for (const name of ['pipeline-worker', 'meter-worker', 'api']) expect(services[name]!.command![0]).toBe('bin/hea.js');
 });

@@ -1,7 +1,7 @@
 // Fault-injection plumbing: throwaway job scripts, configs with env and commands, worker processes that
 // can be SIGKILLed, a file-backed embedded server on free ports, and readers for histories and run logs.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
@@ -26,6 +26,38 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A TCP link to `target` ("host:port") whose answers arrive `delayMs` late (requests go through at once), as
+ * over a slow network: a read sent before a write can then end after the write has returned.
+ */
+export async function slowLink(target: string, delayMs: number): Promise<{ address: string; close(): Promise<void> }> {
+  const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = createConnection({ host, port });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => client.destroy());
+    }
+    client.pipe(upstream);
+    // Each chunk keeps its order: every one waits the same time.
+    upstream.on('data', (chunk) => setTimeout(() => client.writable && client.write(chunk), delayMs));
+    upstream.on('end', () => setTimeout(() => client.end(), delayMs));
+    client.on('close', () => upstream.destroy());
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port: bound } = server.address() as { port: number };
+  return {
+    address: `127.0.0.1:${bound}`,
+    close: () =>
+      new Promise<void>((ok) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => ok());
+      }),
+  };
 }
 
 /** The project's own embedded server (`temporal server start-dev` on a SQLite file), on free ports. */
