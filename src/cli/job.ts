@@ -3,12 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { z } from 'zod';
+import { BATCH_MAX_CONCURRENCY } from '../contracts/jobs.js';
 import { awaitResult, followRun } from '../follow.js';
 import type { JobBatchSummary } from '../workflows/runJobBatch.js';
 import { usageError, withApp, type ConfigFile } from './withApp.js';
 
-/** Mirrors runJobBatch's bound (the CLI must not import workflow code). */
-const MAX_CONCURRENCY = 256;
 /** A workflow's input is one payload: the server refuses one over 2 MB. Leave room for the rest of it. */
 const EACH_MAX_BYTES = 1_500_000;
 
@@ -23,7 +22,7 @@ const batchFlagsSchema = z
   .object({
     runs: wholeNumber('--runs', 1, 1_000_000).optional(),
     each: z.string().min(1, '--each needs a file').optional(),
-    concurrency: wholeNumber('--concurrency', 1, MAX_CONCURRENCY).optional(),
+    concurrency: wholeNumber('--concurrency', 1, BATCH_MAX_CONCURRENCY).optional(),
   })
   .refine((f) => !(f.runs !== undefined && f.each !== undefined), { message: '--runs and --each exclude each other', path: ['runs'] })
   .refine((f) => f.concurrency === undefined || f.runs !== undefined || f.each !== undefined, {

@@ -33,3 +33,6 @@ export interface JobFailureDetails {
   jobError?: JobError;
   stderrTail: string[];
 }
+
+/** The most runs at once a batch (runJobBatch, `hea job --runs/--each`) may ask for; the worker's job slots bound it further. */
+export const BATCH_MAX_CONCURRENCY = 256;

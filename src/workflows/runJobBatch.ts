@@ -4,12 +4,11 @@ import { ActivityCancellationType, CancelledFailure, continueAsNew, isCancellati
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities, JobActivityOptions, RunJobInput } from '../activities/index.js';
 import { summarizeFailure } from '../contracts/failures.js';
+import { BATCH_MAX_CONCURRENCY } from '../contracts/jobs.js';
 import { CRASH_RETRY_INTERVAL_MS, loadJobOptions } from './steps.js';
 
 /** The most failures a summary lists (each with its run); the counts cover all of them. */
 export const BATCH_FAILURES_LISTED = 20;
-/** The most runs at once a batch may ask for (the worker's job slots bound it further). */
-export const BATCH_MAX_CONCURRENCY = 256;
 /**
  * Past this many events the batch goes on in a new run (continue-as-new) with its counts so far. 1,000 local
  * runs are about 1,010 events (one marker each); 1,000 normal activities about 5,000.
