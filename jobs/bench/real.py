@@ -17,9 +17,11 @@ forecast at 06:00 local on D-1 with only what was known then:
   trained with the production train job (jobs.demand.train --production --trials 0) on a store holding only
   the data before each window, and forecasts with jobs.demand.predict's `forecast` from a store view that
   hides everything after the decision time (the rest of D-1 is forecast first, as in production).
-- solar (solar.production, a household with pv_kwh): the naive forecasters and a clear-sky-scaled
-  baseline (clear-sky PV shape x the ratio of measured to clear-sky energy over the last 7 known days).
-  The production solar model needs archived weather forecasts, which no file here has.
+- solar (solar.production, a household with pv_kwh): the naive forecasters, a clear-sky-scaled baseline
+  (clear-sky PV shape x the ratio of measured to clear-sky energy over the last 7 known days) and what the
+  production solar job serves without weather forecasts (jobs.solar.serving.naive_fallback: each day, the
+  naive forecaster with the lowest MAE over the four weeks before). The production solar model itself
+  needs archived weather forecasts, which no file here has.
 
 Naive forecasters (jobs/common/metrics.naive_forecasts), defined from what is known at decision time:
 "yesterday" is the latest same-slot value known (24 h back for prices; 24 h back for load hours before
@@ -33,7 +35,7 @@ picks what production would serve: the model only if it beat the best naive fore
 weeks and has the lowest MAE over them, else the best naive one. For demand the production train job makes
 that choice itself, with the same registry.decide on its holdout (the four weeks before the window), and
 the bench takes it from serving.json; the "model" row scores the model alone. The "served" row scores the
-choice window by window.
+choice window by window; for solar it is the production job's own choice, made day by day.
 
 Output: the JSON list FILE (one object per dataset, kind and forecaster: dataset, kind, forecaster,
 serving, windows, mae, rmae_vs_yesterday, rmae_vs_7day, rmae_vs_blend, rank_corr, plus peak/valley
@@ -273,15 +275,20 @@ def demand_forecasts(store, base: Path, windows, tz) -> tuple[dict[str, pd.Serie
     return {k: pd.concat(v) for k, v in out.items()}, trainings, choices
 
 
-def solar_forecasts(store, days, tz, lat, lon) -> dict[str, pd.Series]:
+def solar_forecasts(store, days, tz, lat, lon) -> tuple[dict[str, pd.Series], list[str]]:
+    """The naive forecasters, the clear-sky-scaled baseline, and "served": what the production solar job
+    serves on a roof without weather forecasts (jobs.solar.serving.naive_fallback, deciding each day on the
+    four weeks before it), with the naive forecaster it chose each day."""
     from jobs.common.features import to_hourly
     from jobs.common.metrics import naive_forecasts
     from jobs.simulator.solar import clear_sky_ghi, interval_mid, sun_position
+    from jobs.solar.serving import naive_fallback
 
     pv = to_hourly(store.read_series("solar.production"))
     grid = pd.date_range(pv.index.min(), pv.index.max(), freq="h")
     clear = pd.Series(clear_sky_ghi(sun_position(interval_mid(grid), lat, lon)[0]), index=grid)
-    out: dict[str, list] = {"clear-sky scaled": [], "yesterday": [], "7day": [], "blend": []}
+    out: dict[str, list] = {"clear-sky scaled": [], "yesterday": [], "7day": [], "blend": [], "served": []}
+    chosen: list[str] = []
     for day in days:
         hours = day_hours(day, tz)
         now = decision_time(day, tz)
@@ -292,7 +299,10 @@ def solar_forecasts(store, days, tz, lat, lon) -> dict[str, pd.Series]:
         )
         for name, f in naive_forecasts(pv, hours, known_until=now).items():
             out[name].append(f)
-    return {k: pd.concat(v) for k, v in out.items()}
+        served, name, _ = naive_fallback(pv, hours, now, tz)
+        out["served"].append(served)
+        chosen.append(name)
+    return {k: pd.concat(v) for k, v in out.items()}, chosen
 
 
 # --------------------------------------------------------------------------- scoring
@@ -415,10 +425,11 @@ def evaluate_dataset(path: Path, kind_filter: set[str], n_windows: int, work: Pa
                 model_names = ["model"]
                 info["demand_training"] = trainings
             else:
-                forecasts, model_names = solar_forecasts(store, days, tz, lat, lon), []
+                forecasts, solar_chosen = solar_forecasts(store, days, tz, lat, lon)
+                model_names = []
             actual = full
             served, served_by = [], []
-            for w in range(1, len(windows)):
+            for w in range(1, len(windows) if kind != "solar" else 0):
                 prev = pd.date_range(windows[w - 1][0], windows[w - 1][1] - DAY, freq="D")
                 if kind == "demand" and trained_choice[w]:
                     choice = trained_choice[w]  # the demand train job decides what serves itself
@@ -431,7 +442,15 @@ def evaluate_dataset(path: Path, kind_filter: set[str], n_windows: int, work: Pa
                 )
                 served.append(forecasts[choice].reindex(hours))
                 served_by.append(choice)
-            forecasts["served"] = pd.concat(served)
+            if kind == "solar":
+                # the production job decides every day (no model without weather): served_by counts days
+                first = len(pd.date_range(windows[0][0], windows[0][1] - DAY))
+                forecasts["served"] = forecasts["served"][
+                    forecasts["served"].index >= local_midnight(windows[1][0], tz)
+                ]
+                served_by = [f"{name} (days)" for name in solar_chosen[first:]]
+            else:
+                forecasts["served"] = pd.concat(served)
             reported = forecasts["served"].index
             rows += summarise(name, kind, actual, forecasts, reported, tz, served_by, len(windows) - 1)
             info[f"{kind}_seconds"] = round(time.time() - tk, 1)
@@ -556,7 +575,8 @@ def main(argv=None) -> int:
         f"Measured with `npm run bench:real` ({len(used)} files, {seconds / 60:.1f} min wall clock and "
         f"{cpu / 60:.1f} min CPU on {os.cpu_count()} shared CPUs, load average {os.getloadavg()[0]:.0f}, {time.strftime('%Y-%m-%d')}): one-day-ahead forecasts at 06:00 local, "
         f'walk-forward over four-week windows, training only on the past. "all" rows pool the datasets '
-        f"(summed absolute errors); **serving** is what the registry would have served window by window."
+        f"(summed absolute errors); **serving** is what the registry would have served window by window "
+        "(solar: what the production job serves without weather forecasts, chosen day by day)."
     )
     print(header + "\n\n" + table)
     if args.out:

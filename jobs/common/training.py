@@ -41,6 +41,10 @@ class TrainSpec:
     base: str | None = None  # regress the deviation from this column (a seasonal naive)
     extra: dict = field(default_factory=dict)  # carried into the model (e.g. the HMM)
     info: dict = field(default_factory=dict)  # extra figures for the result
+    # production only, for jobs that decide what serves themselves (a naive forecaster may): called with the
+    # model fitted before the holdout, the holdout rows and the champion's version after the promotion
+    # decision; its dict joins the result
+    serve: Callable[[Any, pd.DataFrame, str | None], dict] | None = None
 
 
 def train(store, spec: TrainSpec, production: bool, holdout: int | None = None) -> dict:
@@ -112,6 +116,9 @@ def train(store, spec: TrainSpec, production: bool, holdout: int | None = None) 
         version=saved["version"],
         path=saved["path"],
     )
+    if spec.serve is not None:
+        champion = saved["version"] if decision["promoted"] else decision.get("champion_version")
+        out.update(spec.serve(model, hold_rows, champion))
     out["train_seconds"] = round(time.time() - t0, 2)
     return out
 

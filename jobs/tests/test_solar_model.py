@@ -26,13 +26,20 @@ def test_solar_predict_trains_itself_then_reuses_the_model(tmp_path):
     for key in ("mae", "baseline_yesterday_mae", "baseline_7day_mae", "baseline_physical_mae", "rmae_yesterday"):
         assert m[key] is not None, key
     assert first["rows_written"] == 48 and first["hours_without_weather_forecast"] == 0
-    assert first["serving"].startswith(("model", "physical"))
+    # what serves was decided on the holdout's weeks against the naive forecasters, and recorded
+    assert first["serving"] == "physical" or first["serving"].startswith(("solar:", "naive:"))
+    assert "serving" in training and first["serving_reason"]
+    import json
+    from pathlib import Path
+
+    recorded = json.loads((Path(env["HEA_MODELS_DIR"]) / "solar" / "serving.json").read_text())
+    assert recorded["serving"] == first["serving"]
+    assert set(recorded["window_mae"]) == {"model", "physical", "yesterday", "7day", "blend"}
     assert all(0 <= v <= 6.0 * 24 for v in first["kwh_per_day"].values())
 
     second = check_protocol(run_job_process("jobs.solar.predict", "--horizon-days", "1", env=env))
     assert second["training"]["trained"] is False and "days old" in second["training"]["reason"]
-
-    from pathlib import Path
+    assert second["serving"] == first["serving"]
 
     from jobs.common.store import Store
 
@@ -59,3 +66,23 @@ def test_solar_with_little_history_uses_the_physical_estimate(tmp_path, days, ho
 def test_solar_bad_horizon_is_a_usage_error(tmp_path):
     env = small_env(tmp_path, days=10)
     assert run_job_process("jobs.solar.predict", "--horizon-days", "0", env=env).returncode == 64
+
+
+def test_solar_without_weather_serves_the_best_naive_forecaster_and_says_so(tmp_path):
+    # production history but no weather source at all: the model and the physical estimate cannot run
+    env = small_env(tmp_path, days=45)
+    run = run_job_process("jobs.solar.fetch_actual", env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    res = check_protocol(run_job_process("jobs.solar.predict", "--horizon-days", "1", env=env))
+    assert res["training"]["trained"] is False and "weather" in res["training"]["reason"]
+    assert res["serving"] in ("naive:yesterday", "naive:7day", "naive:blend")
+    assert "no weather forecast" in res["serving_reason"] and res["model_version"] is None
+    assert res["rows_written"] == 24 and res["hours_without_weather_forecast"] == 24
+
+    from pathlib import Path
+
+    from jobs.common.store import Store
+
+    with Store(Path(env["HEA_DATA_DIR"]) / "energy.db") as store:
+        fc = store.read_forecast("forecast.solar")
+    assert fc.attrs["model"] == res["serving"] and len(fc) == 24 and (fc >= 0).all()
