@@ -92,6 +92,22 @@ ZONES = {
     "PL": "Europe/Warsaw",
     "ES": "Europe/Madrid",
     "IT": "Europe/Rome",
+    "CH": "Europe/Zurich",
+    "CZ": "Europe/Prague",
+    "SK": "Europe/Bratislava",
+    "HU": "Europe/Budapest",
+    "SI": "Europe/Ljubljana",
+    "HR": "Europe/Zagreb",
+    "RO": "Europe/Bucharest",
+    "BG": "Europe/Sofia",
+    "GR": "Europe/Athens",
+    "PT": "Europe/Lisbon",
+    "EE": "Europe/Tallinn",
+    "LV": "Europe/Riga",
+    "LT": "Europe/Vilnius",
+    "GB": "Europe/London",
+    "IE": "Europe/Dublin",
+    "LU": "Europe/Luxembourg",
 }
 PLACES = {"ausgrid": ("Australia/Sydney", -33.9, 151.2), "london": ("Europe/London", 51.5, -0.1)}
 
@@ -111,7 +127,9 @@ def timezone_for(name: str) -> str:
     m = re.match(r"price_([A-Z]{2})", name)
     if m and m.group(1) in ZONES:
         return ZONES[m.group(1)]
-    return os.environ.get("HEA_TIMEZONE", "UTC")
+    tz = os.environ.get("HEA_TIMEZONE", "UTC")
+    log(f"  {name}: no zone or place known from the file name; local time taken as {tz} (set HEA_TIMEZONE)")
+    return tz
 
 
 def quiet(fn, *args, **kwargs):
