@@ -102,8 +102,9 @@ LAD_ALPHA = 1e-4
 
 
 class SeriesStore:
-    """The one read the demand jobs make of a store (`read_series`, over [start, end)), from memory: the
-    bench's SQLite store holds the same hourly series, and reading it back is most of its time."""
+    """The one read jobs.demand.predict.forecast makes of a store for a model without weather (`read_series`
+    over [start, end), as Store's), served from memory: the bench imports each file into a throwaway SQLite
+    store and reads the same hourly values back; here they are parsed once and kept."""
 
     def __init__(self, series: dict[str, pd.Series]):
         self._series = series
