@@ -102,7 +102,8 @@ def load_champion(store, name: str, hint: str = "") -> tuple[Any, dict]:
     return load_model(path), record
 
 
-def _record_trained_until(record: dict) -> pd.Timestamp | None:
+def trained_until(record: dict) -> pd.Timestamp | None:
+    """The newest hour a registered model was trained on (None when its record does not say)."""
     for key in ("holdout", "metrics"):
         value = (record.get(key) or {}).get("trained_until") if isinstance(record.get(key), dict) else None
         if value:
@@ -147,7 +148,7 @@ def challenge(
             compared_rows=len(holdout_index),
         )
         return out
-    until = _record_trained_until(record)
+    until = trained_until(record)
     index = holdout_index
     note = ""
     if until is not None:

@@ -34,7 +34,7 @@ from jobs.common.features import DAY, forecast_window, to_hourly, weather_foreca
 from jobs.common.forecast_settings import min_lead_hours
 from jobs.common.metrics import forecast_report, mae, naive_forecasts
 from jobs.common.predicting import check_horizon, per_local_day
-from jobs.common.protocol import DataError, parser, progress, run_main
+from jobs.common.protocol import DataError, log, parser, progress, run_main
 from jobs.common.store import Store
 from jobs.common.training import TrainSpec
 from jobs.simulator.solar import clear_sky_ghi, interval_mid, pv_power_kw, sun_position
@@ -44,6 +44,7 @@ NAME = "solar"
 TARGET = "solar.production"
 FORECAST = "forecast.solar"
 MIN_HISTORY_DAYS = 21
+MIN_UNSEEN_HOURS = 24 * 3  # a champion is scored on the holdout hours it never saw when three days of them exist
 MIN_WEATHER_SHARE = 0.5  # of the production hours with irradiance (forecast, or measured where no forecast)
 
 
@@ -165,7 +166,7 @@ def train(store, production_mode: bool = True) -> dict:
         metric="mae",
         base="pv_physical",
         params={"n_estimators": 300, "max_depth": 4, "objective": "reg:absoluteerror"},
-        serve=serving_decision(production),
+        serve=serving_decision(store, production),
     )
     try:
         out = training.train(store, spec, production_mode)
@@ -177,19 +178,31 @@ def train(store, production_mode: bool = True) -> dict:
     return out
 
 
-def serving_decision(production: pd.Series):
-    """The TrainSpec hook that decides what serves on the holdout's weeks (jobs/solar/serving.py). The model
-    scored is the one fitted before the holdout: when the champion stays it stands in for it (the champion
-    beat it on these hours, most of which the champion was trained on, so its own score there flatters it)."""
+def serving_decision(store, production: pd.Series):
+    """The TrainSpec hook that decides what serves on the holdout's weeks (jobs/solar/serving.py). The
+    champion is scored on the holdout hours it was not trained on when three days of them exist (a champion
+    that stays after this training); otherwise the model fitted before the holdout stands in for it (a new
+    champion was refit on the holdout, so its own score there would flatter it)."""
 
     def serve(model, hold: pd.DataFrame, champion_version: str | None) -> dict:
         hold = hold[np.isfinite(hold["y"].to_numpy(dtype=float))]
         model_fc = pd.Series(postprocess(model.predict(hold), hold), index=hold.index)
+        scored = "the model fitted before the holdout"
+        record = store.champion(NAME)
+        until = registry.trained_until(record) if record else None
+        unseen = hold.index > until if until is not None else np.zeros(len(hold), dtype=bool)
+        if champion_version and unseen.sum() >= MIN_UNSEEN_HOURS:
+            try:
+                champion, _ = registry.load_champion(store, NAME)
+                model_fc = pd.Series(postprocess(champion.predict(hold), hold), index=hold.index).where(unseen)
+                scored = f"champion {champion_version} on the {int(unseen.sum())} holdout hours it never saw"
+            except Exception as err:  # an unreadable champion must not block the decision: the stand-in
+                log(f"solar champion {champion_version} could not be scored ({err}); the new model stands in")
         physical_fc = pd.Series(postprocess(hold["pv_physical"].to_numpy(dtype=float), hold), index=hold.index)
         decision = solar_serving.decide(
             hold["y"], model_fc if champion_version else None, physical_fc, production, timeutil.local_tz()
         )
-        return solar_serving.save(decision, champion_version)
+        return {**solar_serving.save(decision, champion_version), "serving_model_scored": scored}
 
     return serve
 

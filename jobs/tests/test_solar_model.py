@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from jobs.tests.conftest import run_job_process
@@ -40,6 +41,18 @@ def test_solar_predict_trains_itself_then_reuses_the_model(tmp_path):
     second = check_protocol(run_job_process("jobs.solar.predict", "--horizon-days", "1", env=env))
     assert second["training"]["trained"] is False and "days old" in second["training"]["reason"]
     assert second["serving"] == first["serving"]
+
+    # eight days on, retrained: the champion (if it stays) is scored on the holdout hours it never saw
+    later = {**env, "HEA_NOW": (pd.Timestamp(env["HEA_NOW"]) + pd.Timedelta(days=8)).isoformat()}
+    fetch_solar_inputs(later)
+    third = check_protocol(run_job_process("jobs.solar.predict", "--retrain", "--horizon-days", "1", env=later))[
+        "training"
+    ]
+    assert third["trained"] is True
+    if third["promoted"]:
+        assert third["serving_model_scored"] == "the model fitted before the holdout"
+    else:
+        assert third["serving_model_scored"].startswith(f"champion {training['version']} on the 1")
 
     from jobs.common.store import Store
 
