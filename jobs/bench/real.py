@@ -120,16 +120,36 @@ def dataset_name(path: Path) -> str:
     return re.sub(r"\.csv(\.gz)?$", "", path.name)
 
 
-def timezone_for(name: str) -> str:
+def timezone_for(name: str) -> str | None:
+    """The local time zone of a dataset from its file name (a bidding zone or a known place), else None."""
     for key, (tz, _, _) in PLACES.items():
         if key in name.lower():
             return tz
     m = re.match(r"price_([A-Z]{2})", name)
     if m and m.group(1) in ZONES:
         return ZONES[m.group(1)]
-    tz = os.environ.get("HEA_TIMEZONE", "UTC")
-    log(f"  {name}: no zone or place known from the file name; local time taken as {tz} (set HEA_TIMEZONE)")
-    return tz
+    return None
+
+
+def infer_place(pv: pd.Series) -> tuple[float, float]:
+    """(latitude, longitude) of a PV roof from its production alone, for a file from an unknown place: the
+    longitude from the energy-weighted solar noon (UTC), the latitude as the one whose sun-above-3-degrees
+    hours best match the producing hours over the file's seasons. Rough (on the Sydney roof, -28/144 for
+    -33.9/151.2: the array faces a little west), but enough for a clear-sky shape and a local clock."""
+    from jobs.simulator.solar import interval_mid, sun_position
+
+    pv = pv.dropna()
+    grid = pd.date_range(pv.index.min(), pv.index.max(), freq="h")
+    energy = pv.reindex(grid).to_numpy(dtype=float)
+    known = np.isfinite(energy)
+    mid = interval_mid(grid)
+    angle = (mid.hour + mid.minute / 60).to_numpy() / 24 * 2 * np.pi
+    w = np.where(known, energy, 0.0)
+    noon = (np.arctan2((w * np.sin(angle)).sum(), (w * np.cos(angle)).sum()) * 24 / (2 * np.pi)) % 24
+    lon = float(((12 - noon) * 15 + 180) % 360 - 180)
+    producing = energy[known] > 0.02 * np.quantile(energy[known], 0.99)
+    agreement = [np.mean(producing == (sun_position(mid[known], lat, lon)[0] > 3)) for lat in range(-65, 66)]
+    return float(range(-65, 66)[int(np.argmax(agreement))]), round(lon, 1)
 
 
 def quiet(fn, *args, **kwargs):
@@ -400,11 +420,28 @@ def evaluate_dataset(path: Path, kind_filter: set[str], n_windows: int, work: Pa
     from jobs.common.store import Store
 
     name = dataset_name(path)
-    tz = timezone_for(name)
+    tz, (lat, lon) = (
+        timezone_for(name),
+        next(((la, lo) for key, (_, la, lo) in PLACES.items() if key in name.lower()), (None, None)),
+    )
+    header = pd.read_csv(path, nrows=1).columns
+    if tz is None:
+        tz = os.environ.get("HEA_TIMEZONE")
+        if "pv_kwh" in header:
+            pv = pd.read_csv(path, usecols=["timestamp_utc", "pv_kwh"], index_col="timestamp_utc")["pv_kwh"]
+            pv.index = pd.to_datetime(pv.index, utc=True)
+            lat, lon = infer_place(pd.to_numeric(pv, errors="coerce"))
+            tz = tz or f"Etc/GMT{-round(lon / 15):+d}"  # a fixed offset from the solar noon: no DST
+            log(
+                f"  {name}: no zone or place known from the file name; from its PV: lat {lat}, lon {lon}, local time {tz}"
+            )
+        else:
+            tz = tz or "UTC"
+            log(f"  {name}: no zone or place known from the file name; local time taken as {tz} (set HEA_TIMEZONE)")
     base = work / name
     base.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    info: dict = {"dataset": name, "timezone": tz}
+    info: dict = {"dataset": name, "timezone": tz, "place": (lat, lon)}
     rows: list[dict] = []
     env = dict(
         HEA_DATA_DIR=base / "data",
@@ -413,7 +450,6 @@ def evaluate_dataset(path: Path, kind_filter: set[str], n_windows: int, work: Pa
         HEA_STORE_URL=f"sqlite:///{base / 'data' / 'energy.db'}",
     )
     with environment(**env):
-        header = pd.read_csv(path, nrows=1).columns
         if "price_eur_mwh" in header:
             kinds = {"price": ("price.spot", "price_eur_mwh")}
         else:
@@ -435,7 +471,6 @@ def evaluate_dataset(path: Path, kind_filter: set[str], n_windows: int, work: Pa
                 continue
             days = pd.date_range(windows[0][0], windows[-1][1] - DAY, freq="D")
             log(f"  {name} {kind}: {len(windows) - 1} windows + 1 warm-up, {len(days)} days ({tz})")
-            lat, lon = next(((la, lo) for key, (_, la, lo) in PLACES.items() if key in name.lower()), (0.0, 0.0))
             if kind == "price":
                 forecasts, model_names = price_forecasts(store, days, tz), ["model"]
             elif kind == "demand":

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from jobs.bench import real
 
@@ -90,3 +91,24 @@ def test_a_partial_bench_real_run_leaves_the_full_table_in_the_docs(tmp_path, mo
     monkeypatch.setattr(real, "DOCS", docs)
     assert real.main(["--windows", "1", "--kinds", "price"]) == 0
     assert "the full run's table" in docs.read_text()
+
+
+@pytest.mark.parametrize("lat, lon", [(52.0, 13.0), (-33.9, 151.2), (40.0, -75.0)])
+def test_a_pv_roof_from_an_unknown_place_is_located_from_its_production(lat, lon):
+    from jobs.simulator.solar import clear_sky_ghi, interval_mid, pv_power_kw, sun_position
+
+    # a south-facing roof (north-facing south of the equator) under random daily cloud, a year of hours
+    idx = pd.date_range("2023-01-01", "2024-01-01", freq="h", tz="UTC", inclusive="left")
+    clear = clear_sky_ghi(sun_position(interval_mid(idx), lat, lon)[0])
+    cloud = np.repeat(np.random.default_rng(0).uniform(0.2, 1.0, len(idx) // 24), 24)
+    kw = pv_power_kw(idx, clear * cloud, np.full(len(idx), 15.0), lat, lon, azimuth=0.0 if lat > 0 else 180.0)
+    got_lat, got_lon = real.infer_place(pd.Series(kw, index=idx))
+    assert abs(got_lon - lon) <= 5 and abs(got_lat - lat) <= 8, (got_lat, got_lon)
+
+
+def test_the_time_zone_comes_from_the_file_name_or_is_unknown():
+    assert (
+        real.timezone_for("price_DK1") == "Europe/Copenhagen" and real.timezone_for("price_GB_2025") == "Europe/London"
+    )
+    assert real.timezone_for("household_london_MAC000060") == "Europe/London"
+    assert real.timezone_for("household_somewhere_42") is None and real.timezone_for("price_XX") is None
