@@ -61,6 +61,7 @@ from jobs.bench.real import (  # noqa: E402
     day_hours,
     decision_time,
     log,
+    place_of,
     plan_windows,
     timezone_for,
 )
@@ -324,10 +325,11 @@ def windows_of(consumption: pd.Series, tz: str, windows: int = DEFAULT_WINDOWS):
 
 
 def study_dataset(
-    name: str, consumption: pd.Series, studies: list[str], windows: int = DEFAULT_WINDOWS
+    name: str, consumption: pd.Series, studies: list[str], windows: int = DEFAULT_WINDOWS, tz: str | None = None
 ) -> dict[str, list[Errors]]:
-    """{row name: [Errors of window 1, 2, ..]} for one dataset (empty if too short for one window)."""
-    tz = timezone_for(name)
+    """{row name: [Errors of window 1, 2, ..]} for one dataset (empty if too short for one window); `tz` is
+    the dataset's local time (default: from its name, as bench:real's `timezone_for`, else UTC)."""
+    tz = tz or timezone_for(name) or "UTC"
     plan = windows_of(consumption, tz, windows)
     out: dict[str, list[Errors]] = {}
     for number in range(1, len(plan)):
@@ -406,7 +408,7 @@ def main(argv=None) -> int:
         except DataError as err:
             print(f"{path}: {err}", file=sys.stderr)
             return 2
-        per = study_dataset(name, consumption, studies, args.windows)
+        per = study_dataset(name, consumption, studies, args.windows, tz=place_of(path)[0])
         if per:
             results[name] = per
         else:

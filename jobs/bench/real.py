@@ -152,6 +152,28 @@ def infer_place(pv: pd.Series) -> tuple[float, float]:
     return float(range(-65, 66)[int(np.argmax(agreement))]), round(lon, 1)
 
 
+def place_of(path: Path) -> tuple[str, float | None, float | None]:
+    """(time zone, latitude, longitude) of a dataset file: from its name (a bidding zone or a known place);
+    else, for a household with PV, located from its production (`infer_place`, a fixed-offset clock unless
+    HEA_TIMEZONE is set); else HEA_TIMEZONE or UTC. The guess is logged."""
+    name = dataset_name(path)
+    tz = timezone_for(name)
+    lat, lon = next(((la, lo) for key, (_, la, lo) in PLACES.items() if key in name.lower()), (None, None))
+    if tz is not None:
+        return tz, lat, lon
+    tz = os.environ.get("HEA_TIMEZONE")
+    if "pv_kwh" in pd.read_csv(path, nrows=1).columns:
+        pv = pd.read_csv(path, usecols=["timestamp_utc", "pv_kwh"], index_col="timestamp_utc")["pv_kwh"]
+        pv.index = pd.to_datetime(pv.index, utc=True)
+        lat, lon = infer_place(pd.to_numeric(pv, errors="coerce"))
+        tz = tz or f"Etc/GMT{-round(lon / 15):+d}"  # a fixed offset from the solar noon: no DST
+        log(f"  {name}: no zone or place known from the file name; from its PV: lat {lat}, lon {lon}, local time {tz}")
+        return tz, lat, lon
+    tz = tz or "UTC"
+    log(f"  {name}: no zone or place known from the file name; local time taken as {tz} (set HEA_TIMEZONE)")
+    return tz, None, None
+
+
 def quiet(fn, *args, **kwargs):
     """Run an in-process job function with its protocol lines (stdout) swallowed."""
     with contextlib.redirect_stdout(io.StringIO()):
@@ -420,24 +442,8 @@ def evaluate_dataset(path: Path, kind_filter: set[str], n_windows: int, work: Pa
     from jobs.common.store import Store
 
     name = dataset_name(path)
-    tz, (lat, lon) = (
-        timezone_for(name),
-        next(((la, lo) for key, (_, la, lo) in PLACES.items() if key in name.lower()), (None, None)),
-    )
+    tz, lat, lon = place_of(path)
     header = pd.read_csv(path, nrows=1).columns
-    if tz is None:
-        tz = os.environ.get("HEA_TIMEZONE")
-        if "pv_kwh" in header:
-            pv = pd.read_csv(path, usecols=["timestamp_utc", "pv_kwh"], index_col="timestamp_utc")["pv_kwh"]
-            pv.index = pd.to_datetime(pv.index, utc=True)
-            lat, lon = infer_place(pd.to_numeric(pv, errors="coerce"))
-            tz = tz or f"Etc/GMT{-round(lon / 15):+d}"  # a fixed offset from the solar noon: no DST
-            log(
-                f"  {name}: no zone or place known from the file name; from its PV: lat {lat}, lon {lon}, local time {tz}"
-            )
-        else:
-            tz = tz or "UTC"
-            log(f"  {name}: no zone or place known from the file name; local time taken as {tz} (set HEA_TIMEZONE)")
     base = work / name
     base.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
