@@ -487,20 +487,6 @@ def evaluate_dataset(path: Path, kind_filter: set[str], n_windows: int, work: Pa
                 forecasts, solar_chosen = solar_forecasts(store, days, tz, lat, lon)
                 model_names = []
             actual = full
-            served, served_by = [], []
-            for w in range(1, len(windows) if kind != "solar" else 0):
-                prev = pd.date_range(windows[w - 1][0], windows[w - 1][1] - DAY, freq="D")
-                if kind == "demand" and trained_choice[w]:
-                    choice = trained_choice[w]  # the demand train job decides what serves itself
-                else:
-                    choice = serving_choice(actual, forecasts, prev, tz, model_names)
-                hours = pd.DatetimeIndex(
-                    np.concatenate(
-                        [day_hours(d, tz).to_numpy() for d in pd.date_range(windows[w][0], windows[w][1] - DAY)]
-                    )
-                )
-                served.append(forecasts[choice].reindex(hours))
-                served_by.append(choice)
             if kind == "solar":
                 # the production job decides every day (no model without weather): served_by counts days
                 first = len(pd.date_range(windows[0][0], windows[0][1] - DAY))
@@ -509,6 +495,17 @@ def evaluate_dataset(path: Path, kind_filter: set[str], n_windows: int, work: Pa
                 ]
                 served_by = [f"{name} (days)" for name in solar_chosen[first:]]
             else:
+                served, served_by = [], []
+                for w in range(1, len(windows)):
+                    prev = pd.date_range(windows[w - 1][0], windows[w - 1][1] - DAY, freq="D")
+                    if kind == "demand" and trained_choice[w]:
+                        choice = trained_choice[w]  # the demand train job decides what serves itself
+                    else:
+                        choice = serving_choice(actual, forecasts, prev, tz, model_names)
+                    days_w = pd.date_range(windows[w][0], windows[w][1] - DAY)
+                    hours = pd.DatetimeIndex(np.concatenate([day_hours(d, tz).to_numpy() for d in days_w]))
+                    served.append(forecasts[choice].reindex(hours))
+                    served_by.append(choice)
                 forecasts["served"] = pd.concat(served)
             reported = forecasts["served"].index
             rows += summarise(name, kind, actual, forecasts, reported, tz, served_by, len(windows) - 1)
