@@ -215,7 +215,8 @@ def window_maes(actual: pd.Series, forecasts: dict, windows: list) -> dict[str, 
     return out
 
 
-def _pooled(values: list[float]) -> float:
+def summed_mae(values: list[float]) -> float:
+    """A candidate's per-window MAEs summed over the windows it has a score in (NaN if none)."""
     vals = [v for v in values if v == v]
     return float(np.sum(vals)) if vals else float("nan")
 
@@ -233,7 +234,7 @@ def decide(
     Returns {"promoted", "champion", "serving", "serving_is_naive", "best_naive", "margin", "vs_best_naive",
     "wins", "windows", "pooled_mae", "reason"}.
     """
-    pooled = {name: _pooled(v) for name, v in scores.items()}
+    pooled = {name: summed_mae(v) for name, v in scores.items()}
     naive_present = [n for n in naive if n in scores and pooled[n] == pooled[n]]
     best_naive = min(naive_present, key=lambda n: pooled[n]) if naive_present else None
     n_windows = max((len(v) for v in scores.values()), default=0)

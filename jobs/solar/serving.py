@@ -13,7 +13,6 @@ over the last four weeks of measured production (`naive_fallback`), and says tha
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from jobs.common import registry
@@ -44,7 +43,7 @@ def decide(actual: pd.Series, model: pd.Series | None, physical: pd.Series, hist
     weeks = weekly_windows(actual.index, tz)
     weather = {"physical": physical} if model is None else {"model": model, "physical": physical}
     scores = registry.window_maes(actual, {**weather, **naive}, weeks)
-    pooled = {k: float(np.nansum(v)) for k, v in scores.items()}
+    pooled = {k: registry.summed_mae(v) for k, v in scores.items()}
     # the weather-driven forecaster that competes with the naive ones: the model unless the physical
     # estimate did better on the same weeks
     driver = "model" if model is not None and pooled["model"] <= pooled["physical"] else "physical"
