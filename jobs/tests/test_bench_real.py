@@ -19,15 +19,20 @@ def hourly_file(path, days: int, tz: str, column: str, values) -> None:
     )
 
 
-def test_bench_real_writes_one_object_per_forecaster_and_one_serving_row(tmp_path, monkeypatch):
-    monkeypatch.delenv("HEA_STORE_URL", raising=False)
+def daily_cycle_prices(base, days: int) -> None:
+    """A Swedish price file with a clean daily cycle and noise: the model should beat "same time yesterday"."""
     hourly_file(
-        tmp_path / "prices" / "price_SE3.csv",
-        130,
+        base / "prices" / "price_SE3.csv",
+        days,
         "Europe/Stockholm",
         "price_eur_mwh",
         lambda hour, rng: 60 + 25 * np.sin(2 * np.pi * (hour - 6) / 24) + rng.normal(0, 5, len(hour)),
     )
+
+
+def test_bench_real_writes_one_object_per_forecaster_and_one_serving_row(tmp_path, monkeypatch):
+    monkeypatch.delenv("HEA_STORE_URL", raising=False)
+    daily_cycle_prices(tmp_path, 130)
     out = tmp_path / "real.json"
     assert real.main(["--data-dir", str(tmp_path), "--out", str(out), "--windows", "2", "--no-docs"]) == 0
     rows = json.loads(out.read_text())
@@ -78,13 +83,7 @@ def test_bench_real_serves_demand_as_the_train_job_decided(tmp_path, monkeypatch
 
 def test_a_partial_bench_real_run_leaves_the_full_table_in_the_docs(tmp_path, monkeypatch):
     monkeypatch.delenv("HEA_STORE_URL", raising=False)
-    hourly_file(
-        tmp_path / "prices" / "price_SE3.csv",
-        70,
-        "Europe/Stockholm",
-        "price_eur_mwh",
-        lambda hour, rng: 60 + 25 * np.sin(2 * np.pi * (hour - 6) / 24) + rng.normal(0, 5, len(hour)),
-    )
+    daily_cycle_prices(tmp_path, 70)
     docs = tmp_path / "models.md"
     docs.write_text(f"# Models\n\n{real.BEGIN}\nthe full run's table\n{real.END}\n")
     monkeypatch.setattr(real, "DEFAULT_DATA_DIR", tmp_path)
